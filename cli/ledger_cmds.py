@@ -1,0 +1,156 @@
+"""``custody ledger ...``: audit, checkpoint, key, prove, consistency, show."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from cli.common import HomeOpt, JsonOpt, ServerOpt, home_of
+from cli.output import emit_json, handle_errors, out
+from ledger.audit import audit as run_audit
+
+app = typer.Typer(help="Inspect, prove and audit the ledger.", no_args_is_help=True)
+
+
+@app.command()
+@handle_errors
+def audit(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Re-verify the whole ledger from its stored leaves; name the first bad seq."""
+    ledger = home_of(home).open(with_key=False)
+    if sys.stderr.isatty() and not as_json:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("auditing", total=None)
+            report = run_audit(
+                ledger.store, lambda done, total: bar.update(task, completed=done, total=total)
+            )
+    else:
+        report = run_audit(ledger.store)
+    if as_json:
+        emit_json(report.to_json())
+    elif report.ok:
+        out.print(
+            f"[green]ok[/]: {report.entries_checked} entries, {report.nodes_checked} tree nodes, "
+            f"{report.checkpoints_checked} checkpoints verified; root {report.root}"
+        )
+    else:
+        first = report.first
+        assert first is not None
+        where = f"seq {first.seq}" if first.seq is not None else "ledger"
+        out.print(f"[red]FAILED[/] at {where}: " + escape(first.message))
+        for p in report.problems[1:10]:
+            out.print("  also: " + escape(p.message))
+        if len(report.problems) > 10:
+            out.print(f"  ... and {len(report.problems) - 10} more")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handle_errors
+def checkpoint(home: HomeOpt = None, server: ServerOpt = None) -> None:
+    """Print the latest signed checkpoint (the note text, exactly)."""
+    if server:
+        from cli.client import Client
+
+        note = Client(server).checkpoint()
+    else:
+        note = home_of(home).open(with_key=False).checkpoint()
+    sys.stdout.write(note)
+
+
+@app.command()
+@handle_errors
+def key(home: HomeOpt = None) -> None:
+    """Print the operator's verifier key (C2SP note format)."""
+    print(home_of(home).open(with_key=False).verifier_key())
+
+
+@app.command()
+@handle_errors
+def prove(
+    seq: Annotated[int, typer.Option("--seq", help="Entry to prove.", min=0)],
+    size: Annotated[
+        int | None, typer.Option("--size", help="Tree size (default: latest).", min=1)
+    ] = None,
+    home: HomeOpt = None,
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Inclusion proof of entry SEQ in the tree of SIZE."""
+    if server:
+        from cli.client import Client
+
+        data = Client(server).prove(seq, size)
+    else:
+        data = home_of(home).open(with_key=False).prove(seq, size).to_json()
+    if as_json:
+        emit_json(data)
+        return
+    out.print(f"entry {data['seq']} in tree of size {data['size']}")
+    out.print(f"leaf hash {data['leaf_hash']}")
+    out.print(f"root      {data['root']}")
+    for i, h in enumerate(data["proof"]):
+        out.print(f"proof[{i}]  {h}")
+
+
+@app.command()
+@handle_errors
+def consistency(
+    size_from: Annotated[int, typer.Option("--from", help="Older tree size.", min=0)],
+    size_to: Annotated[
+        int | None, typer.Option("--to", help="Newer tree size (default: latest).", min=0)
+    ] = None,
+    home: HomeOpt = None,
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Consistency proof between two tree sizes."""
+    if server:
+        from cli.client import Client
+
+        data = Client(server).consistency(size_from, size_to)
+    else:
+        data = home_of(home).open(with_key=False).consistency(size_from, size_to).to_json()
+    if as_json:
+        emit_json(data)
+        return
+    out.print(f"tree {data['from']} -> {data['to']}")
+    out.print(f"root {data['from']}: {data['root_from']}")
+    out.print(f"root {data['to']}: {data['root_to']}")
+    for i, h in enumerate(data["proof"]):
+        out.print(f"proof[{i}]  {h}")
+
+
+@app.command()
+@handle_errors
+def show(
+    seq: Annotated[int, typer.Option("--seq", help="Entry to show.", min=0)],
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the leaf at SEQ (with --json: the leaf object itself)."""
+    leaf = home_of(home).open(with_key=False).leaf(seq)
+    obj = json.loads(leaf)
+    if as_json:
+        emit_json(obj)
+        return
+    import base64
+
+    payload = base64.b64decode(obj["envelope"]["payload"])
+    out.print(f"seq {obj['seq']}  received {obj['received_at']}")
+    out.print(f"prev {obj['prev']}")
+    for s in obj["envelope"]["signatures"]:
+        out.print(f"signed by key {s['keyid']}")
+    out.print("statement:")
+    print(json.dumps(json.loads(payload), indent=2))

@@ -1,0 +1,175 @@
+"""The ``custody`` command (SPEC §8): one typer app, a module per command group."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from cli import ledger_cmds
+from cli.common import HomeOpt, JsonOpt, home_of
+from cli.output import emit_json, err, fail, handle_errors, out, read_input, short
+from ledger.envelope import parse_envelopes, sign_envelope
+from ledger.keys import PrivateKey, load_private_key, save_private_key, save_public_key
+
+app = typer.Typer(
+    name="custody",
+    help=(
+        "custody: a traceability ledger for supply-chain provenance evidence.\n\n"
+        "Suppliers sign custody attestations, the ledger appends them to an RFC 6962 "
+        "transparency log, importers trace and verify a finished good and export an "
+        "evidence bundle, and CBP auditors verify that bundle offline."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+keys_app = typer.Typer(help="Generate Ed25519 key pairs.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(ledger_cmds.app, name="ledger")
+
+
+@app.command()
+@handle_errors
+def init(
+    home: HomeOpt = None,
+    origin: Annotated[
+        str | None,
+        typer.Option(help="Log origin line for checkpoints (default: custody.<host>/ledger)."),
+    ] = None,
+    operator_id: Annotated[str, typer.Option(help="Party id of the operator.")] = "operator",
+    operator_name: Annotated[str, typer.Option(help="Name of the operator.")] = "Ledger operator",
+    country: Annotated[str, typer.Option(help="Operator's country (ISO 3166-1).")] = "US",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create the home, the operator key and entry 0; print the verifier key."""
+    h = home_of(home)
+    ledger, result = h.init(
+        origin=origin, operator_id=operator_id, operator_name=operator_name, country=country
+    )
+    vkey = ledger.verifier_key()
+    if as_json:
+        emit_json(
+            {"home": str(h.path), "origin": ledger.origin, "verifier_key": vkey, "seq": result.seq}
+        )
+        return
+    out.print(f"Initialised a ledger in {h.path} (origin {ledger.origin}).")
+    out.print(f"Operator key: {h.operator_key_path} (keep it private).")
+    out.print("Operator verifier key (publish it; auditors pin it):")
+    print(vkey)
+
+
+@keys_app.command("generate")
+@handle_errors
+def keys_generate(
+    out_prefix: Annotated[
+        Path, typer.Option("--out", help="Write PREFIX.key (mode 0600) and PREFIX.pub.")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate an Ed25519 key pair; print its key id (kid)."""
+    key = PrivateKey.generate()
+    priv = Path(f"{out_prefix}.key")
+    pub = Path(f"{out_prefix}.pub")
+    if pub.exists():
+        fail(f"{pub} already exists; refusing to overwrite a key")
+    if out_prefix.parent and not out_prefix.parent.exists():
+        out_prefix.parent.mkdir(parents=True)
+    save_private_key(priv, key)
+    save_public_key(pub, key.public_key)
+    if as_json:
+        emit_json(
+            {"kid": key.kid, "public_key": key.public_key_b64, "key": str(priv), "pub": str(pub)}
+        )
+        return
+    print(key.kid)
+    err.print(f"wrote {priv} (private, 0600) and {pub}")
+
+
+@app.command()
+@handle_errors
+def sign(
+    statement: Annotated[str, typer.Argument(help="Statement JSON file ('-' for stdin).")],
+    key: Annotated[list[Path], typer.Option("--key", help="Private key file; repeat to co-sign.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the envelope here.")
+    ] = None,
+) -> None:
+    """Wrap a statement in a DSSE envelope signed with KEY (payload kept verbatim)."""
+    from ledger.statements import parse_statement
+
+    text = read_input(statement)
+    payload = text.encode("utf-8")
+    if payload.endswith(b"\n"):
+        payload = payload.rstrip(b"\n")
+    parse_statement(payload)  # refuse to sign what the ledger would refuse to parse
+    signers = [load_private_key(k) for k in key]
+    env = sign_envelope(payload, signers)
+    data = env.to_json() + "\n"
+    if output is None:
+        typer.echo(data, nl=False)
+    else:
+        output.write_text(data, encoding="utf-8")
+        err.print(f"wrote {output}")
+
+
+@app.command()
+@handle_errors
+def submit(
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            help="Envelope files: one envelope, a JSON array or JSON lines; '-' is stdin."
+        ),
+    ],
+    home: HomeOpt = None,
+    server: Annotated[
+        str | None,
+        typer.Option("--server", envvar="CUSTODY_SERVER", help="Submit to a custody server."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Append envelopes; print each one's seq and digest, or why it was rejected."""
+    items: list[object] = []
+    for f in files:
+        items.extend(parse_envelopes(read_input(f)))
+    if server:
+        from cli.client import Client
+
+        results = Client(server).submit(items)
+    else:
+        ledger = home_of(home).open()
+        results = [r.to_json() for r in ledger.submit(items)]  # type: ignore[arg-type]
+    print_submit_results(results, as_json)
+
+
+def print_submit_results(results: list[dict[str, object]], as_json: bool) -> None:
+    rejected = sum(1 for r in results if "error" in r)
+    if as_json:
+        emit_json(results)
+    else:
+        for r in results:
+            if "error" in r:
+                e = r["error"]
+                assert isinstance(e, dict)
+                digest = short(str(r.get("digest") or ""))
+                out.print(f"[red]rejected[/] {digest}  " + escape(f"{e['message']} [{e['code']}]"))
+            else:
+                dup = "  (already in the ledger)" if r.get("duplicate") else ""
+                out.print(f"[green]seq {r['seq']}[/]  {r['digest']}{dup}")
+        err.print(f"{len(results) - rejected} appended, {rejected} rejected")
+    if rejected:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=os.environ.get("CUSTODY_LOG_LEVEL", "WARNING"),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    app()

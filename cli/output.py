@@ -1,0 +1,83 @@
+"""Terminal and ``--json`` output, and the mapping of errors to exit codes (SPEC §8).
+
+Exit codes: 0 success / ``pass``; 1 verification ``fail`` or rejected input;
+2 usage error (bad flags, no ledger where one is needed); 3 ``incomplete``.
+Errors are one clear line on stderr (or a JSON document on stdout with
+``--json``), never a stack trace.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ledger.errors import ConfigError, CustodyError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+log = logging.getLogger("custody")
+
+
+def emit_json(obj: Any) -> None:
+    """Write one JSON document to stdout."""
+    sys.stdout.write(json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int = EXIT_FAIL) -> NoReturn:
+    err.print("[bold red]error:[/] " + escape(message))
+    raise typer.Exit(code)
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Map custody errors to one stderr line (or JSON) and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except CustodyError as e:
+            code = EXIT_USAGE if isinstance(e, ConfigError) else EXIT_FAIL
+            if kwargs.get("as_json"):
+                emit_json({"error": e.to_dict()})
+                raise typer.Exit(code) from None
+            fail(f"{e.message} [{e.code}]", code)
+        except OSError as e:
+            fail(f"{e.strerror or e}: {getattr(e, 'filename', '') or ''}".rstrip(": "), EXIT_FAIL)
+
+    return wrapper
+
+
+def read_input(path: str) -> str:
+    """Read a file argument; ``-`` is stdin."""
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail(f"{path}: not UTF-8 text")
+    except OSError as e:
+        fail(f"cannot read {path}: {e.strerror}")
+
+
+def short(digest: str | None, n: int = 19) -> str:
+    if not digest:
+        return "-"
+    return digest[:n] + "…"

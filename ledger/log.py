@@ -1,0 +1,411 @@
+"""The append pipeline and read side of the ledger (SPEC §5).
+
+Append, for a batch of envelopes:
+
+1. parse every envelope and statement (no lock held);
+2. verify every signature whose key is already registered (no lock held;
+   this is the expensive part, and it may run on several processes);
+3. take the append lock (one write transaction), read the head, the Merkle
+   frontier and the custody state the batch touches;
+4. for each statement in order: idempotency by (issuer, id), then the pure
+   custody state machine; a rejected statement is reported and skipped,
+   the rest of the batch goes on (a later statement that depended on it is
+   judged without it, so it is rejected too);
+5. build each leaf (``seq``, ``prev``, ``received_at``, ``envelope``), hash
+   chain and Merkle nodes, sign a checkpoint for the new size, and write it
+   all in the same transaction; commit is the acknowledgement.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ledger import merkle
+from ledger.checkpoint import Checkpoint, sign_note, verifier_key
+from ledger.custody import Changes, EntryRef, MemoryState, apply, prefetch_needs
+from ledger.envelope import Envelope
+from ledger.errors import (
+    ConfigError,
+    ConflictError,
+    CustodyError,
+    InputError,
+    NotFoundError,
+)
+from ledger.keys import PrivateKey, is_valid_signature
+from ledger.statements import Statement, parse_statement
+from ledger.store import Head, NewEntry, Store
+
+log = logging.getLogger(__name__)
+
+ZERO_HASH = "0" * 64
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_time(t: datetime) -> str:
+    """RFC 3339 UTC with ``Z`` and microseconds."""
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def leaf_bytes(seq: int, prev: str, received_at: str, envelope: dict[str, Any]) -> bytes:
+    """Compact, sorted-key, ASCII JSON of the leaf object (SPEC §5)."""
+    obj = {"seq": seq, "prev": prev, "received_at": received_at, "envelope": envelope}
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """One envelope's outcome, in input order."""
+
+    digest: str | None
+    seq: int | None = None
+    error: CustodyError | None = None
+    duplicate: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        if self.error is not None:
+            return {"digest": self.digest, "error": self.error.to_dict()}
+        out: dict[str, Any] = {"digest": self.digest, "seq": self.seq}
+        if self.duplicate:
+            out["duplicate"] = True
+        return out
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    seq: int
+    size: int
+    leaf_hash: bytes
+    root: bytes
+    proof: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "size": self.size,
+            "leaf_hash": self.leaf_hash.hex(),
+            "root": self.root.hex(),
+            "proof": [h.hex() for h in self.proof],
+        }
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    size1: int
+    size2: int
+    root1: bytes
+    root2: bytes
+    proof: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from": self.size1,
+            "to": self.size2,
+            "root_from": self.root1.hex(),
+            "root_to": self.root2.hex(),
+            "proof": [h.hex() for h in self.proof],
+        }
+
+
+@dataclass
+class _Parsed:
+    index: int
+    envelope: Envelope
+    statement: Statement
+
+
+Verifier = Callable[[list[tuple[bytes, bytes, bytes]]], list[bool]]
+"""Verifies many (public_key, signature, message) triples; may fan out to processes."""
+
+
+def verify_serial(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    return [is_valid_signature(pk, sig, msg) for pk, sig, msg in items]
+
+
+class Ledger:
+    """A custody ledger over a :class:`Store`, signing checkpoints with the operator key."""
+
+    def __init__(
+        self,
+        store: Store,
+        operator_key: PrivateKey | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        verifier: Verifier = verify_serial,
+    ) -> None:
+        self.store = store
+        self.operator_key = operator_key
+        self.clock = clock
+        self.verifier = verifier
+        self._origin: str | None = None
+
+    # ------------------------------------------------------------ identity
+
+    @property
+    def origin(self) -> str:
+        if self._origin is None:
+            with self.store.read() as r:
+                origin = r.meta("origin")
+            if origin is None:
+                raise ConfigError("the ledger is not initialised (run `custody init`)")
+            self._origin = origin
+        return self._origin
+
+    def operator_public_key(self) -> bytes:
+        with self.store.read() as r:
+            value = r.meta("operator_public_key")
+        if value is None:
+            raise ConfigError("the ledger is not initialised (run `custody init`)")
+        return bytes.fromhex(value)
+
+    def verifier_key(self) -> str:
+        return verifier_key(self.origin, self.operator_public_key())
+
+    def initialise(self, origin: str) -> None:
+        """Record the log's origin and operator key (before entry 0 is appended)."""
+        if self.operator_key is None:
+            raise ConfigError("initialising a ledger needs the operator key")
+        self.store.create_schema()
+        with self.store.write() as w:
+            if w.meta("origin") is not None:
+                raise ConfigError("this database already holds a ledger; refusing to overwrite")
+            w.set_meta("origin", origin)
+            w.set_meta("operator_public_key", self.operator_key.public_key.hex())
+        self._origin = origin
+
+    # ------------------------------------------------------------ append
+
+    def submit(self, items: Sequence[Envelope | CustodyError]) -> list[SubmitResult]:
+        """Append a batch; one result per item, in order (see module docstring)."""
+        results: list[SubmitResult | None] = [None] * len(items)
+        parsed: list[_Parsed] = []
+        for i, item in enumerate(items):
+            if isinstance(item, CustodyError):
+                results[i] = SubmitResult(None, error=item)
+                continue
+            try:
+                stmt = parse_statement(item.payload)
+            except InputError as e:
+                results[i] = SubmitResult(_digest(item.payload), error=e)
+                continue
+            parsed.append(_Parsed(i, item, stmt))
+        if parsed:
+            verified = self._preverify(parsed)
+            for p, res in zip(parsed, self._append(parsed, verified), strict=True):
+                results[p.index] = res
+        return [r for r in results if r is not None]
+
+    def _preverify(self, parsed: list[_Parsed]) -> dict[tuple[bytes, bytes], bool]:
+        """Step 2: verify signatures by keys already registered, outside the lock."""
+        kids = {s.keyid for p in parsed for s in p.envelope.signatures}
+        with self.store.read() as r:
+            keys = r.keys_by_kid(kids)
+        todo: list[tuple[bytes, bytes, bytes]] = []
+        for p in parsed:
+            for s in p.envelope.signatures:
+                rec = keys.get(s.keyid)
+                if rec is not None:
+                    todo.append((rec.public_key, s.sig, p.envelope.pae))
+        oks = self.verifier(todo) if todo else []
+        return {(pk, sig): ok for (pk, sig, _), ok in zip(todo, oks, strict=True)}
+
+    def _append(
+        self, parsed: list[_Parsed], verified: dict[tuple[bytes, bytes], bool]
+    ) -> list[SubmitResult]:
+        def sig_ok(pk: bytes, sig: bytes, msg: bytes) -> bool:
+            ok = verified.get((pk, sig))
+            if ok is None:
+                ok = is_valid_signature(pk, sig, msg)
+                verified[(pk, sig)] = ok
+            return ok
+
+        out: list[SubmitResult] = []
+        with self.store.write() as w:
+            if w.meta("origin") is None:
+                raise ConfigError("the ledger is not initialised (run `custody init`)")
+            head = w.head()
+            now = self.clock()
+            if head.received_at:
+                now = max(now, parse_time(head.received_at))
+            received_at = format_time(now)
+            frontier_map = w.nodes(merkle.frontier_coords(head.size)) if head.size else {}
+            frontier = [frontier_map[c] for c in merkle.frontier_coords(head.size)]
+            needs = prefetch_needs([p.statement for p in parsed], [p.envelope for p in parsed])
+            state = MemoryState(w.prefetch(*needs))
+            existing = w.by_issuer_ids((p.statement.issuer, p.statement.id) for p in parsed)
+            batch_changes = Changes()
+            new: list[NewEntry] = []
+            seen: dict[tuple[str, str], tuple[int, str]] = {}
+            prev = head.last_leaf_hash.hex() if head.size else ZERO_HASH
+            size = head.size
+            for p in parsed:
+                stmt = p.statement
+                key = (stmt.issuer, stmt.id)
+                earlier = existing.get(key) or seen.get(key)
+                if earlier is not None:
+                    if earlier[1] == stmt.digest:
+                        out.append(SubmitResult(stmt.digest, earlier[0], duplicate=True))
+                    else:
+                        out.append(
+                            SubmitResult(
+                                stmt.digest,
+                                error=ConflictError(
+                                    f"{stmt.issuer} already appended a statement with id "
+                                    f"{stmt.id!r} (seq {earlier[0]}) with other bytes",
+                                    code="conflict.statement_id",
+                                    details={"seq": earlier[0], "digest": earlier[1]},
+                                ),
+                            )
+                        )
+                    continue
+                entry = EntryRef(
+                    seq=size,
+                    received_at=now,
+                    statement=stmt,
+                    signatures=tuple((s.keyid, s.sig) for s in p.envelope.signatures),
+                    pae=p.envelope.pae,
+                )
+                try:
+                    changes = apply(state, entry, sig_ok)
+                except InputError as e:
+                    out.append(SubmitResult(stmt.digest, error=e))
+                    continue
+                state.commit(changes)
+                batch_changes.refs.extend(changes.refs)
+                leaf = leaf_bytes(size, prev, received_at, p.envelope.to_json_obj())
+                lh = merkle.leaf_hash(leaf)
+                new.append(
+                    NewEntry(
+                        size,
+                        lh,
+                        leaf,
+                        stmt.digest,
+                        stmt.issuer,
+                        stmt.id,
+                        stmt.type,
+                        received_at,
+                        tuple(changes.refs),
+                    )
+                )
+                seen[key] = (size, stmt.digest)
+                out.append(SubmitResult(stmt.digest, size))
+                prev = lh.hex()
+                size += 1
+            if new:
+                done, new_frontier = merkle.completed_nodes(
+                    head.size, [e.leaf_hash for e in new], frontier
+                )
+                nodes = [(0, e.seq, e.leaf_hash) for e in new] + done
+                note = self._sign_checkpoint(size, merkle.root_from_frontier(new_frontier))
+                w.append(
+                    new,
+                    nodes,
+                    Head(size, new[-1].leaf_hash, received_at),
+                    state.changes,
+                    (size, note),
+                )
+        return out
+
+    def _sign_checkpoint(self, size: int, root: bytes) -> str:
+        if self.operator_key is None:
+            raise ConfigError("appending needs the operator key (it signs checkpoints)")
+        body = Checkpoint(self.origin, size, root, ()).body()
+        key = self.operator_key
+        return sign_note(body, self.origin, key.sign, key.public_key)
+
+    # ------------------------------------------------------------ reads
+
+    def size(self) -> int:
+        with self.store.read() as r:
+            return r.head().size
+
+    def checkpoint(self) -> str:
+        with self.store.read() as r:
+            cp = r.latest_checkpoint()
+        if cp is None:
+            raise NotFoundError("the ledger has no checkpoint yet")
+        return cp[1]
+
+    def leaf(self, seq: int) -> bytes:
+        with self.store.read() as r:
+            return r.entry(seq).leaf
+
+    def root(self, size: int) -> bytes:
+        with self.store.read() as r:
+            return self._root(r.nodes, size)
+
+    @staticmethod
+    def _root(
+        fetch: Callable[[list[tuple[int, int]]], dict[tuple[int, int], bytes]], size: int
+    ) -> bytes:
+        plan = merkle.root_plan(size)
+        nodes = fetch(plan) if plan else {}
+        return merkle.combine([nodes[c] for c in plan]) if plan else merkle.EMPTY_ROOT
+
+    def prove(self, seq: int, size: int | None = None) -> InclusionProof:
+        """Inclusion proof of ``seq`` in the tree of ``size`` (default: the head)."""
+        with self.store.read() as r:
+            head = r.head().size
+            size = head if size is None else size
+            if not 0 < size <= head:
+                raise NotFoundError(
+                    f"tree size {size} is not between 1 and the ledger size {head}",
+                    details={"size": size, "ledger_size": head},
+                )
+            if not 0 <= seq < size:
+                raise NotFoundError(
+                    f"seq {seq} is not in a tree of size {size}",
+                    details={"seq": seq, "size": size},
+                )
+            plan = merkle.inclusion_plan(seq, size)
+            rplan = merkle.root_plan(size)
+            nodes = r.nodes([*merkle.plan_nodes(plan), *rplan, (0, seq)])
+        return InclusionProof(
+            seq,
+            size,
+            nodes[(0, seq)],
+            merkle.combine([nodes[c] for c in rplan]),
+            tuple(merkle.combine([nodes[c] for c in part]) for part in plan),
+        )
+
+    def consistency(self, size1: int, size2: int | None = None) -> ConsistencyProof:
+        with self.store.read() as r:
+            head = r.head().size
+            size2 = head if size2 is None else size2
+            if not 0 <= size1 <= size2 <= head:
+                raise NotFoundError(
+                    f"need 0 <= from ({size1}) <= to ({size2}) <= ledger size ({head})",
+                    details={"from": size1, "to": size2, "ledger_size": head},
+                )
+            plan = merkle.consistency_plan(size1, size2)
+            p1, p2 = merkle.root_plan(size1), merkle.root_plan(size2)
+            coords = [*merkle.plan_nodes(plan), *p1, *p2]
+            nodes = r.nodes(coords) if coords else {}
+
+        def root_of(p: list[tuple[int, int]]) -> bytes:
+            return merkle.combine([nodes[c] for c in p]) if p else merkle.EMPTY_ROOT
+
+        return ConsistencyProof(
+            size1,
+            size2,
+            root_of(p1),
+            root_of(p2),
+            tuple(merkle.combine([nodes[c] for c in part]) for part in plan),
+        )
+
+
+def _digest(payload: bytes) -> str:
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(payload).hexdigest()

@@ -1,0 +1,1 @@
+"""Provenance rules, one module per rule family."""
