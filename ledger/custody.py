@@ -84,6 +84,7 @@ class LotRecord:
     unit: str
     quantity: Decimal  # in the base unit of the lot's dimension
     seq: int
+    placeholder: bool = False  # a lot outside a scoped replay's scope
 
     @property
     def dimension(self) -> str:
@@ -135,6 +136,7 @@ class Changes:
     holdings: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     dispatches: dict[str, DispatchRecord] = field(default_factory=dict)
     refs: list[tuple[str, str]] = field(default_factory=list)  # (lot, role)
+    party_refs: list[str] = field(default_factory=list)  # parties whose keys/record change
 
     def merge(self, other: Changes) -> None:
         if other.operator is not None:
@@ -207,6 +209,30 @@ class MemoryState:
         ]
 
 
+class ScopedState(MemoryState):
+    """A replay over a subset of the ledger (a trace, a bundle).
+
+    Lots in ``scope`` are judged exactly: the subset holds every statement
+    that creates, draws on, dispatches or receives them. Lots outside it are
+    stand-ins of unlimited holding, so a transform that draws on one traced
+    lot and one untraced lot is judged on the traced one alone.
+    """
+
+    def __init__(self, scope: set[str]) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def lot(self, lot_id: str) -> LotRecord | None:
+        if lot_id in self.scope:
+            return super().lot(lot_id)
+        return LotRecord(lot_id, "", "", "*", Decimal("Infinity"), -1, placeholder=True)
+
+    def holding(self, lot_id: str, party: str) -> Decimal:
+        if lot_id in self.scope:
+            return super().holding(lot_id, party)
+        return Decimal("Infinity")
+
+
 def _reject(code: str, message: str, **details: object) -> RejectedError:
     return RejectedError(message, code=f"rejected.{code}", details=dict(details))
 
@@ -224,6 +250,10 @@ class _Tx:
 
     def lot(self, lot_id: str) -> LotRecord | None:
         return self.out.lots.get(lot_id) or self.state.lot(lot_id)
+
+    def exists(self, lot_id: str) -> bool:
+        lot = self.lot(lot_id)
+        return lot is not None and not lot.placeholder
 
     def add(self, lot_id: str, party: str, amount: Decimal) -> None:
         self.out.holdings[(lot_id, party)] = self.holding(lot_id, party) + amount
@@ -255,7 +285,7 @@ class _Tx:
         return lot
 
     def create(self, lot_id: str, creator: str, material: str, qty: Quantity, seq: int) -> None:
-        if self.lot(lot_id) is not None:
+        if self.exists(lot_id):
             raise _reject("duplicate_lot", f"lot {lot_id!r} already exists", lot=lot_id)
         self.out.lots[lot_id] = LotRecord(lot_id, creator, material, qty.unit, qty.base, seq)
         self.out.holdings[(lot_id, creator)] = qty.base
@@ -267,7 +297,7 @@ def _fmt(amount: Decimal, lot: LotRecord) -> str:
 
 
 def _in_lot_dimension(lot: LotRecord, qty: Quantity, where: str) -> Decimal:
-    if qty.dimension != lot.dimension:
+    if not lot.placeholder and qty.dimension != lot.dimension:
         raise _reject(
             "unit_dimension",
             f"{where}: unit {qty.unit!r} is a {qty.dimension} but lot {lot.id!r} "
@@ -428,6 +458,7 @@ def _apply_party(state: StateReader, tx: _Tx, stmt: Party, seq: int) -> None:
     if state.operator() is not None and "operator" in p.roles:
         raise _reject("duplicate_operator", "the ledger already has an operator", party=p.id)
     tx.out.parties[p.id] = PartyRecord(p.id, p.name, p.country, p.subdivision, p.roles, seq)
+    tx.out.party_refs.append(p.id)
     if state.operator() is None:
         tx.out.operator = p.id
     for pk in stmt.keys:
@@ -448,11 +479,13 @@ def _authorised_for(state: StateReader, stmt: Key | Revoke) -> None:
 
 def _apply_key(state: StateReader, tx: _Tx, stmt: Key, seq: int) -> None:
     _authorised_for(state, stmt)
+    tx.out.party_refs.append(stmt.party)
     _new_key(state, tx, b64decode(stmt.public_key, what="public_key"), stmt.party, seq)
 
 
 def _apply_revoke(state: StateReader, tx: _Tx, stmt: Revoke, seq: int) -> None:
     _authorised_for(state, stmt)
+    tx.out.party_refs.append(stmt.party)
     kid = kid_of(b64decode(stmt.public_key, what="public_key"))
     rec = state.key(kid)
     if rec is None or rec.party != stmt.party:

@@ -27,7 +27,7 @@ from typing import Any
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, sign_note, verifier_key
-from ledger.custody import Changes, EntryRef, MemoryState, apply, prefetch_needs
+from ledger.custody import EntryRef, MemoryState, apply, prefetch_needs
 from ledger.envelope import Envelope
 from ledger.errors import (
     ConfigError,
@@ -244,7 +244,6 @@ class Ledger:
             needs = prefetch_needs([p.statement for p in parsed], [p.envelope for p in parsed])
             state = MemoryState(w.prefetch(*needs))
             existing = w.by_issuer_ids((p.statement.issuer, p.statement.id) for p in parsed)
-            batch_changes = Changes()
             new: list[NewEntry] = []
             seen: dict[tuple[str, str], tuple[int, str]] = {}
             prev = head.last_leaf_hash.hex() if head.size else ZERO_HASH
@@ -282,7 +281,6 @@ class Ledger:
                     out.append(SubmitResult(stmt.digest, error=e))
                     continue
                 state.commit(changes)
-                batch_changes.refs.extend(changes.refs)
                 leaf = leaf_bytes(size, prev, received_at, p.envelope.to_json_obj())
                 lh = merkle.leaf_hash(leaf)
                 new.append(
@@ -296,6 +294,7 @@ class Ledger:
                         stmt.type,
                         received_at,
                         tuple(changes.refs),
+                        tuple(changes.party_refs),
                     )
                 )
                 seen[key] = (size, stmt.digest)

@@ -172,6 +172,14 @@ class LotRefRow(SQLModel, table=True):
     role: str = Field(primary_key=True)
 
 
+class PartyRefRow(SQLModel, table=True):
+    """Which statements register or change a party's keys (party, key, revoke)."""
+
+    __tablename__ = "party_refs"
+    party: str = Field(primary_key=True)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+
+
 def _table(model: type[SQLModel]) -> Table:
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
@@ -187,8 +195,10 @@ LOTS = _table(LotRow)
 HOLDINGS = _table(HoldingRow)
 DISPATCHES = _table(DispatchRow)
 LOT_REFS = _table(LotRefRow)
+PARTY_REFS = _table(PartyRefRow)
 
-STATE_TABLES = ("parties", "keys", "lots", "holdings", "dispatches", "lot_refs")
+
+STATE_TABLES = ("parties", "keys", "lots", "holdings", "dispatches", "lot_refs", "party_refs")
 
 
 # ---------------------------------------------------------------- values
@@ -224,6 +234,7 @@ class NewEntry:
     type: str
     received_at: str
     refs: tuple[tuple[str, str], ...] = ()
+    party_refs: tuple[str, ...] = ()
 
 
 def _is_sqlite(url: str) -> bool:
@@ -515,6 +526,14 @@ class ReadTx:
             )
         return out
 
+    def party_history(self, parties: Iterable[str]) -> list[int]:
+        """Seqs of the party, key and revoke statements of ``parties``."""
+        out: set[int] = set()
+        for chunk in _chunks(set(parties)):
+            rows = self.conn.execute(select(PARTY_REFS.c.seq).where(PARTY_REFS.c.party.in_(chunk)))
+            out.update(int(s) for (s,) in rows)
+        return sorted(out)
+
     def holdings_of_lot(self, lot_id: str) -> dict[str, Decimal]:
         rows = self.conn.execute(
             select(HOLDINGS.c.party, HOLDINGS.c.quantity).where(HOLDINGS.c.lot == lot_id)
@@ -692,6 +711,9 @@ class WriteTx(ReadTx):
         ]
         if refs:
             self.conn.execute(insert(LOT_REFS), refs)
+        prefs = [{"party": p, "seq": e.seq} for e in entries for p in set(e.party_refs)]
+        if prefs:
+            self.conn.execute(insert(PARTY_REFS), prefs)
         self._write_state(changes)
         self._set_head(head)
         if checkpoint is not None:
