@@ -1,0 +1,74 @@
+"""Shared fixtures. PostgreSQL tests use the real server at 127.0.0.1:5432
+(``CUSTODY_TEST_PG``, default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``):
+each test session creates a fresh database and drops it at the end. Without a
+reachable server they are skipped with a notice, except with ``CI=true``,
+where a missing PostgreSQL is a failure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import World
+
+PG_ADMIN = os.environ.get("CUSTODY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return World(tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session; yields its URL."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.exec_driver_sql("SELECT 1")
+    except Exception as e:
+        admin.dispose()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but PostgreSQL is not reachable at {PG_ADMIN}: {e}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN}; skipping PostgreSQL tests")
+    name = f"custody_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """The session database, emptied of custody tables before each test."""
+    from ledger.store import drop_all
+
+    drop_all(pg_server)
+    yield pg_server
+    drop_all(pg_server)
+
+
+@pytest.fixture
+def pg_world(tmp_path: Path, pg_url: str) -> World:
+    return World(tmp_path / "home", db_url=pg_url)
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
