@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from cli import ledger_cmds
+from cli import attest, bundle_cmds, demo_cmds, ledger_cmds, lots_cmds, provenance_cmds, server_cmds
 from cli.common import HomeOpt, JsonOpt, home_of
 from cli.output import emit_json, err, fail, handle_errors, out, read_input, short
 from ledger.envelope import parse_envelopes, sign_envelope
@@ -32,6 +32,8 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Generate Ed25519 key pairs.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_cmds.app, name="ledger")
+for _module in (attest, lots_cmds, provenance_cmds, bundle_cmds, server_cmds, demo_cmds):
+    _module.register(app)
 
 
 @app.command()
