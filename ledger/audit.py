@@ -149,8 +149,11 @@ class _Auditor:
     # step 1-4
     def step_entry(self, row: StoredEntry) -> None:
         seq = row.seq
-        if seq != self.expected:
-            self.problem(seq, "chain", f"expected seq {self.expected}, found seq {seq}")
+        if seq > self.expected:
+            gap = f"{self.expected}" if seq == self.expected + 1 else f"{self.expected}..{seq - 1}"
+            self.problem(
+                self.expected, "chain", f"entry seq {gap} is missing (next stored is seq {seq})"
+            )
         self.expected = seq + 1
         computed = merkle.leaf_hash(row.leaf)
         if computed != row.leaf_hash:
@@ -165,7 +168,8 @@ class _Auditor:
             obj = json.loads(row.leaf)
             env = envelope_from_obj(obj["envelope"])
             canonical = leaf_bytes(obj["seq"], obj["prev"], obj["received_at"], obj["envelope"])
-        except (ValueError, KeyError, TypeError, CustodyError) as e:
+            received_time = parse_time(obj["received_at"])
+        except (ValueError, KeyError, TypeError, AttributeError, CustodyError) as e:
             self.problem(seq, "leaf", f"seq {seq}: leaf is not a valid ledger leaf ({e})")
             self.prev = computed.hex()
             return
@@ -196,7 +200,7 @@ class _Auditor:
             self.problem(seq, "leaf", f"seq {seq}: indexed columns do not match the payload")
         entry = EntryRef(
             seq=seq,
-            received_at=parse_time(received),
+            received_at=received_time,
             statement=stmt,
             signatures=tuple((s.keyid, s.sig) for s in env.signatures),
             pae=env.pae,

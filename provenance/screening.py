@@ -39,8 +39,10 @@ query's distinctive tokens found in it (a token found by spelling only, with
 rapidfuzz ``ratio`` at least :data:`FUZZY_TOKEN_MIN_RATIO`, gets partial
 credit), minus :data:`GENERIC_PENALTY` scaled by how far the generic words
 differ when both sides have some, :data:`PLACE_PENALTY` when both name places
-and none agree, and :data:`ORDER_PENALTY` when the distinctive tokens appear
-in another order. Generic words and places alone never match: a list name
+and none agree (a list name without a place stands for its entry's country),
+:data:`NUMBER_PENALTY` when both carry numbers and none agree ("No. 1" is not
+"No. 2"), and :data:`ORDER_PENALTY` when the distinctive tokens appear in
+another order. Generic words and places alone never match: a list name
 made only of them ("Xinjiang Energy", "Yunnan Machinery") matches only the
 same token set, or, with three or more tokens, a query that contains them in
 order and nothing distinctive. A match needs :data:`MATCH_THRESHOLD`.
@@ -52,6 +54,7 @@ once per :class:`ScreeningData`, so a query costs tens of microseconds.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -92,6 +95,7 @@ FUZZY_TOKEN_MIN_LENGTH = 6
 GENERIC_PENALTY = 15.0
 PLACE_PENALTY = 20.0
 ORDER_PENALTY = 8.0
+NUMBER_PENALTY = 20.0
 GENERIC_CONTAINED_SCORE = 92.0
 """Score of an all-generic list name found in order inside a longer query."""
 
@@ -509,9 +513,7 @@ class _Reader:
             raise self.fail(_join(where, key), f"must be a date YYYY-MM-DD, not {value!r}") from e
         return value
 
-    def document(
-        self, doc: Any
-    ) -> tuple[tuple[ScreeningList, ...], tuple[HighRiskRegion, ...]]:
+    def document(self, doc: Any) -> tuple[tuple[ScreeningList, ...], tuple[HighRiskRegion, ...]]:
         top = self.obj(doc, "")
         schema = top.get("schema")
         if schema != SCHEMA:
@@ -613,22 +615,27 @@ def _join(where: str, key: str) -> str:
 # ---------------------------------------------------------------------------
 # Name normalisation
 
-_FILLER = frozenset(
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_FILLER = _words(
     """
     co company companie ltd limited corp corporation corps inc incorporated llc llp lp plc
     group holding stock share joint jsc ojsc pjsc cjsc gmbh ag kg sa sas sarl srl spa bv nv
-    ab asa oy oyj pte pty proprietary pvt private public bhd berhad sdn tbk pt cv de del
-    la le kk kabushiki kaisha gaisha doo dd ooo zao ao tnhh mtv cong ty sirketi anonim as
-    ve san tic sanayi ticaret ltda sac sl sae wll fze fzco fzc spc cia compania sociedad
-    anonima ltee eirl the and of its their subsidiary subordinate affiliated affiliate
-    entity venture or by owned operated branch enterprise no number in for at et und y
+    ab asa oy oyj pte pty proprietary pvt private public bhd berhad sdn tbk pt cv de pcl
+    sab se grupo companhia kk kabushiki kaisha gaisha doo dd ooo zao ao tnhh mtv cong ty
+    sirketi anonim as ve san tic sanayi ticaret ltda sac sl sae wll fze fzco fzc spc cia
+    compania sociedad anonima ltee eirl the and of its their subsidiary subordinate affiliated
+    affiliate entity venture or by owned operated branch enterprise no number in for at et und y
     youxian gongsi jituan gufen zeren county city prefecture province district region
     autonomous
-    """.split()
+    """
 )
 """Legal-form and filler words, after mapping and stemming."""
 
-_GENERIC = frozenset(
+_GENERIC = _words(
     """
     textile cotton linen wool silk yarn fiber fabric spinning weaving knitting dyeing garment
     apparel fashion clothing cloth wear shoe footwear leather hair accessory bag toy home
@@ -644,8 +651,8 @@ _GENERIC = frozenset(
     agriculture farm farming fishery fishing ocean marine seafood aquatic food beverage drink
     dairy sugar tea coffee cocoa tomato fruit vegetable juice canned grain seed herbal medicine
     medicinal pharmaceutical health healthcare medical biotech nutraceutical ingredient
-    nutrition machinery machine equipment tool part auto automotive motor vehicle tire diesel pipe
-    fitting casting forging pressing welding oxide precision instrument system solution product
+    nutrition machinery machine equipment tool part auto automotive motor vehicle tire diesel
+    pipe fitting casting forging pressing welding oxide precision instrument system solution product
     manufacture factory plant work mill park center labor camp prison reform detachment
     vocational skill education training general national modern advanced smart intelligent
     innovation creative united light lighting bedding fur hide down feather tobacco diamond
@@ -653,7 +660,7 @@ _GENERIC = frozenset(
     southern central asia pacific store retail mart market design brand research institute
     laboratory lab vessel rope thread denim knit knitwear sweater sock hosiery towel carpet rug
     jute hemp bamboo polyester nylon viscose spandex recycled eco sustainable
-    """.split()
+    """
 )
 """Words shared by many company names; they never make a match on their own."""
 
@@ -802,8 +809,8 @@ _PLACES_BY_CODE: dict[str, str] = {
     "CN-YN": "yunnan kunming",
     "CN-ZJ": "zhejiang hangzhou ningbo wenzhou shaoxing jiaxing huzhou jinhua yiwu ninghai",
     "CN": "china chinese",
-    "HK": "hongkong kowloon",
-    "MO": "macau",
+    "CN-HK": "hongkong kowloon",
+    "CN-MO": "macau",
     "TW": "taiwan taipei kaohsiung taichung",
     "VN": "vietnam vietnamese hanoi saigon hochiminh haiphong danang",
     "KH": "cambodia cambodian phnompenh",
@@ -969,7 +976,9 @@ class _Form:
         classes = [_token_class(t) for t in tokens]
         return cls(
             tokens=tuple(tokens),
-            distinct=tuple(t for t, c in zip(tokens, classes, strict=True) if c == "distinct"),
+            distinct=tuple(
+                dict.fromkeys(t for t, c in zip(tokens, classes, strict=True) if c == "distinct")
+            ),
             generic=frozenset(t for t, c in zip(tokens, classes, strict=True) if c == "generic"),
             places=frozenset(
                 _PLACES[t] for t, c in zip(tokens, classes, strict=True) if c == "place"
@@ -979,11 +988,27 @@ class _Form:
 
 @dataclass(frozen=True, slots=True)
 class _Target:
-    """A list name or alias in normalised form."""
+    """A list name or alias in normalised form.
+
+    ``places`` are the places the name states or, when it states none, the
+    entry's country: "American Giant" is not Taiwan's Giant Manufacturing.
+    """
 
     entry: ScreeningEntry
     text: str
     form: _Form
+    places: frozenset[str]
+
+    @classmethod
+    def of(cls, entry: ScreeningEntry, text: str, tokens: Sequence[str]) -> _Target:
+        form = _Form.of(tokens)
+        places = form.places
+        if not places and entry.country:
+            places = frozenset({_COUNTRY_AS_PLACE.get(entry.country, entry.country)})
+        return cls(entry, text, form, places)
+
+
+_COUNTRY_AS_PLACE = {"HK": "CN-HK", "MO": "CN-MO"}
 
 
 def _places_agree(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -1010,7 +1035,7 @@ class _Matcher:
                 names.extend(a.name for a in entry.aliases)
                 for text in names:
                     for tokens in _latin_variants(text, optional_parens=True):
-                        self._add(_Target(entry, text, _Form.of(tokens)))
+                        self._add(_Target.of(entry, text, tokens))
                 for text in entry.aliases_zh:
                     for key in _cjk_keys(text):
                         self.cjk.setdefault(key, []).append((entry, text))
@@ -1041,8 +1066,10 @@ class _Matcher:
             if t not in self.vocab and len(t) >= 5 and _token_class(t) == "distinct":
                 for cut in range(2, len(t) - 1):
                     head, tail = t[:cut], t[cut:]
-                    if head in self.vocab and tail in self.vocab and (
-                        head in self.index or tail in self.index
+                    if (
+                        head in self.vocab
+                        and tail in self.vocab
+                        and (head in self.index or tail in self.index)
                     ):
                         out.extend((head, tail))
                         break
@@ -1109,7 +1136,7 @@ class _Matcher:
                 continue
             for n in self._candidates(form):
                 target = self.targets[n]
-                yield target.entry, target.text, _score(target.form, form)
+                yield target.entry, target.text, _score(target, form)
 
 
 def _token_similarity(a: str, b: str) -> float:
@@ -1128,15 +1155,18 @@ def _score_generic(listed: _Form, query: _Form) -> float:
     """A list name without distinctive tokens: the same tokens, or contained in order."""
     if set(listed.tokens) == set(query.tokens):
         return 100.0
-    if len(listed.tokens) >= 3 and not query.distinct and _is_subsequence(
-        listed.tokens, query.tokens
+    if (
+        len(listed.tokens) >= 3
+        and not query.distinct
+        and _is_subsequence(listed.tokens, query.tokens)
     ):
         return GENERIC_CONTAINED_SCORE
     return 0.0
 
 
-def _score(listed: _Form, query: _Form) -> float:
+def _score(target: _Target, query: _Form) -> float:
     """Score a list name with distinctive tokens against a query (0-100)."""
+    listed = target.form
     positions: list[int] = []
     recall = 0.0
     for token in listed.distinct:
@@ -1156,8 +1186,12 @@ def _score(listed: _Form, query: _Form) -> float:
     if listed.generic and query.generic:
         overlap = len(listed.generic & query.generic) / len(listed.generic | query.generic)
         score -= GENERIC_PENALTY * (1.0 - overlap)
-    if listed.places and query.places and not _places_agree(listed.places, query.places):
+    if target.places and query.places and not _places_agree(target.places, query.places):
         score -= PLACE_PENALTY
-    if any(b < a for a, b in zip(positions, positions[1:], strict=False)):
+    listed_numbers = {t for t in listed.generic if t.isdigit()}
+    query_numbers = {t for t in query.generic if t.isdigit()}
+    if listed_numbers and query_numbers and not listed_numbers & query_numbers:
+        score -= NUMBER_PENALTY
+    if any(b < a for a, b in itertools.pairwise(positions)):
         score -= ORDER_PENALTY
     return max(0.0, score)

@@ -21,8 +21,10 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> World:
-    return World(tmp_path / "home")
+def world(tmp_path: Path) -> Iterator[World]:
+    w = World(tmp_path / "home")
+    yield w
+    w.close()
 
 
 @pytest.fixture(scope="session")
@@ -66,8 +68,10 @@ def pg_url(pg_server: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def pg_world(tmp_path: Path, pg_url: str) -> World:
-    return World(tmp_path / "home", db_url=pg_url)
+def pg_world(tmp_path: Path, pg_url: str) -> Iterator[World]:
+    w = World(tmp_path / "home", db_url=pg_url)
+    yield w
+    w.close()
 
 
 def chromium_path() -> str | None:

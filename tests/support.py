@@ -12,7 +12,7 @@ from typing import Any
 from ledger.envelope import Envelope, sign_envelope
 from ledger.home import Home
 from ledger.keys import PrivateKey
-from ledger.log import Ledger, SubmitResult
+from ledger.log import SubmitResult
 from ledger.statements import build_statement, encode_statement, format_time
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -87,9 +87,8 @@ class World:
         self.operator = Actor(self, "operator", self.home.operator_key())
         self.parties: dict[str, Actor] = {}
 
-    @property
-    def ledger_(self) -> Ledger:
-        return self.ledger
+    def close(self) -> None:
+        self.ledger.store.close()
 
     def tick(self, minutes: int = 10) -> datetime:
         self._clock += timedelta(minutes=minutes)

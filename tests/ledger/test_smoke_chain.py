@@ -27,7 +27,8 @@ def test_cotton_chain_appends_and_audits(world: World):
         outputs=[{"id": "gin/lint-2", "material": "cotton.lint", "quantity": q(1), "unit": "kg"}],
         site=site(),
     )
-    assert bad.error is not None and bad.error.code == "rejected.not_held"
+    assert bad.error is not None
+    assert bad.error.code == "rejected.not_held"
     from ledger.audit import audit
 
     report = audit(world.ledger.store)

@@ -1,0 +1,52 @@
+"""Build the wheel and check that it ships the four import packages and the data files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIRED = ("ledger/__init__.py", "provenance/__init__.py", "api/__init__.py", "cli/__init__.py")
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "--no-build-isolation",
+                "-q",
+                "-w",
+                tmp,
+                str(ROOT),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            print(done.stdout, done.stderr)
+            return 1
+        (wheel,) = Path(tmp).glob("custody-*.whl")
+        names = set(zipfile.ZipFile(wheel).namelist())
+    missing = [n for n in REQUIRED if n not in names]
+    data = [n for n in names if n.startswith("provenance/data/") and n.endswith(".json")]
+    if missing:
+        print(f"wheel {wheel.name} lacks: {', '.join(missing)}")
+        return 1
+    if not data:
+        print(f"wheel {wheel.name} lacks the provenance data files")
+        return 1
+    print(f"wheel {wheel.name}: {len(names)} files, packages ledger/provenance/api/cli present")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
