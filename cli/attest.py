@@ -428,7 +428,10 @@ def party_register(
     lei: Annotated[str | None, typer.Option("--lei", help="Legal Entity Identifier.")] = None,
     duns: Annotated[str | None, typer.Option("--duns", help="D-U-N-S number (9 digits).")] = None,
     gln: Annotated[str | None, typer.Option("--gln", help="GS1 Global Location Number.")] = None,
-    statement_id: IdOpt = None,
+    statement_id: Annotated[
+        str | None,
+        typer.Option("--statement-id", help="Statement id (default: party/<id>)."),
+    ] = None,
     time: TimeOpt = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,

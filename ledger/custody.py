@@ -547,7 +547,7 @@ def _apply_receipt(state: StateReader, tx: _Tx, stmt: Receipt, seq: int) -> None
     tx.out.refs.append((d.lot, "receipt"))
 
 
-Needs = tuple[set[str], set[str], set[str], set[tuple[str, str]], set[str]]
+Needs = tuple[set[str], set[str], set[str], set[tuple[str, str]], dict[str, set[str]]]
 
 
 def prefetch_needs(statements: Iterable[Statement], envelopes: Iterable[Envelope]) -> Needs:
@@ -560,7 +560,8 @@ def prefetch_needs(statements: Iterable[Statement], envelopes: Iterable[Envelope
     kids: set[str] = set()
     lots: set[str] = set()
     holdings: set[tuple[str, str]] = set()
-    dispatches: set[str] = set()
+    dispatches: dict[str, set[str]] = {}  # dispatch digest -> receipt issuers
+    in_batch: dict[str, str] = {}  # dispatch digest -> lot, for dispatches in this batch
     for env in envelopes:
         kids.update(s.keyid for s in env.signatures)
     for st in statements:
@@ -579,8 +580,13 @@ def prefetch_needs(statements: Iterable[Statement], envelopes: Iterable[Envelope
             parties.add(st.to)
             lots.add(st.lot)
             holdings.add((st.lot, st.issuer))
+            holdings.add((st.lot, st.to))
+            in_batch[st.digest] = st.lot
         elif isinstance(st, Receipt):
-            dispatches.add(st.dispatch)
+            if st.dispatch in in_batch:
+                holdings.add((in_batch[st.dispatch], st.issuer))
+            else:
+                dispatches.setdefault(st.dispatch, set()).add(st.issuer)
         elif isinstance(st, Evidence):
             lots.update(st.lots)
         elif isinstance(st, Import):

@@ -478,7 +478,7 @@ class ReadTx:
         kids: Iterable[str],
         lots: Iterable[str],
         holdings: Iterable[tuple[str, str]],
-        dispatches: Iterable[str],
+        dispatches: dict[str, set[str]],
     ) -> PrefetchedState:
         """Bulk-read everything a batch will look up, as a StateReader."""
         snap = PrefetchedState(self.operator())
@@ -495,9 +495,11 @@ class ReadTx:
         for chunk in _chunks(set(lots)):
             for r in self.conn.execute(select(lt).where(lt.c.id.in_(chunk))):
                 snap.lots[r.id] = _lot(r)
+        holdings = set(holdings)
         for chunk in _chunks(set(dispatches)):
             for r in self.conn.execute(select(dt).where(dt.c.digest.in_(chunk))):
                 snap.dispatches[r.digest] = _dispatch(r)
+                holdings.update((r.lot, who) for who in dispatches[r.digest])
         for hchunk in _chunks(set(holdings), 400):
             for r in self.conn.execute(
                 select(ht.c.lot, ht.c.party, ht.c.quantity).where(

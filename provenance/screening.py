@@ -359,20 +359,17 @@ def parse_screening(raw: bytes, *, origin: str = "<bytes>") -> ScreeningData:
             details={"path": origin},
         ) from e
     reader = _Reader(origin)
-    data = reader.document(doc)
-    lists, regions = data
-    top = reader.obj(doc, "")
-    matcher = _Matcher(lists)
+    lists, regions = reader.document(doc)
     result = ScreeningData(
         schema=SCHEMA,
-        version=reader.string(top, "version", ""),
-        snapshot=reader.opt_string(top, "snapshot", ""),
-        title=reader.opt_string(top, "title", ""),
+        version=reader.string(doc, "version", ""),
+        snapshot=reader.opt_string(doc, "snapshot", ""),
+        title=reader.opt_string(doc, "title", ""),
         lists=lists,
         regions=regions,
         origin=origin,
         sha256=hashlib.sha256(raw).hexdigest(),
-        _matcher=matcher,
+        _matcher=_Matcher(lists),
     )
     logger.debug(
         "loaded screening data %s from %s (%d entries)",
@@ -669,7 +666,6 @@ _MAP: dict[str, str] = {
     "companies": "company",
     "holdings": "holding",
     "shares": "share",
-    "corps": "corps",
     "intl": "international",
     "mfg": "manufacture",
     "manufacturing": "manufacture",

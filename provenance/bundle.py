@@ -1,0 +1,1151 @@
+"""Evidence bundles (SPEC §7): export one lot's evidence, verify it offline.
+
+A bundle is one zip file, format ``custody-bundle/1`` (docs/bundles.md)::
+
+    manifest.json          spec, subject, entry number, created time, the signed
+                           checkpoint note, the operator's verifier key, and for
+                           every leaf its seq, leaf hash, inclusion proof against
+                           that one checkpoint and its path in the zip
+    leaves/<seq>.json      the verbatim ledger leaf bytes (SPEC §5)
+    documents/<sha256>     every document the bundled statements reference
+    report.json            the verification report at export (never trusted)
+    report.html            the same, readable (never trusted)
+
+Members are written in that order (leaves by seq, documents by hash) with a
+fixed timestamp, so the same ledger state, subject and time give the same bytes.
+
+:func:`export_bundle` reads the checkpoint, the trace and every proof in one
+read transaction, so all proofs are against that one checkpoint.
+:func:`verify_bundle` needs nothing but the zip and the operator's verifier key;
+its steps are listed in its docstring. Everything it finds wrong is an
+``INTEGRITY`` finding that names the member and what did not match; the
+provenance rules are rerun from the leaves that passed, and ``report.*`` is
+only compared, never believed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import stat
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from ledger import merkle
+from ledger.checkpoint import (
+    Checkpoint,
+    NoteVerifier,
+    open_checkpoint,
+    parse_checkpoint,
+    parse_verifier_key,
+    split_note,
+)
+from ledger.envelope import envelope_from_obj
+from ledger.errors import CustodyError, InputError, IntegrityError, NotFoundError
+from ledger.log import Ledger, format_time, leaf_bytes
+from ledger.statements import Dispatch, Evidence, Import, Statement, parse_statement
+from ledger.store import ReadTx, StoredEntry
+from provenance.graph import collect
+from provenance.report.html import DocumentRef, render_report
+from provenance.verify import Finding, Report, verify_entries
+
+log = logging.getLogger(__name__)
+
+SPEC: Final = "custody-bundle/1"
+MANIFEST: Final = "manifest.json"
+REPORT_JSON: Final = "report.json"
+REPORT_HTML: Final = "report.html"
+INTEGRITY: Final = "INTEGRITY"
+
+_LEAF_NAME = re.compile(r"leaves/(0|[1-9][0-9]{0,17})\.json")
+_DOC_NAME = re.compile(r"documents/([0-9a-f]{64})")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_SHOWN_PER_KIND = 20
+"""Findings of one kind (say, failing proofs) named one by one before a summary."""
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """What :func:`verify_bundle` accepts before refusing to read a zip.
+
+    Members are read into memory (never extracted to disk), so these bound the
+    memory a hostile bundle can make the verifier use. ``max_ratio`` applies
+    to members larger than ``ratio_floor`` and to the archive as a whole.
+    """
+
+    max_archive_bytes: int = 4 << 30
+    max_members: int = 200_000
+    max_member_bytes: int = 512 << 20
+    max_total_bytes: int = 2 << 30
+    max_ratio: int = 100
+    ratio_floor: int = 1 << 20
+
+
+DEFAULT_LIMITS: Final = ZipLimits()
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class BundleSummary:
+    """What :func:`export_bundle` wrote."""
+
+    path: Path
+    subject: str
+    entry_number: str | None
+    checkpoint: Checkpoint
+    entries: int
+    documents: int
+    missing_documents: tuple[str, ...]
+    report: Report
+
+    @property
+    def verdict(self) -> str:
+        return self.report.verdict
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "subject": self.subject,
+            "entry_number": self.entry_number,
+            "checkpoint": _checkpoint_json(self.checkpoint),
+            "entries": self.entries,
+            "documents": self.documents,
+            "missing_documents": list(self.missing_documents),
+            "verdict": self.verdict,
+        }
+
+
+@dataclass(frozen=True)
+class BundleVerification:
+    """The offline verdict on a bundle (non-raising; see :meth:`raise_for_verdict`).
+
+    ``findings`` are the bundle's ``INTEGRITY`` findings followed by those of
+    the provenance rules rerun over the leaves; ``verdict`` is recomputed over
+    all of them (SPEC §6). ``pinned`` is False when the operator key came from
+    the bundle itself, which then proves nothing about who signed it.
+    """
+
+    subject: str | None
+    entry_number: str | None
+    verdict: str
+    findings: tuple[Finding, ...]
+    report: Report | None
+    pinned: bool
+    verifier_key: str | None
+    checkpoint: Checkpoint | None
+    entries: int = 0
+    documents: int = 0
+    integrity: tuple[Finding, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        """``custody verify --json`` (SPEC §10) plus ``pinned``, ``checkpoint``, ``bundle``."""
+        if self.report is not None:
+            out = self.report.to_json()
+        else:
+            out = {
+                "subject": self.subject,
+                "verdict": self.verdict,
+                "findings": [],
+                "composition": [],
+                "untraced_share": None,
+            }
+        out["findings"] = [f.to_json() for f in self.findings]
+        out["verdict"] = self.verdict
+        out["pinned"] = self.pinned
+        out["checkpoint"] = None if self.checkpoint is None else _checkpoint_json(self.checkpoint)
+        out["bundle"] = {
+            "spec": SPEC,
+            "entry_number": self.entry_number,
+            "verifier_key": self.verifier_key,
+            "entries": self.entries,
+            "documents": self.documents,
+            "integrity_findings": len(self.integrity),
+        }
+        return out
+
+    def raise_for_verdict(self) -> None:
+        """Raise :class:`IntegrityError` unless the verdict is ``pass``."""
+        if self.verdict != "pass":
+            first = self.findings[0].message if self.findings else "no findings"
+            raise IntegrityError(
+                f"bundle verdict is {self.verdict}: {first}",
+                code=f"integrity.bundle_{self.verdict}",
+                details={"verdict": self.verdict, "findings": len(self.findings)},
+            )
+
+
+def _checkpoint_json(cp: Checkpoint) -> dict[str, Any]:
+    return {"origin": cp.origin, "size": cp.size, "root": cp.root.hex()}
+
+
+# ---------------------------------------------------------------- export
+
+
+def export_bundle(
+    ledger: Ledger,
+    lot: str,
+    out: Path,
+    *,
+    entry_number: str | None = None,
+    documents_dir: Path | None = None,
+    screening: Any = None,
+    yields: Any = None,
+    created: datetime | None = None,
+) -> BundleSummary:
+    """Write the evidence bundle of ``lot`` to ``out`` (atomically) and summarise it.
+
+    1. In one read transaction: the latest signed checkpoint, the entries the
+       verification of ``lot`` needs (:func:`provenance.graph.collect`), and
+       each entry's inclusion proof against that checkpoint's size; the tree's
+       root is checked against the checkpoint.
+    2. With ``entry_number``, an ``import`` statement of ``lot`` with that
+       entry number must be among them (else :class:`InputError`).
+    3. The provenance rules are run over the leaves (the same pure function
+       the offline verification runs) into ``report.json`` and ``report.html``.
+    4. Every document referenced by a bundled ``dispatch`` or ``evidence``
+       statement is copied from ``documents_dir``; one that is not there is
+       listed in the manifest under ``missing_documents`` and in the summary.
+    """
+    created = (created or datetime.now(UTC)).astimezone(UTC)
+    with ledger.store.read() as r:
+        latest = r.latest_checkpoint()
+        if latest is None:
+            raise NotFoundError("the ledger has no checkpoint yet; nothing can be proven")
+        size, note = latest
+        checkpoint = parse_checkpoint(split_note(note)[0])
+        entries = [e for e in collect(r, lot).entries if e.seq < size]
+        proofs = _prove_all(r, [e.seq for e in entries], size, checkpoint)
+    verifier_key = ledger.verifier_key()
+    leaves = [(e.seq, e.leaf) for e in entries]
+    for e in entries:
+        if merkle.leaf_hash(e.leaf) != proofs[e.seq][0]:
+            raise IntegrityError(
+                f"seq {e.seq}: the stored leaf does not match the Merkle tree; "
+                "run `custody ledger audit` before exporting",
+                code="integrity.leaf",
+                details={"seq": e.seq},
+            )
+    statements = _parse_entries(entries)
+    if entry_number is not None:
+        _require_import(statements, lot, entry_number)
+    report = verify_entries(leaves, lot, screening=screening, yields=yields)
+    refs = referenced_documents(statements)
+    contents, missing = _load_documents(refs, documents_dir)
+    documents = _document_refs(refs, contents)
+    html = render_report(
+        report,
+        entry_number=entry_number,
+        checkpoint=checkpoint,
+        verifier_key=verifier_key,
+        documents=documents,
+    )
+    manifest = _manifest(
+        lot, entry_number, created, note, verifier_key, entries, proofs, documents, missing
+    )
+    members: list[tuple[str, bytes]] = [(MANIFEST, _json_bytes(manifest))]
+    members += [(f"leaves/{e.seq}.json", e.leaf) for e in entries]
+    members += [(f"documents/{sha}", contents[sha]) for sha in sorted(contents)]
+    members += [
+        (REPORT_JSON, _json_bytes(report.to_json())),
+        (REPORT_HTML, html.encode("utf-8")),
+    ]
+    _write_zip(out, members, created)
+    if missing:
+        log.warning("bundle %s: %d referenced document(s) missing", out, len(missing))
+    return BundleSummary(
+        path=out,
+        subject=lot,
+        entry_number=entry_number,
+        checkpoint=checkpoint,
+        entries=len(entries),
+        documents=len(contents),
+        missing_documents=tuple(sorted(missing)),
+        report=report,
+    )
+
+
+def _prove_all(
+    r: ReadTx, seqs: Sequence[int], size: int, checkpoint: Checkpoint
+) -> dict[int, tuple[bytes, list[bytes]]]:
+    """Leaf hash and inclusion proof of every seq in the tree of ``size``, from one read."""
+    plans = {seq: merkle.inclusion_plan(seq, size) for seq in seqs}
+    rplan = merkle.root_plan(size)
+    wanted: set[tuple[int, int]] = set(rplan)
+    for seq, plan in plans.items():
+        wanted.add((0, seq))
+        for element in plan:
+            wanted.update(element)
+    nodes = r.nodes(sorted(wanted))
+    root = merkle.combine([nodes[c] for c in rplan])
+    if root != checkpoint.root or size != checkpoint.size:
+        raise IntegrityError(
+            f"the stored tree of size {size} does not match its signed checkpoint; "
+            "run `custody ledger audit`",
+            code="integrity.checkpoint",
+            details={"size": size, "expected": checkpoint.root.hex(), "actual": root.hex()},
+        )
+    return {
+        seq: (nodes[(0, seq)], [merkle.combine([nodes[c] for c in el]) for el in plan])
+        for seq, plan in plans.items()
+    }
+
+
+def _parse_entries(entries: Iterable[StoredEntry]) -> dict[int, Statement]:
+    out: dict[int, Statement] = {}
+    for e in entries:
+        out[e.seq] = parse_statement(envelope_from_obj(json.loads(e.leaf)["envelope"]).payload)
+    return out
+
+
+def _require_import(statements: Mapping[int, Statement], lot: str, entry_number: str) -> None:
+    for stmt in statements.values():
+        if isinstance(stmt, Import) and stmt.lot == lot and stmt.entry_number == entry_number:
+            return
+    declared = sorted(
+        {s.entry_number for s in statements.values() if isinstance(s, Import) and s.lot == lot}
+    )
+    hint = f" (it is declared as {', '.join(declared)})" if declared else ""
+    raise InputError(
+        f"no import statement declares lot {lot!r} as CBP entry {entry_number!r}{hint}",
+        code="invalid_input.entry_number",
+        details={"lot": lot, "entry_number": entry_number, "declared": declared},
+    )
+
+
+@dataclass
+class _DocRef:
+    sha256: str
+    name: str
+    kind: str
+    media_type: str | None = None
+    size: int | None = None
+    referenced_by: list[str] = field(default_factory=list)
+
+
+def referenced_documents(statements: Mapping[int, Statement]) -> dict[str, _DocRef]:
+    """Documents named by ``dispatch.documents`` and ``evidence.document``, by hash.
+
+    The first reference gives the name and kind; every referencing statement's
+    digest is kept, in seq order.
+    """
+    refs: dict[str, _DocRef] = {}
+    for seq in sorted(statements):
+        stmt = statements[seq]
+        if isinstance(stmt, Dispatch):
+            for d in stmt.documents:
+                ref = refs.setdefault(d.sha256, _DocRef(d.sha256, d.name, d.kind))
+                ref.referenced_by.append(stmt.digest)
+        elif isinstance(stmt, Evidence):
+            doc = stmt.document
+            ref = refs.setdefault(doc.sha256, _DocRef(doc.sha256, doc.name, stmt.kind))
+            ref.media_type = ref.media_type or doc.media_type
+            ref.size = doc.size if ref.size is None else ref.size
+            ref.referenced_by.append(stmt.digest)
+    return refs
+
+
+def _load_documents(
+    refs: Mapping[str, _DocRef], documents_dir: Path | None
+) -> tuple[dict[str, bytes], list[str]]:
+    contents: dict[str, bytes] = {}
+    missing: list[str] = []
+    for sha in sorted(refs):
+        path = None if documents_dir is None else documents_dir / sha
+        data: bytes | None = None
+        if path is not None and path.is_file():
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != sha:
+                log.warning("document store: %s does not hash to its name; not bundled", path)
+                data = None
+        if data is None:
+            missing.append(sha)
+        else:
+            contents[sha] = data
+    return contents, missing
+
+
+def _document_refs(refs: Mapping[str, _DocRef], contents: Mapping[str, bytes]) -> list[DocumentRef]:
+    return [
+        DocumentRef(
+            sha256=sha,
+            name=ref.name,
+            kind=ref.kind,
+            media_type=ref.media_type,
+            size=len(contents[sha]) if sha in contents else ref.size,
+            present=sha in contents,
+            referenced_by=tuple(ref.referenced_by),
+        )
+        for sha, ref in sorted(refs.items())
+    ]
+
+
+def _manifest(
+    lot: str,
+    entry_number: str | None,
+    created: datetime,
+    note: str,
+    verifier_key: str,
+    entries: Sequence[StoredEntry],
+    proofs: Mapping[int, tuple[bytes, list[bytes]]],
+    documents: Sequence[DocumentRef],
+    missing: Sequence[str],
+) -> dict[str, Any]:
+    return {
+        "spec": SPEC,
+        "subject": lot,
+        "entry_number": entry_number,
+        "created": format_time(created),
+        "checkpoint": note,
+        "verifier_key": verifier_key,
+        "entries": [
+            {
+                "seq": e.seq,
+                "leaf_hash": proofs[e.seq][0].hex(),
+                "proof": [h.hex() for h in proofs[e.seq][1]],
+                "path": f"leaves/{e.seq}.json",
+            }
+            for e in entries
+        ],
+        "documents": [
+            {
+                "sha256": d.sha256,
+                "name": d.name,
+                "kind": d.kind,
+                "media_type": d.media_type,
+                "size": d.size,
+                "path": f"documents/{d.sha256}",
+            }
+            for d in documents
+            if d.present
+        ],
+        "missing_documents": [
+            {"sha256": d.sha256, "name": d.name, "kind": d.kind, "referenced_by": list(d.referenced_by)}
+            for d in documents
+            if d.sha256 in set(missing)
+        ],
+        "report": {"json": REPORT_JSON, "html": REPORT_HTML},
+    }
+
+
+def _json_bytes(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=1, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _write_zip(out: Path, members: Sequence[tuple[str, bytes]], created: datetime) -> None:
+    stamp = max(_ZIP_EPOCH, created.timetuple()[:6])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+                for name, data in members:
+                    info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    info.create_system = 3
+                    info.external_attr = (stat.S_IFREG | 0o644) << 16
+                    zf.writestr(info, data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------- reading zips safely
+
+
+class UnsafeBundle(Exception):
+    """A zip that :func:`read_zip` refuses to read; ``member`` names the culprit."""
+
+    def __init__(self, member: str, message: str) -> None:
+        super().__init__(f"{member}: {message}")
+        self.member = member
+        self.message = message
+
+
+def _check_name(name: str) -> None:
+    shown = name if len(name) <= 200 else name[:200] + "…"
+    if not name or "\x00" in name or any(ord(c) < 0x20 for c in name):
+        raise UnsafeBundle(repr(shown), "member name is empty or has control characters")
+    if "\\" in name:
+        raise UnsafeBundle(shown, "member name has a backslash")
+    if name.startswith("/") or re.match(r"[A-Za-z]:", name):
+        raise UnsafeBundle(shown, "member name is an absolute path")
+    parts = name.split("/")
+    if any(p in ("..", ".") for p in parts):
+        raise UnsafeBundle(shown, "member name walks out of the bundle (path traversal)")
+    if any(p == "" for p in parts[:-1]):
+        raise UnsafeBundle(shown, "member name has an empty path component")
+
+
+def read_zip(path: Path, limits: ZipLimits = DEFAULT_LIMITS) -> dict[str, bytes]:
+    """Read every member of the zip at ``path`` into memory, or refuse it.
+
+    Refused (:class:`UnsafeBundle`): an archive over ``max_archive_bytes``; more
+    than ``max_members`` members; a name that is absolute, has ``..``/``.``
+    components, backslashes, control characters or a drive letter; a directory,
+    symlink or other non-regular member; an encrypted member or one in a
+    compression other than stored/deflate; a duplicate name; a declared or
+    actual size over ``max_member_bytes`` or, in total, ``max_total_bytes``; a
+    compression ratio over ``max_ratio``. Nothing is ever written to disk.
+    """
+    archive_size = path.stat().st_size
+    if archive_size > limits.max_archive_bytes:
+        raise UnsafeBundle(path.name, f"archive is larger than {limits.max_archive_bytes} bytes")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            _check_infos(infos, archive_size, limits)
+            out: dict[str, bytes] = {}
+            total = 0
+            for info in infos:
+                data = _read_member(zf, info, limits, limits.max_total_bytes - total)
+                total += len(data)
+                out[info.filename] = data
+            return out
+    except zipfile.BadZipFile as e:
+        raise UnsafeBundle(path.name, f"not a readable zip archive ({e})") from e
+    except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError) as e:
+        raise UnsafeBundle(path.name, f"cannot be read safely ({e})") from e
+
+
+def _check_infos(infos: Sequence[zipfile.ZipInfo], archive_size: int, limits: ZipLimits) -> None:
+    if len(infos) > limits.max_members:
+        raise UnsafeBundle("(archive)", f"more than {limits.max_members} members ({len(infos)})")
+    seen: set[str] = set()
+    declared = 0
+    for info in infos:
+        name = info.filename
+        _check_name(name)
+        if info.orig_filename != name:
+            _check_name(info.orig_filename)
+        if name in seen:
+            raise UnsafeBundle(name, "duplicate member name")
+        seen.add(name)
+        mode = info.external_attr >> 16
+        if info.is_dir() or (mode and not stat.S_ISREG(mode)):
+            kind = "a symlink" if stat.S_ISLNK(mode) else "not a regular file"
+            raise UnsafeBundle(name, f"member is {kind}")
+        if info.flag_bits & 0x1:
+            raise UnsafeBundle(name, "member is encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise UnsafeBundle(name, f"unsupported compression method {info.compress_type}")
+        if info.file_size > limits.max_member_bytes:
+            raise UnsafeBundle(
+                name, f"member is larger than {limits.max_member_bytes} bytes uncompressed"
+            )
+        if info.file_size > limits.ratio_floor and (
+            info.file_size > limits.max_ratio * max(info.compress_size, 1)
+        ):
+            raise UnsafeBundle(
+                name,
+                f"compression ratio {info.file_size // max(info.compress_size, 1)}:1 is over "
+                f"{limits.max_ratio}:1 (zip bomb?)",
+            )
+        declared += info.file_size
+    if declared > limits.max_total_bytes:
+        raise UnsafeBundle("(archive)", f"more than {limits.max_total_bytes} bytes uncompressed")
+    if declared > limits.ratio_floor and declared > limits.max_ratio * max(archive_size, 1):
+        raise UnsafeBundle("(archive)", f"compression ratio over {limits.max_ratio}:1 (zip bomb?)")
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ZipLimits, budget: int) -> bytes:
+    cap = min(info.file_size, limits.max_member_bytes, budget)
+    buf = io.BytesIO()
+    with zf.open(info) as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            if buf.tell() + len(chunk) > cap:
+                raise UnsafeBundle(info.filename, "member is larger than it declares or allowed")
+            buf.write(chunk)
+    if buf.tell() != info.file_size:
+        raise UnsafeBundle(info.filename, "member is shorter than it declares")
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- offline verification
+
+
+def verify_bundle(
+    path: Path,
+    *,
+    operator_key: str | None = None,
+    screening: Any = None,
+    yields: Any = None,
+    limits: ZipLimits = DEFAULT_LIMITS,
+) -> BundleVerification:
+    """Verify the bundle at ``path`` offline, from the zip alone and the operator key.
+
+    ``operator_key`` is the operator's verifier key in C2SP note format
+    (``<origin>+<8 hex>+<base64>``), obtained out of band; without it the
+    key in the manifest is used and the result says ``pinned=False``.
+
+    1. Open the zip safely (:func:`read_zip`): refuse path traversal, absolute
+       names, backslashes, symlinks, duplicate names, too many members, too
+       many bytes, a zip bomb; read members into memory, never to disk.
+    2. Read ``manifest.json``; verify the checkpoint's signature by the operator
+       key and its origin (the key's name).
+    3. Each leaf: its hash equals the manifest's ``leaf_hash``; its seq is below
+       the checkpoint size; its inclusion proof verifies against the
+       checkpoint's root and size; it is a well-formed leaf of that seq; where
+       consecutive seqs are both present, ``prev`` links them. Members the
+       manifest does not list are flagged and ignored.
+    4. Each document's SHA-256 equals its name; documents referenced by a
+       bundled statement but absent (or unreadable) are flagged.
+    5. Rerun every provenance rule (:func:`provenance.verify.verify_entries`)
+       over the leaves that passed step 3 only; with an entry number, its
+       ``import`` statement must be among them.
+    6. ``report.json`` and ``report.html`` are never believed: they are
+       compared with the recomputed report and a difference is an
+       ``INTEGRITY`` warning (it does not change the verdict).
+
+    Every mismatch is an ``INTEGRITY`` finding naming the member and what did
+    not match. Raises only for a bad ``operator_key`` or an unreadable path.
+    """
+    verifier = None if operator_key is None else parse_verifier_key(operator_key.strip())
+    if not path.is_file():
+        raise InputError(f"{path}: no such bundle file", code="invalid_input.file")
+    return _BundleCheck(path, verifier, screening, yields, limits).run()
+
+
+class _Stop(Exception):
+    """Nothing more can be checked (the finding that says why is already recorded)."""
+
+
+@dataclass
+class _Leaf:
+    seq: int
+    data: bytes
+    obj: dict[str, Any] | None = None
+    statement: Statement | None = None
+
+
+class _BundleCheck:
+    def __init__(
+        self,
+        path: Path,
+        verifier: NoteVerifier | None,
+        screening: Any,
+        yields: Any,
+        limits: ZipLimits,
+    ) -> None:
+        self.path = path
+        self.pinned = verifier is not None
+        self.verifier = verifier
+        self.screening = screening
+        self.yields = yields
+        self.limits = limits
+        self.findings: list[Finding] = []
+        self._counts: dict[str, int] = {}
+        self.members: dict[str, bytes] = {}
+        self.manifest: dict[str, Any] = {}
+        self.subject: str | None = None
+        self.entry_number: str | None = None
+        self.checkpoint: Checkpoint | None = None
+        self.verified_key: str | None = None
+        self.leaves: dict[int, _Leaf] = {}
+        self.documents: dict[str, bytes] = {}
+        self.report: Report | None = None
+
+    # -- findings
+
+    def flag(
+        self,
+        kind: str,
+        message: str,
+        *,
+        severity: str = "error",
+        statements: Sequence[str] = (),
+        **details: Any,
+    ) -> None:
+        n = self._counts.get(kind, 0) + 1
+        self._counts[kind] = n
+        if n <= _SHOWN_PER_KIND:
+            self.findings.append(_finding(message, severity, statements, details))
+
+    def _summarise(self) -> None:
+        for kind, n in self._counts.items():
+            if n > _SHOWN_PER_KIND:
+                severity = next(
+                    (f.severity for f in self.findings if f.details.get("check") == kind),
+                    "error",
+                )
+                self.findings.append(
+                    _finding(
+                        f"… and {n - _SHOWN_PER_KIND} more {kind} problem(s) not listed",
+                        severity,
+                        (),
+                        {"check": kind, "count": n},
+                    )
+                )
+
+    # -- run
+
+    def run(self) -> BundleVerification:
+        try:
+            self.open_zip()
+            self.read_manifest()
+            self.check_checkpoint()
+            self.check_leaves()
+            self.check_documents()
+            self.rerun_rules()
+            self.compare_reports()
+        except _Stop:
+            pass
+        self._summarise()
+        findings = list(self.findings)
+        rule_findings = list(self.report.findings) if self.report is not None else []
+        everything = findings + rule_findings
+        return BundleVerification(
+            subject=self.subject,
+            entry_number=self.entry_number,
+            verdict=verdict_of(everything),
+            findings=tuple(everything),
+            report=self.report,
+            pinned=self.pinned,
+            verifier_key=self.verified_key,
+            checkpoint=self.checkpoint,
+            entries=len(self.leaves),
+            documents=len(self.documents),
+            integrity=tuple(findings),
+        )
+
+    # step 1
+    def open_zip(self) -> None:
+        try:
+            self.members = read_zip(self.path, self.limits)
+        except UnsafeBundle as e:
+            self.flag(
+                "zip",
+                f"{e.member}: {e.message}; the bundle was refused and nothing in it was read",
+                member=e.member,
+                check="zip",
+            )
+            raise _Stop from e
+
+    # step 2a
+    def read_manifest(self) -> None:
+        raw = self.members.get(MANIFEST)
+        if raw is None:
+            self.flag("manifest", f"{MANIFEST}: missing from the bundle", check="manifest")
+            raise _Stop
+        try:
+            manifest = _strict_json(raw)
+            problem = _manifest_problem(manifest)
+        except ValueError as e:
+            problem = f"not valid JSON ({e})"
+        if problem is not None:
+            self.flag("manifest", f"{MANIFEST}: {problem}", check="manifest")
+            raise _Stop
+        self.manifest = manifest
+        self.subject = manifest["subject"]
+        self.entry_number = manifest["entry_number"]
+
+    # step 2b
+    def check_checkpoint(self) -> None:
+        note: str = self.manifest["checkpoint"]
+        if self.verifier is None:
+            try:
+                self.verifier = parse_verifier_key(self.manifest["verifier_key"])
+            except CustodyError as e:
+                self.flag(
+                    "checkpoint",
+                    f"{MANIFEST}: the operator verifier key is malformed ({e.message})",
+                    check="checkpoint",
+                )
+                raise _Stop from e
+        key = _key_label(self.verifier)
+        self.verified_key = None
+        try:
+            self.checkpoint = open_checkpoint(note, self.verifier)
+            self.verified_key = (
+                self.manifest["verifier_key"]
+                if not self.pinned
+                else f"{self.verifier.name}+{self.verifier.key_hash.hex()}"
+            )
+            return
+        except CustodyError as e:
+            named = self.manifest["verifier_key"].partition("+")[0]
+            hint = "" if named == self.verifier.name else f" (the manifest names key {named!r})"
+            self.flag(
+                "checkpoint",
+                f"{MANIFEST}: the checkpoint is not validly signed by the operator key {key}"
+                f"{hint}: {e.message}",
+                check="checkpoint",
+                code=e.code,
+            )
+        # Go on with the unverified checkpoint, to say what else does not hold.
+        try:
+            self.checkpoint = parse_checkpoint(split_note(note)[0])
+        except CustodyError as e:
+            self.flag(
+                "checkpoint",
+                f"{MANIFEST}: the checkpoint does not parse ({e.message})",
+                check="checkpoint",
+            )
+            raise _Stop from e
+
+    # step 3
+    def check_leaves(self) -> None:
+        assert self.checkpoint is not None
+        size, root = self.checkpoint.size, self.checkpoint.root
+        listed: set[str] = set()
+        for entry in self.manifest["entries"]:
+            seq: int = entry["seq"]
+            name = f"leaves/{seq}.json"
+            where = {"check": "leaf", "seq": seq, "member": name}
+            if entry["path"] != name:
+                self.flag(
+                    "leaf",
+                    f"{MANIFEST}: the entry for seq {seq} points at {entry['path']!r}, not {name}",
+                    **where,
+                )
+                continue
+            if name in listed:
+                self.flag("leaf", f"{MANIFEST}: seq {seq} is listed twice", **where)
+                continue
+            listed.add(name)
+            data = self.members.get(name)
+            if data is None:
+                self.flag("leaf", f"{name}: listed in the manifest but missing from the bundle", **where)
+                continue
+            computed = merkle.leaf_hash(data)
+            if computed.hex() != entry["leaf_hash"]:
+                self.flag(
+                    "leaf",
+                    f"{name}: leaf hash does not match the manifest",
+                    expected=entry["leaf_hash"],
+                    actual=computed.hex(),
+                    **where,
+                )
+                continue
+            if seq >= size:
+                self.flag(
+                    "proof",
+                    f"{MANIFEST}: seq {seq} is not below the checkpoint's tree size {size}",
+                    **{**where, "check": "proof"},
+                )
+                continue
+            try:
+                merkle.verify_inclusion(
+                    computed, seq, size, [bytes.fromhex(h) for h in entry["proof"]], root
+                )
+            except CustodyError as e:
+                self.flag(
+                    "proof",
+                    f"{MANIFEST}: inclusion proof for seq {seq} does not verify against the "
+                    f"checkpoint ({e.message})",
+                    **{**where, "check": "proof"},
+                )
+                continue
+            leaf = _Leaf(seq, data)
+            problem = _leaf_problem(leaf)
+            if problem is not None:
+                self.flag("leaf", f"{name}: {problem}", **where)
+                continue
+            self.leaves[seq] = leaf
+        for name in sorted(self.members, key=_member_order):
+            if name in listed or name in (MANIFEST, REPORT_JSON, REPORT_HTML):
+                continue
+            if _DOC_NAME.fullmatch(name):
+                continue
+            what = (
+                "not listed in the manifest"
+                if _LEAF_NAME.fullmatch(name)
+                else "not a member a bundle holds"
+            )
+            self.flag("member", f"{name}: {what}; ignored", check="member", member=name)
+        self._check_chain()
+
+    def _check_chain(self) -> None:
+        for seq in sorted(self.leaves):
+            nxt = self.leaves.get(seq + 1)
+            if nxt is None or nxt.obj is None:
+                continue
+            link = merkle.leaf_hash(self.leaves[seq].data).hex()
+            if nxt.obj.get("prev") != link:
+                self.flag(
+                    "chain",
+                    f"leaves/{seq + 1}.json: prev does not link to leaves/{seq}.json",
+                    check="chain",
+                    seq=seq + 1,
+                    expected=link,
+                    actual=nxt.obj.get("prev"),
+                )
+
+    # step 4
+    def check_documents(self) -> None:
+        statements = {seq: leaf.statement for seq, leaf in self.leaves.items() if leaf.statement}
+        refs = referenced_documents(statements)
+        for name in sorted(n for n in self.members if _DOC_NAME.fullmatch(n)):
+            sha = name.removeprefix("documents/")
+            actual = hashlib.sha256(self.members[name]).hexdigest()
+            if actual != sha:
+                self.flag(
+                    "document",
+                    f"{name}: content hash is {actual}",
+                    check="document",
+                    member=name,
+                    expected=sha,
+                    actual=actual,
+                    statements=refs[sha].referenced_by if sha in refs else (),
+                )
+                continue
+            if sha not in refs:
+                self.flag(
+                    "document",
+                    f"{name}: not referenced by any statement in the bundle; ignored",
+                    check="document",
+                    member=name,
+                )
+                continue
+            self.documents[sha] = self.members[name]
+        said_missing = {
+            d.get("sha256") for d in self.manifest["missing_documents"] if isinstance(d, dict)
+        }
+        for sha, ref in sorted(refs.items()):
+            if sha in self.documents or f"documents/{sha}" in self.members:
+                continue
+            why = (
+                "the exporter's document store did not have it"
+                if sha in said_missing
+                else "it is not in the bundle"
+            )
+            self.flag(
+                "document",
+                f"documents/{sha}: {ref.name!r} ({ref.kind}) is referenced by "
+                f"{len(ref.referenced_by)} statement(s) but absent: {why}",
+                statements=ref.referenced_by,
+                check="document",
+                member=f"documents/{sha}",
+            )
+
+    # step 5
+    def rerun_rules(self) -> None:
+        subject = self.subject or ""
+        leaves = [(seq, self.leaves[seq].data) for seq in sorted(self.leaves)]
+        if self.entry_number is not None:
+            statements = {s: leaf.statement for s, leaf in self.leaves.items() if leaf.statement}
+            try:
+                _require_import(statements, subject, self.entry_number)
+            except InputError as e:
+                self.flag(
+                    "entry",
+                    f"{MANIFEST}: entry number {self.entry_number!r}: {e.message}",
+                    check="entry",
+                )
+        try:
+            self.report = verify_entries(
+                leaves, subject, screening=self.screening, yields=self.yields
+            )
+        except CustodyError as e:
+            self.flag(
+                "subject",
+                f"{MANIFEST}: subject {subject!r} cannot be verified from the leaves: {e.message}",
+                check="subject",
+                code=e.code,
+            )
+            raise _Stop from e
+
+    # step 6
+    def compare_reports(self) -> None:
+        assert self.report is not None
+        recomputed = self.report.to_json()
+        raw = self.members.get(REPORT_JSON)
+        if raw is None:
+            self.flag(
+                "report", f"{REPORT_JSON}: missing (it is never used)", severity="warning",
+                check="report",
+            )
+        else:
+            try:
+                stored = _strict_json(raw)
+            except ValueError:
+                stored = None
+            if not isinstance(stored, dict):
+                self.flag(
+                    "report", f"{REPORT_JSON}: not a JSON object; ignored", severity="warning",
+                    check="report",
+                )
+            else:
+                self._compare_json(stored, recomputed)
+        self._compare_html()
+
+    def _compare_json(self, stored: dict[str, Any], recomputed: dict[str, Any]) -> None:
+        keys = ("subject", "verdict", "findings", "composition", "untraced_share")
+        differs = [k for k in keys if stored.get(k) != recomputed.get(k)]
+        if not differs:
+            return
+        versions = ("screening_version", "yields_version")
+        other = [k for k in versions if stored.get(k) != recomputed.get(k)]
+        if other:
+            self.flag(
+                "report",
+                f"{REPORT_JSON}: was computed with other data ("
+                + ", ".join(f"{k} {stored.get(k)!r}, here {recomputed.get(k)!r}" for k in other)
+                + f") and differs in {', '.join(differs)}; it is ignored",
+                severity="info",
+                check="report",
+            )
+            return
+        said = stored.get("verdict")
+        self.flag(
+            "report",
+            f"{REPORT_JSON}: does not match the verification recomputed from the leaves "
+            f"(differs in {', '.join(differs)}; it says verdict {said!r}, recomputed "
+            f"{recomputed.get('verdict')!r}); it is ignored",
+            severity="warning",
+            check="report",
+            differs=differs,
+        )
+
+    def _compare_html(self) -> None:
+        assert self.report is not None and self.checkpoint is not None
+        raw = self.members.get(REPORT_HTML)
+        if raw is None:
+            self.flag(
+                "report", f"{REPORT_HTML}: missing (it is never used)", severity="warning",
+                check="report",
+            )
+            return
+        statements = {s: leaf.statement for s, leaf in self.leaves.items() if leaf.statement}
+        refs = referenced_documents(statements)
+        expected = render_report(
+            self.report,
+            entry_number=self.entry_number,
+            checkpoint=self.checkpoint,
+            verifier_key=self.manifest["verifier_key"],
+            documents=_document_refs(refs, self.documents),
+        ).encode("utf-8")
+        if raw != expected:
+            self.flag(
+                "report",
+                f"{REPORT_HTML}: differs from the report rendered from the verified leaves "
+                "(edited, or made by another version of custody or with other screening "
+                "data); it is ignored",
+                severity="warning",
+                check="report",
+            )
+
+
+def verdict_of(findings: Iterable[Finding]) -> str:
+    """SPEC §6: ``fail`` if any error, else ``incomplete`` if any gap, else ``pass``."""
+    severities = {f.severity for f in findings}
+    if "error" in severities:
+        return "fail"
+    if "gap" in severities:
+        return "incomplete"
+    return "pass"
+
+
+def _finding(
+    message: str, severity: str, statements: Sequence[str], details: Mapping[str, Any]
+) -> Finding:
+    return Finding(
+        rule=INTEGRITY,
+        severity=severity,
+        message=message,
+        statements=list(statements),
+        details=dict(details),
+    )
+
+
+def _key_label(v: NoteVerifier) -> str:
+    return f"{v.name}+{v.key_hash.hex()}"
+
+
+def _member_order(name: str) -> tuple[int, int, str]:
+    m = _LEAF_NAME.fullmatch(name)
+    if m:
+        return (1, int(m.group(1)), "")
+    return (0 if name == MANIFEST else 2, 0, name)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("duplicate key")
+    return obj
+
+
+def _strict_json(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError("not UTF-8") from e
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except RecursionError as e:
+        raise ValueError("nested too deeply") from e
+
+
+def _manifest_problem(m: Any) -> str | None:
+    """What is wrong with the manifest's shape, or None."""
+    if not isinstance(m, dict):
+        return "not a JSON object"
+    if m.get("spec") != SPEC:
+        return f"spec is {m.get('spec')!r}, not {SPEC!r}"
+    for key in ("subject", "created", "checkpoint", "verifier_key"):
+        if not isinstance(m.get(key), str) or not m[key]:
+            return f"{key} is missing or not a string"
+    if m.get("entry_number") is not None and not isinstance(m["entry_number"], str):
+        return "entry_number is not a string or null"
+    m.setdefault("entry_number", None)
+    for key in ("entries", "documents", "missing_documents"):
+        m.setdefault(key, [])
+        if not isinstance(m[key], list):
+            return f"{key} is not a list"
+    for i, e in enumerate(m["entries"]):
+        where = f"entries[{i}]"
+        if not isinstance(e, dict):
+            return f"{where} is not an object"
+        seq = e.get("seq")
+        if type(seq) is not int or seq < 0:
+            return f"{where}.seq is not a non-negative integer"
+        if not isinstance(e.get("leaf_hash"), str) or not _HEX64.fullmatch(e["leaf_hash"]):
+            return f"{where}.leaf_hash is not 64 lowercase hex digits"
+        proof = e.get("proof")
+        if not isinstance(proof, list) or not all(
+            isinstance(h, str) and _HEX64.fullmatch(h) for h in proof
+        ):
+            return f"{where}.proof is not a list of 64-hex-digit hashes"
+        if len(proof) > 64:
+            return f"{where}.proof is longer than any tree allows"
+        if not isinstance(e.get("path"), str):
+            return f"{where}.path is not a string"
+    return None
+
+
+def _leaf_problem(leaf: _Leaf) -> str | None:
+    """Parse a leaf that is proven included; say what does not hold, or None."""
+    try:
+        obj = _strict_json(leaf.data)
+        if not isinstance(obj, dict) or set(obj) != {"seq", "prev", "received_at", "envelope"}:
+            return "not a ledger leaf object {seq, prev, received_at, envelope}"
+        if obj["seq"] != leaf.seq:
+            return f"the leaf says seq {obj['seq']!r}"
+        if leaf_bytes(obj["seq"], obj["prev"], obj["received_at"], obj["envelope"]) != leaf.data:
+            return "leaf bytes are not the canonical JSON of the leaf"
+        envelope = envelope_from_obj(obj["envelope"])
+        leaf.statement = parse_statement(envelope.payload)
+    except (ValueError, TypeError) as e:
+        return f"not a valid ledger leaf ({e})"
+    except CustodyError as e:
+        return f"not a valid ledger leaf ({e.message})"
+    leaf.obj = obj
+    return None
