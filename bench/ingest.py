@@ -289,13 +289,14 @@ def main() -> None:
                 if len(envs) % 10000 == 0:
                     progress("signing", len(envs), args.n)
             envs = envs[: args.n]
-            original = ledger_log.apply
+            namespace = vars(ledger_log)  # swap the state machine for signatures alone
+            original = namespace["apply"]
             if not custody_checks:
-                ledger_log.apply = signatures_only  # type: ignore[assignment]
+                namespace["apply"] = signatures_only
             try:
                 rates[label] = run(home.path, envs, args.batch, verifier, f"append ({label})")
             finally:
-                ledger_log.apply = original
+                namespace["apply"] = original
             if custody_checks:
                 led = Home(home.path).open(with_key=False)
                 size = led.size()

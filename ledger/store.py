@@ -80,12 +80,20 @@ class EntryRow(SQLModel, table=True):
     received_at: str = Field(sa_column=Column(String(40), nullable=False))
 
 
+NODE_INDEX_BITS = 48
+
+
+def node_id(level: int, idx: int) -> int:
+    """One integer key per perfect subtree: ``level << 48 | idx`` (a single-column
+    primary key keeps proof lookups to one index probe per node)."""
+    return (level << NODE_INDEX_BITS) | idx
+
+
 class NodeRow(SQLModel, table=True):
     """Hash of the perfect subtree (level, idx); level 0 are the leaf hashes."""
 
     __tablename__ = "nodes"
-    level: int = Field(primary_key=True)
-    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
@@ -409,16 +417,12 @@ class ReadTx:
 
     def nodes(self, coords: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         wanted = list(set(coords))
+        by_id = {node_id(lv, ix): (lv, ix) for lv, ix in wanted}
         out: dict[tuple[int, int], bytes] = {}
-        for i in range(0, len(wanted), 400):
-            chunk = wanted[i : i + 400]
-            rows = self.conn.execute(
-                select(NODES.c.level, NODES.c.idx, NODES.c.hash).where(
-                    tuple_(NODES.c.level, NODES.c.idx).in_(chunk)
-                )
-            )
-            for level, idx, h in rows:
-                out[(int(level), int(idx))] = bytes(h)
+        for chunk in _chunks(by_id):
+            rows = self.conn.execute(select(NODES.c.id, NODES.c.hash).where(NODES.c.id.in_(chunk)))
+            for nid, h in rows:
+                out[by_id[int(nid)]] = bytes(h)
         missing = set(wanted) - set(out)
         if missing:
             raise NotFoundError(
@@ -428,11 +432,10 @@ class ReadTx:
         return out
 
     def iter_nodes(self) -> Iterator[tuple[int, int, bytes]]:
-        rows = self.conn.execute(
-            select(NODES.c.level, NODES.c.idx, NODES.c.hash).order_by(NODES.c.level, NODES.c.idx)
-        )
-        for level, idx, h in rows:
-            yield int(level), int(idx), bytes(h)
+        mask = (1 << NODE_INDEX_BITS) - 1
+        rows = self.conn.execute(select(NODES.c.id, NODES.c.hash).order_by(NODES.c.id))
+        for nid, h in rows:
+            yield int(nid) >> NODE_INDEX_BITS, int(nid) & mask, bytes(h)
 
     # ---- custody state (StateReader)
 
@@ -706,7 +709,7 @@ class WriteTx(ReadTx):
         )
         self.conn.execute(
             insert(NODES),
-            [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes],
+            [{"id": node_id(lv, ix), "hash": h} for lv, ix, h in nodes],
         )
         refs = [
             {"lot": lot, "seq": e.seq, "role": role} for e in entries for lot, role in set(e.refs)

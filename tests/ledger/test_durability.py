@@ -16,6 +16,7 @@ import pytest
 from ledger.audit import audit
 from ledger.home import Home
 from ledger.keys import save_private_key
+from ledger.store import node_id
 from tests.support import World, q, site
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +85,7 @@ def test_swapped_rows_are_named(world: World):
 def test_edited_interior_hash_is_named(world: World):
     _populate(world)  # 14 entries: node (2, 1) covers seq 4..7
     db = _db(world)
-    db.execute("UPDATE nodes SET hash = ? WHERE level = 2 AND idx = 1", (b"\x11" * 32,))
+    db.execute("UPDATE nodes SET hash = ? WHERE id = ?", (b"\x11" * 32, node_id(2, 1)))
     db.commit()
     db.close()
     report = audit(world.ledger.store)
