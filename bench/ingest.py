@@ -10,7 +10,8 @@ Appends N pre-signed envelopes in batches and prints, from the same run:
 * the median time for an inclusion proof at the final size.
 
     .venv/bin/python bench/ingest.py --n 100000 [--mix origin|realistic] [--workers 2]
-    CUSTODY_DB_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench .venv/bin/python bench/ingest.py
+    CUSTODY_DB_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
+        .venv/bin/python bench/ingest.py
 
 The database starts empty (a temporary home; for PostgreSQL the tables are dropped first).
 """
@@ -322,7 +323,8 @@ def main() -> None:
     )
     print(f"custody checks cost:                      {1 - full / rates['signatures only']:10.1%}")
     print(
-        f"ingest / one-core verify ratio:           {full / vrate:10.2f}x (target 0.5x, stretch 1.0x)"
+        f"ingest / one-core verify ratio:           {full / vrate:10.2f}x "
+        "(target 0.5x, stretch 1.0x)"
     )
     print(f"median inclusion proof at {size:,} entries: {median_ms:8.3f} ms (target < 5 ms)")
 
