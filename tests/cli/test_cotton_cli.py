@@ -1,0 +1,554 @@
+"""A cotton supply chain built only through the ``custody`` command, run for real.
+
+Every step is a subprocess of the installed ``custody`` script with ``--home``
+in a temporary folder, read as a user would read it: exit codes (0 ok, 1
+rejected, 2 usage), the one-line outputs, and ``--json`` documents.
+
+1. ``test_cotton_chain_through_attest``: farm → gin → two spinners (a partial
+   dispatch each) → mill → garment factory → importer, with shipping
+   documents, evidence, a CBP import, key rotation, rejections, ``lots show``
+   / ``lots held``, ``--out`` + ``submit`` and a clean ``ledger audit``.
+2. ``test_hand_written_statements``: statements typed as JSON files to SPEC §3,
+   signed with ``custody sign`` and appended with ``custody submit --json``:
+   a double-spend, a replay, a revoked key, a mixed batch, and statements
+   ``custody sign`` refuses to sign.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BIN = Path(sys.executable).with_name("custody")
+CUSTODY = str(BIN) if BIN.exists() else (shutil.which("custody") or "custody")
+
+
+class Cli:
+    """Runs ``custody`` with ``--home`` in a temporary folder."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.dir = tmp
+        self.home = tmp / "home"
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("CUSTODY_HOME", "CUSTODY_DB_URL", "CUSTODY_SERVER")
+        }
+        self.env.update({"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200"})
+
+    def run(self, *args: str, code: int = 0, home: bool = True) -> subprocess.CompletedProcess[str]:
+        argv = [CUSTODY, *args, *(("--home", str(self.home)) if home else ())]
+        proc = subprocess.run(
+            argv, cwd=self.dir, env=self.env, capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode == code, (
+            f"custody {' '.join(args)} exited {proc.returncode}, expected {code}\n"
+            f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
+        )
+        return proc
+
+    def json(self, *args: str, code: int = 0) -> Any:
+        return json.loads(self.run(*args, "--json", code=code).stdout)
+
+    def keys(self, name: str) -> str:
+        kid = self.run("keys", "generate", "--out", str(self.dir / name), home=False).stdout
+        return kid.strip()
+
+    def register(self, pid: str, name: str, country: str, *extra: str) -> int:
+        res = self.json(
+            "party", "register", "--id", pid, "--name", name, "--country", country,
+            "--public-key", f"{pid}.pub", *extra,
+        )  # fmt: skip
+        assert "error" not in res, res
+        return int(res["seq"])
+
+    def attest(self, type_: str, *args: str, code: int = 0) -> dict[str, Any]:
+        result: dict[str, Any] = self.json("attest", type_, *args, code=code)
+        return result
+
+
+def seq_line(text: str) -> tuple[int, str]:
+    """Parse ``seq N  sha256:...``."""
+    words = text.split()
+    assert words[0] == "seq", text
+    assert words[2].startswith("sha256:"), text
+    return int(words[1]), words[2]
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    c = Cli(tmp_path)
+    out = c.run("init", "--origin", "custody.test/cotton")
+    assert "custody.test/cotton+" in out.stdout
+    return c
+
+
+def test_cotton_chain_through_attest(cli: Cli) -> None:
+    for pid in ("farm", "gin", "spinner", "spinner2", "mill", "factory", "importer"):
+        assert len(cli.keys(pid)) == 64
+    cli.register("farm", "Lubbock Cotton Farm", "US", "--subdivision", "US-TX", "--role", "supplier")
+    cli.register("gin", "Plains Gin Co", "US", "--subdivision", "US-TX", "--role", "supplier",
+                 "--duns", "123456789")  # fmt: skip
+    cli.register("spinner", "Carolina Spinning", "US", "--subdivision", "US-NC", "--role", "supplier")
+    cli.register("spinner2", "Georgia Yarns", "US", "--subdivision", "US-GA", "--role", "supplier")
+    cli.register("mill", "Piedmont Weaving", "US", "--subdivision", "US-SC", "--role", "supplier")
+    cli.register("factory", "San Pedro Garments", "HN", "--role", "supplier",
+                 "--address", "Zona Libre, San Pedro Sula")  # fmt: skip
+    seq = cli.register("importer", "Acme Apparel Inc", "US", "--role", "importer,supplier",
+                       "--lei", "5493001KJTIIGC8Y1R12")  # fmt: skip
+    assert seq == 7
+
+    # the farm harvests: human output is "seq N  sha256:..."
+    out = cli.run(
+        "attest", "origin", "--key", "farm.key", "--lot", "farm/seed-2026-1",
+        "--material", "cotton.seed", "--quantity", "12000", "--unit", "kg",
+        "--site", "Lubbock farm", "--country", "US", "--subdivision", "US-TX",
+        "--lat", "33.5779", "--lon", "-101.8552", "--time", "2026-09-01T14:00:00Z",
+    )  # fmt: skip
+    seq, digest = seq_line(out.stdout)
+    assert seq == 8
+    show = cli.json("ledger", "show", "--seq", "8")
+    payload = json.loads(__import__("base64").b64decode(show["envelope"]["payload"]))
+    assert payload["id"] == "origin/farm/seed-2026-1"
+    assert payload["issuer"] == "farm"  # from the key, no --issuer needed
+    assert payload["site"]["lat"] == 33.5779
+    assert digest == "sha256:" + hashlib.sha256(
+        __import__("base64").b64decode(show["envelope"]["payload"])
+    ).hexdigest()
+
+    # farm -> gin, 12 t with a bill of lading; the gin receives everything
+    (cli.dir / "bol-farm-gin.pdf").write_bytes(b"%PDF-1.4 bill of lading TX-0001\n")
+    d = cli.attest(
+        "dispatch", "--key", "farm.key", "--lot", "farm/seed-2026-1", "--quantity", "12",
+        "--unit", "t", "--to", "gin", "--document", "bol-farm-gin.pdf:bill_of_lading",
+        "--time", "2026-09-03T09:00:00Z",
+    )  # fmt: skip
+    sha_bol = hashlib.sha256(b"%PDF-1.4 bill of lading TX-0001\n").hexdigest()
+    assert (cli.home / "documents" / sha_bol).is_file()
+    held = cli.json("lots", "held", "--party", "gin")
+    assert held["holdings"] == []
+    assert [(x["lot"], x["from"], x["quantity"]) for x in held["in_transit_in"]] == [
+        ("farm/seed-2026-1", "farm", "12000")
+    ]
+    r = cli.attest(
+        "receipt", "--key", "gin.key", "--dispatch", d["digest"], "--time", "2026-09-04T08:00:00Z"
+    )
+    assert r["seq"] == d["seq"] + 1
+
+    # ginning: seed cotton into lint and cottonseed
+    cli.attest(
+        "transform", "--key", "gin.key", "--process", "cotton.ginning",
+        "--input", "farm/seed-2026-1:12000kg",
+        "--output", "gin/lint-1:cotton.lint:4200kg",
+        "--output", "gin/cottonseed-1:cotton.cottonseed:7000kg",
+        "--site", "Plains gin", "--country", "US", "--subdivision", "US-TX",
+        "--time", "2026-09-06T10:00:00Z",
+    )  # fmt: skip
+
+    # partial dispatches of the lint to two buyers, 200 kg stay at the gin
+    to_s1 = cli.attest(
+        "dispatch", "--key", "gin.key", "--lot", "gin/lint-1", "--quantity", "2500",
+        "--unit", "kg", "--to", "spinner", "--time", "2026-09-08T10:00:00Z",
+    )  # fmt: skip
+    to_s2 = cli.attest(
+        "dispatch", "--key", "gin.key", "--lot", "gin/lint-1", "--quantity", "1.5",
+        "--unit", "t", "--to", "spinner2", "--time", "2026-09-08T11:00:00Z",
+    )  # fmt: skip
+    lint = cli.json("lots", "show", "gin/lint-1")
+    assert lint["quantity"] == "4200"
+    assert lint["unit"] == "kg"
+    assert lint["holdings"] == [{"party": "gin", "quantity": "200"}]
+    assert sorted((x["to"], x["quantity"]) for x in lint["in_transit"]) == [
+        ("spinner", "2500"),
+        ("spinner2", "1500"),
+    ]
+    # a third dispatch would be a double-spend: rejected, exit 1, nothing appended
+    bad = cli.run(
+        "attest", "dispatch", "--key", "gin.key", "--lot", "gin/lint-1", "--quantity", "201",
+        "--unit", "kg", "--to", "spinner2", "--time", "2026-09-08T12:00:00Z", code=1,
+    )  # fmt: skip
+    assert "rejected.overdraw" in bad.stderr
+    assert "gin holds 200 kg of lot 'gin/lint-1' but draws 201 kg" in bad.stderr
+    cli.attest("receipt", "--key", "spinner.key", "--dispatch", to_s1["digest"],
+               "--quantity", "2500", "--unit", "kg", "--time", "2026-09-10T08:00:00Z")  # fmt: skip
+    short = cli.attest("receipt", "--key", "spinner2.key", "--dispatch", to_s2["digest"],
+                       "--quantity", "1495", "--unit", "kg", "--time", "2026-09-10T09:00:00Z")  # fmt: skip
+    assert "error" not in short
+    # receiving the other spinner's dispatch: not the addressee
+    err = cli.attest("receipt", "--key", "spinner2.key", "--dispatch", to_s1["digest"],
+                     "--quantity", "1", "--unit", "kg", "--id", "receipt/stolen", code=1)  # fmt: skip
+    assert err["error"]["code"] == "rejected.not_addressee"
+    assert err["digest"].startswith("sha256:")
+
+    # spinning, with 100 kg of lint bought outside the ledger
+    cli.attest(
+        "transform", "--key", "spinner.key", "--process", "spinning",
+        "--input", "gin/lint-1:2500kg",
+        "--external", "cotton.lint:100kg:US:US-TX:West Texas Gin LLC",
+        "--output", "spin/yarn-1:yarn.cotton:2300kg",
+        "--site", "Carolina spinning mill", "--country", "US", "--subdivision", "US-NC",
+        "--time", "2026-09-15T10:00:00Z",
+    )  # fmt: skip
+    d = cli.attest("dispatch", "--key", "spinner.key", "--lot", "spin/yarn-1",
+                   "--quantity", "2300", "--unit", "kg", "--to", "mill",
+                   "--time", "2026-09-16T10:00:00Z")  # fmt: skip
+    cli.attest("receipt", "--key", "mill.key", "--dispatch", d["digest"],
+               "--time", "2026-09-17T10:00:00Z")  # fmt: skip
+
+    # weaving: fabric measured in metres, with its mass
+    cli.attest(
+        "transform", "--key", "mill.key", "--process", "weaving",
+        "--input", "spin/yarn-1:2300kg", "--output", "mill/fabric-1:fabric.cotton:9000m=2200kg",
+        "--site", "Piedmont weaving", "--country", "US", "--subdivision", "US-SC",
+        "--time", "2026-09-20T10:00:00Z",
+    )  # fmt: skip
+    d = cli.attest("dispatch", "--key", "mill.key", "--lot", "mill/fabric-1",
+                   "--quantity", "9000", "--unit", "m", "--to", "factory",
+                   "--time", "2026-09-21T10:00:00Z")  # fmt: skip
+    cli.attest("receipt", "--key", "factory.key", "--dispatch", d["digest"],
+               "--quantity", "9000", "--unit", "m", "--time", "2026-09-28T10:00:00Z")  # fmt: skip
+    # a receipt in kg of a lot measured in metres is of the wrong dimension
+    bad = cli.attest("dispatch", "--key", "factory.key", "--lot", "mill/fabric-1",
+                     "--quantity", "10", "--unit", "kg", "--to", "importer", code=1)  # fmt: skip
+    assert bad["error"]["code"] == "rejected.unit_dimension"
+
+    # sewing t-shirts
+    cli.attest(
+        "transform", "--key", "factory.key", "--process", "sewing",
+        "--input", "mill/fabric-1:9000m=2200kg",
+        "--output", "factory/tee-1:apparel.tshirt:10000pcs=1980kg",
+        "--site", "San Pedro Sula plant", "--country", "HN", "--subdivision", "HN-CR",
+        "--time", "2026-10-02T10:00:00Z",
+    )  # fmt: skip
+    (cli.dir / "invoice-0042.pdf").write_bytes(b"%PDF-1.4 commercial invoice 0042\n")
+    (cli.dir / "packing-0042.csv").write_text("carton,pcs\n1,6000\n")
+    ship = cli.attest(
+        "dispatch", "--key", "factory.key", "--lot", "factory/tee-1", "--quantity", "6000",
+        "--unit", "pcs", "--to", "importer",
+        "--document", "invoice-0042.pdf:commercial_invoice",
+        "--document", "packing-0042.csv:packing_list", "--time", "2026-10-05T10:00:00Z",
+    )  # fmt: skip
+    later = cli.attest(
+        "dispatch", "--key", "factory.key", "--lot", "factory/tee-1", "--quantity", "1000",
+        "--unit", "pcs", "--to", "importer", "--time", "2026-10-06T10:00:00Z",
+    )  # fmt: skip
+    cli.attest("receipt", "--key", "importer.key", "--dispatch", ship["digest"],
+               "--time", "2026-10-20T10:00:00Z")  # fmt: skip
+
+    # evidence: the invoice bound to the finished lot, kept out of the ledger
+    ev = cli.attest(
+        "evidence", "--key", "importer.key", "--lots", "factory/tee-1", "--kind", "invoice",
+        "--file", "invoice-0042.pdf", "--claim", "po=PO-7781", "--claim", "pieces=6000",
+        "--time", "2026-10-21T10:00:00Z",
+    )  # fmt: skip
+    leaf = cli.json("ledger", "show", "--seq", str(ev["seq"]))
+    evidence = json.loads(__import__("base64").b64decode(leaf["envelope"]["payload"]))
+    sha_inv = hashlib.sha256(b"%PDF-1.4 commercial invoice 0042\n").hexdigest()
+    assert evidence["document"] == {
+        "sha256": sha_inv,
+        "name": "invoice-0042.pdf",
+        "media_type": "application/pdf",
+        "size": 33,
+    }
+    assert evidence["claims"] == {"po": "PO-7781", "pieces": 6000}
+    assert (cli.home / "documents" / sha_inv).read_bytes() == b"%PDF-1.4 commercial invoice 0042\n"
+    assert b"commercial invoice" not in (cli.home / "ledger.db").read_bytes()
+
+    # the CBP entry
+    imp = cli.run(
+        "attest", "import", "--key", "importer.key", "--lot", "factory/tee-1",
+        "--quantity", "6000", "--unit", "pcs", "--entry-number", "AAC-1234567-8",
+        "--hts", "6109.10.0012", "--port", "Los Angeles", "--country-of-origin", "HN",
+        "--time", "2026-10-22T10:00:00Z",
+    )  # fmt: skip
+    imp_seq, _ = seq_line(imp.stdout)
+    again = cli.attest(
+        "import", "--key", "importer.key", "--lot", "factory/tee-1", "--quantity", "1",
+        "--unit", "pcs", "--entry-number", "AAC-1234567-9", "--time", "2026-10-22T11:00:00Z",
+        code=1,
+    )  # fmt: skip
+    assert again["error"]["code"] == "rejected.not_held"
+
+    tee = cli.json("lots", "show", "factory/tee-1")
+    assert tee["creator"] == "factory"
+    assert tee["material"] == "apparel.tshirt"
+    assert tee["holdings"] == [{"party": "factory", "quantity": "3000"}]
+    assert [(x["to"], x["quantity"], x["seq"]) for x in tee["in_transit"]] == [
+        ("importer", "1000", later["seq"])
+    ]
+    assert [(s["type"], s["issuer"], s["role"]) for s in tee["statements"]] == [
+        ("transform", "factory", "output"),
+        ("dispatch", "factory", "dispatch"),
+        ("dispatch", "factory", "dispatch"),
+        ("receipt", "importer", "receipt"),
+        ("evidence", "importer", "evidence"),
+        ("import", "importer", "import"),
+    ]
+    assert tee["statements"][-1]["seq"] == imp_seq
+    text = cli.run("lots", "show", "factory/tee-1").stdout
+    assert "lot factory/tee-1  apparel.tshirt  10000 pcs  created by factory" in text
+    assert "factory -> importer  1000 pcs" in text
+    assert f"seq {imp_seq}" in text
+
+    importer = cli.json("lots", "held", "--party", "importer")
+    assert importer["holdings"] == []  # all 6000 declared to CBP
+    assert [(x["lot"], x["from"], x["quantity"], x["unit"]) for x in importer["in_transit_in"]] == [
+        ("factory/tee-1", "factory", "1000", "pcs")
+    ]
+    gin = cli.json("lots", "held", "--party", "gin")
+    assert [(h["lot"], h["quantity"], h["unit"]) for h in gin["holdings"]] == [
+        ("gin/cottonseed-1", "7000", "kg"),
+        ("gin/lint-1", "200", "kg"),
+    ]
+    lint = cli.json("lots", "show", "gin/lint-1")
+    assert lint["in_transit"] == []
+    assert sorted((x["to"], x.get("received")) for x in lint["dispatches"]) == [
+        ("spinner", "2500"),
+        ("spinner2", "1495"),
+    ]
+
+    # key rotation: the gin adds a key, revokes the old one; the old one no longer signs
+    cli.keys("gin-2027")
+    cli.attest("key", "--key", "gin.key", "--party", "gin", "--public-key", "gin-2027.pub")
+    rev = cli.run("attest", "revoke", "--key", "gin-2027.key", "--party", "gin",
+                  "--public-key", "gin.pub", "--reason", "superseded")  # fmt: skip
+    assert rev.stdout.startswith("seq ")
+    old = cli.attest(
+        "dispatch", "--key", "gin.key", "--issuer", "gin", "--lot", "gin/lint-1",
+        "--quantity", "10", "--unit", "kg", "--to", "spinner2", code=1,
+    )  # fmt: skip
+    assert old["error"]["code"] == "bad_signature.revoked"
+    new = cli.attest("dispatch", "--key", "gin-2027.key", "--lot", "gin/lint-1",
+                     "--quantity", "10", "--unit", "kg", "--to", "spinner2")  # fmt: skip
+    assert "seq" in new
+    # the operator revokes a compromised key of spinner2 (default signer: operator.key)
+    cli.keys("spinner2-b")
+    cli.attest("key", "--party", "spinner2", "--public-key", "spinner2-b.pub")
+    cli.attest("revoke", "--party", "spinner2", "--public-key", "spinner2.pub",
+               "--reason", "compromised", "--effective", "2026-10-01T00:00:00Z")  # fmt: skip
+    stale = cli.attest("receipt", "--key", "spinner2.key", "--issuer", "spinner2",
+                       "--dispatch", new["digest"], code=1)  # fmt: skip
+    assert stale["error"]["code"] == "bad_signature.revoked"
+    assert "(compromised)" in stale["error"]["message"]
+
+    # --out writes the envelope; submit appends it; submitting again is idempotent
+    cli.attest(
+        "origin", "--key", "farm.key", "--lot", "farm/seed-2026-2", "--material", "cotton.seed",
+        "--quantity", "800", "--unit", "lb", "--site", "Lubbock farm", "--country", "US",
+        "--time", "2026-10-01T10:00:00Z", "--out", "origin-2.json",
+    )  # fmt: skip
+    first = cli.json("submit", "origin-2.json")
+    replay = cli.json("submit", "origin-2.json")
+    assert replay == [{**first[0], "duplicate": True}]
+    seed2 = cli.json("lots", "show", "farm/seed-2026-2")
+    assert seed2["quantity"] == "362.873896"  # 800 lb, exactly
+    assert seed2["unit"] == "kg"
+
+    # usage errors are exit 2, with the reason
+    bad_qty = cli.run("attest", "origin", "--key", "farm.key", "--lot", "x", "--material",
+                      "cotton.seed", "--quantity", "-5", "--unit", "kg", "--site", "s",
+                      "--country", "US", code=2)  # fmt: skip
+    assert "must be a number greater than 0" in bad_qty.stderr
+    bad_unit = cli.run("attest", "transform", "--key", "gin-2027.key", "--process", "x",
+                       "--input", "gin/lint-1:5bales", "--output", "gin/y:cotton.lint:5kg",
+                       "--site", "s", "--country", "US", code=2)  # fmt: skip
+    assert "unit must be one of" in bad_unit.stderr
+    # a key the ledger does not know, without --issuer
+    cli.keys("stranger")
+    unknown = cli.run("attest", "origin", "--key", "stranger.key", "--lot", "x/1", "--material",
+                      "cotton.seed", "--quantity", "5", "--unit", "kg", "--site", "s",
+                      "--country", "US", code=1)  # fmt: skip
+    assert "is not registered in the ledger" in unknown.stderr
+    # missing lots
+    assert cli.json("lots", "show", "no/such-lot", code=1)["error"]["code"] == "not_found"
+
+    report = cli.json("ledger", "audit")
+    assert report["ok"], report["problems"]
+    assert cli.run("ledger", "audit").stdout.startswith("ok: ")
+
+
+# ------------------------------------------------------------------ hand-written statements
+
+
+def write(cli: Cli, name: str, text: str) -> str:
+    (cli.dir / name).write_text(text, encoding="utf-8")
+    return name
+
+
+def sign(cli: Cli, statement: str, key: str) -> str:
+    env = statement.replace(".json", ".env")
+    cli.run("sign", "--key", key, statement, "-o", env, home=False)
+    return env
+
+
+def test_hand_written_statements(cli: Cli) -> None:
+    for pid in ("farm", "gin"):
+        cli.keys(pid)
+    cli.register("farm", "Lubbock Cotton Farm", "US", "--subdivision", "US-TX", "--role", "supplier")
+    cli.register("gin", "Plains Gin Co", "US", "--role", "supplier")
+
+    origin = write(cli, "origin.json", """{
+  "spec": "custody/1",
+  "type": "origin",
+  "id": "origin/seed-7",
+  "issuer": "farm",
+  "time": "2026-09-01T14:00:00Z",
+  "lot": {"id": "farm/seed-7", "material": "cotton.seed", "quantity": 5000, "unit": "kg"},
+  "site": {"name": "Lubbock farm", "country": "US", "subdivision": "US-TX"}
+}
+""")  # fmt: skip
+    env = sign(cli, origin, "farm.key")
+    (res,) = cli.json("submit", env)
+    assert res["seq"] == 3
+    origin_digest = res["digest"]
+    # the digest is the sha256 of the statement bytes exactly as signed
+    signed_payload = json.loads((cli.dir / env).read_text())["payload"]
+    payload = __import__("base64").b64decode(signed_payload)
+    assert payload == (cli.dir / origin).read_bytes().rstrip(b"\n")
+    assert origin_digest == "sha256:" + hashlib.sha256(payload).hexdigest()
+
+    # replay: same envelope, same seq, exit 0
+    (again,) = cli.json("submit", env)
+    assert again == {"digest": origin_digest, "seq": 3, "duplicate": True}
+    assert "(already in the ledger)" in cli.run("submit", env).stdout
+
+    # same (issuer, id), other bytes: a conflict, exit 1
+    changed = write(cli, "origin-changed.json", (cli.dir / origin).read_text().replace("5000", "5001"))
+    (conflict,) = cli.json("submit", sign(cli, changed, "farm.key"), code=1)
+    assert conflict["error"]["code"] == "conflict.statement_id"
+
+    dispatch = write(cli, "dispatch.json", """{"spec": "custody/1", "type": "dispatch",
+ "id": "dispatch/seed-7/gin-1", "issuer": "farm", "time": "2026-09-03T09:00:00Z",
+ "lot": "farm/seed-7", "quantity": 5000, "unit": "kg", "to": "gin",
+ "documents": [{"sha256": "%s", "kind": "bill_of_lading", "name": "BOL TX-17.pdf"}]}
+""" % ("0f" * 32))  # fmt: skip
+    (d,) = cli.json("submit", sign(cli, dispatch, "farm.key"))
+    receipt = write(cli, "receipt.json", json.dumps({
+        "spec": "custody/1", "type": "receipt", "id": "receipt/seed-7", "issuer": "gin",
+        "time": "2026-09-04T08:00:00Z", "dispatch": d["digest"], "quantity": 5, "unit": "t",
+    }))  # fmt: skip
+    (r,) = cli.json("submit", sign(cli, receipt, "gin.key"))
+    assert r["seq"] == d["seq"] + 1
+
+    # a double-spend: two transforms draw 3000 kg each of the gin's 5000 kg
+    def transform(n: int) -> str:
+        return write(cli, f"transform-{n}.json", json.dumps({
+            "spec": "custody/1", "type": "transform", "id": f"transform/lint-{n}",
+            "issuer": "gin", "time": f"2026-09-0{5 + n}T10:00:00Z", "process": "cotton.ginning",
+            "inputs": [{"lot": "farm/seed-7", "quantity": 3000, "unit": "kg"}],
+            "outputs": [{"id": f"gin/lint-{n}", "material": "cotton.lint", "quantity": 1050,
+                         "unit": "kg"}],
+            "site": {"name": "Plains gin", "country": "US"},
+        }))  # fmt: skip
+
+    (t1,) = cli.json("submit", sign(cli, transform(1), "gin.key"))
+    assert "seq" in t1
+    double = cli.run("submit", sign(cli, transform(2), "gin.key"), code=1)
+    assert "rejected.overdraw" in double.stdout
+    assert "gin holds 2000 kg of lot 'farm/seed-7' but draws 3000 kg" in double.stdout
+    assert "0 appended, 1 rejected" in double.stderr
+
+    # a batch in JSON lines: the bad one is rejected alone, exit 1, results in order
+    good = write(cli, "origin-8.json", (cli.dir / origin).read_text()
+                 .replace("seed-7", "seed-8"))  # fmt: skip
+    over = write(cli, "dispatch-over.json", json.dumps({
+        "spec": "custody/1", "type": "dispatch", "id": "dispatch/over", "issuer": "gin",
+        "time": "2026-09-09T10:00:00Z", "lot": "farm/seed-7", "quantity": 2001, "unit": "kg",
+        "to": "farm",
+    }))  # fmt: skip
+    batch = cli.dir / "batch.jsonl"
+    batch.write_text(
+        (cli.dir / sign(cli, good, "farm.key")).read_text()
+        + (cli.dir / sign(cli, over, "gin.key")).read_text()
+        + (cli.dir / env).read_text()
+    )
+    results = cli.json("submit", "batch.jsonl", code=1)
+    assert [sorted(x) for x in results] == [
+        ["digest", "seq"],
+        ["digest", "error"],
+        ["digest", "duplicate", "seq"],
+    ]
+    assert results[1]["error"]["code"] == "rejected.overdraw"
+    assert results[2]["seq"] == 3
+
+    # key rotation by hand: add a new key (signed by the old), revoke the old (signed by the new)
+    cli.keys("farm-2")
+    new_pub = (cli.dir / "farm-2.pub").read_text().strip()
+    old_pub = (cli.dir / "farm.pub").read_text().strip()
+    key_st = write(cli, "key.json", json.dumps({
+        "spec": "custody/1", "type": "key", "id": "key/farm-2", "issuer": "farm",
+        "time": "2026-09-10T00:00:00Z", "party": "farm", "public_key": new_pub,
+    }))  # fmt: skip
+    assert "seq" in cli.json("submit", sign(cli, key_st, "farm.key"))[0]
+    revoke = write(cli, "revoke.json", json.dumps({
+        "spec": "custody/1", "type": "revoke", "id": "revoke/farm-1", "issuer": "farm",
+        "time": "2026-09-10T00:05:00Z", "party": "farm", "public_key": old_pub,
+        "reason": "compromised", "effective": "2026-09-09T00:00:00Z",
+    }))  # fmt: skip
+    assert "seq" in cli.json("submit", sign(cli, revoke, "farm-2.key"))[0]
+    late = write(cli, "origin-9.json", (cli.dir / origin).read_text().replace("seed-7", "seed-9"))
+    (revoked,) = cli.json("submit", sign(cli, late, "farm.key"), code=1)
+    assert revoked["error"]["code"] == "bad_signature.revoked"
+    assert "was revoked (compromised)" in revoked["error"]["message"]
+    (ok,) = cli.json("submit", sign(cli, late, "farm-2.key"))
+    assert "seq" in ok
+    # the gin signing for the farm
+    (forged,) = cli.json("submit", sign(cli, write(cli, "origin-10.json", (
+        cli.dir / origin).read_text().replace("seed-7", "seed-10")), "gin.key"), code=1)  # fmt: skip
+    assert forged["error"]["code"] == "bad_signature.not_issuer"
+
+    # statements `custody sign` refuses to sign: exit 1 and the exact problem
+    def refused(name: str, text: str, code: str) -> None:
+        proc = cli.run("sign", "--key", "farm-2.key", write(cli, name, text), code=1, home=False)
+        assert f"[{code}]" in proc.stderr, proc.stderr
+
+    base = json.loads((cli.dir / origin).read_text())
+    def variant(**lot: Any) -> str:  # noqa: E306
+        return json.dumps({**base, "id": "origin/v", "lot": {**base["lot"], **lot}})
+
+    refused("neg.json", variant(quantity=-5), "invalid_statement.bad_quantity")
+    refused("zero.json", variant(quantity=0), "invalid_statement.bad_quantity")
+    refused("text.json", variant(quantity="5000"), "invalid_statement.bad_quantity")
+    refused("unit.json", variant(unit="bales"), "invalid_statement.unknown_unit")
+    refused("time.json", json.dumps({**base, "time": "2026-09-01"}), "invalid_statement.bad_time")
+    refused("type.json", json.dumps({**base, "type": "harvest"}), "invalid_statement.unknown_type")
+    refused("sub.json", json.dumps({**base, "site": {"name": "x", "country": "US",
+            "subdivision": "USTX"}}), "invalid_statement.bad_subdivision")  # fmt: skip
+    refused("missing.json", json.dumps({k: v for k, v in base.items() if k != "site"}),
+            "invalid_statement.missing_field")  # fmt: skip
+    refused("dupkey.json", '{"spec": "custody/1", "spec": "custody/1"}',
+            "invalid_statement.duplicate_key")  # fmt: skip
+
+    # a signed envelope whose payload was edited afterwards
+    tampered = json.loads((cli.dir / env).read_text())
+    tampered["payload"] = __import__("base64").b64encode(payload.replace(b"5000", b"9000")).decode()
+    (cli.dir / "tampered.env").write_text(json.dumps(tampered))
+    (bad_sig,) = cli.json("submit", "tampered.env", code=1)
+    assert bad_sig["error"]["code"] == "bad_signature.invalid"
+
+    report = cli.json("ledger", "audit")
+    assert report["ok"], report["problems"]
+    held = cli.json("lots", "held", "--party", "gin")
+    assert [(h["lot"], h["quantity"]) for h in held["holdings"]] == [
+        ("farm/seed-7", "2000"),
+        ("gin/lint-1", "1050"),
+    ]
+
+
+def test_attest_help_documents_the_item_syntax(cli: Cli) -> None:
+    text = cli.run("attest", "transform", "--help", home=False).stdout
+    for needle in ("LOT:AMOUNT", "LOT:MATERIAL:AMOUNT", "MATERIAL:AMOUNT:COUNTRY", "=MASSkg"):
+        assert needle in text, needle
+    assert "FILE:KIND" in cli.run("attest", "dispatch", "--help", home=False).stdout
+    listing = cli.run("attest", "--help", home=False).stdout
+    for command in ("origin", "transform", "dispatch", "receipt", "evidence", "import", "key",
+                    "revoke"):  # fmt: skip
+        assert command in listing
