@@ -35,7 +35,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.errors import Unauthorized
+from api.errors import UnauthorizedError
 from api.schemas import TokenRequest
 from api.tokens import TokenStore
 from api.visibility import Caller
@@ -67,8 +67,8 @@ class IssuedToken:
     expires_at: int
 
 
-def _bad_credentials() -> Unauthorized:
-    return Unauthorized(
+def _bad_credentials() -> UnauthorizedError:
+    return UnauthorizedError(
         "login failed: the key is not a registered, unrevoked key of that party, "
         "or the signature does not verify",
         code="unauthorized.invalid_credentials",
@@ -89,13 +89,13 @@ def issue_token(
     except StatementError as e:
         raise InputError(str(e), code="invalid_input.timestamp") from e
     if not tokens.consume_challenge(req.nonce, req.party, req.kid):
-        raise Unauthorized(
+        raise UnauthorizedError(
             "unknown, expired or already used challenge; ask for a new one",
             code="unauthorized.challenge",
         )
     skew = abs((datetime.now(UTC) - claimed).total_seconds())
     if skew > clock_skew:
-        raise Unauthorized(
+        raise UnauthorizedError(
             f"timestamp is {int(skew)} s away from the server clock (limit {clock_skew} s)",
             code="unauthorized.clock_skew",
             details={"limit_seconds": clock_skew},
@@ -127,19 +127,19 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 def authenticate(ledger: Ledger, tokens: TokenStore, token: str) -> Caller:
-    """The caller a bearer token stands for, or Unauthorized."""
+    """The caller a bearer token stands for, or UnauthorizedError."""
     if not _TOKEN_CHARS.fullmatch(token):
-        raise Unauthorized("malformed bearer token", code="unauthorized.invalid_token")
+        raise UnauthorizedError("malformed bearer token", code="unauthorized.invalid_token")
     rec = tokens.lookup(token)
     if rec is None:
-        raise Unauthorized(
+        raise UnauthorizedError(
             "unknown or expired bearer token; log in again", code="unauthorized.invalid_token"
         )
     with ledger.store.read() as r:
         key = r.key(rec.kid)
         party = r.party(rec.party)
     if key is None or party is None or key.party != rec.party or key.revoked_seq is not None:
-        raise Unauthorized(
+        raise UnauthorizedError(
             "the key this token was issued to has been revoked", code="unauthorized.key_revoked"
         )
     return Caller(rec.party, rec.kid, party.roles, rec.expires_at)
@@ -147,7 +147,7 @@ def authenticate(ledger: Ledger, tokens: TokenStore, token: str) -> Caller:
 
 def bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None or not credentials.credentials:
-        raise Unauthorized(
+        raise UnauthorizedError(
             "this endpoint needs `Authorization: Bearer <token>` (see POST /v1/auth/challenge)",
             code="unauthorized.missing_token",
         )

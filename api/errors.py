@@ -12,13 +12,13 @@ with the same stable ``code`` the CLI prints with ``--json``
     ├── IntegrityError                      409 (stored data does not hold)
     ├── ConfigError                         503
     └── ApiError
-        ├── Unauthorized   unauthorized.*   401 (no, bad or expired token; failed login)
-        ├── Forbidden      forbidden.*      403 (authenticated, but not allowed to see it)
-        ├── MethodNotAllowed                405
-        ├── TooLarge       too_large.*      413 (body or batch over the documented limit)
-        ├── UnsupportedMedia                415
-        ├── RateLimited    rate_limited     429 (with Retry-After)
-        └── Unavailable    unavailable      503 (database unreachable or busy)
+        ├── UnauthorizedError   unauthorized.*   401 (no, bad or expired token; failed login)
+        ├── ForbiddenError      forbidden.*      403 (authenticated, but not allowed to see it)
+        ├── MethodNotAllowedError                405
+        ├── TooLargeError       too_large.*      413 (body or batch over the documented limit)
+        ├── UnsupportedMediaError                415
+        ├── RateLimitedError    rate_limited     429 (with Retry-After)
+        └── UnavailableError    unavailable      503 (database unreachable or busy)
 
 Request validation (a query parameter of the wrong type, a JSON body that does
 not match its schema) is ``invalid_input.request`` 422; a body that is not
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,8 +44,8 @@ from ledger.errors import (
     ConflictError,
     CustodyError,
     IntegrityError,
-    NotFoundError,
     NoteError,
+    NotFoundError,
     ProofError,
     RejectedError,
     StatementError,
@@ -59,40 +59,40 @@ class ApiError(CustodyError):
 
     code = "api"
     status = 400
-    headers: dict[str, str] | None = None
+    headers: ClassVar[dict[str, str] | None] = None
 
 
-class Unauthorized(ApiError):
+class UnauthorizedError(ApiError):
     """No credentials, bad or expired credentials, or a failed login."""
 
     code = "unauthorized"
     status = 401
-    headers = {"WWW-Authenticate": 'Bearer realm="custody"'}
+    headers: ClassVar[dict[str, str] | None] = {"WWW-Authenticate": 'Bearer realm="custody"'}
 
 
-class Forbidden(ApiError):
+class ForbiddenError(ApiError):
     """Authenticated, but the caller may not see this (or it does not exist)."""
 
     code = "forbidden"
     status = 403
 
 
-class MethodNotAllowed(ApiError):
+class MethodNotAllowedError(ApiError):
     code = "method_not_allowed"
     status = 405
 
 
-class TooLarge(ApiError):
+class TooLargeError(ApiError):
     code = "too_large"
     status = 413
 
 
-class UnsupportedMedia(ApiError):
+class UnsupportedMediaError(ApiError):
     code = "unsupported_media_type"
     status = 415
 
 
-class RateLimited(ApiError):
+class RateLimitedError(ApiError):
     """Over the per-client rate; ``retry_after`` seconds until it would pass."""
 
     code = "rate_limited"
@@ -101,13 +101,23 @@ class RateLimited(ApiError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         wait = max(1, math.ceil(retry_after))
         super().__init__(message, details={"retry_after": wait})
-        self.headers = {"Retry-After": str(wait)}
+        self.retry_after = wait
 
 
-class Unavailable(ApiError):
+class UnavailableError(ApiError):
     code = "unavailable"
     status = 503
-    headers = {"Retry-After": "1"}
+    headers: ClassVar[dict[str, str] | None] = {"Retry-After": "1"}
+
+
+class HTTPStatusError(StarletteHTTPException):
+    """An HTTP error raised where only an HTTPException passes through (request
+    body streaming inside FastAPI's body parsing); carries a stable code."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict[str, Any]) -> None:
+        super().__init__(status_code=status, detail=message)
+        self.code = code
+        self.details = details
 
 
 def status_of(error: CustodyError) -> int:
@@ -131,23 +141,27 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def error_response(error: CustodyError) -> JSONResponse:
+def error_response(error: CustodyError, **extra: Any) -> JSONResponse:
+    """The JSON response for ``error``; ``extra`` adds to its details."""
     headers = error.headers if isinstance(error, ApiError) else None
+    if isinstance(error, RateLimitedError):
+        headers = {"Retry-After": str(error.retry_after)}
     if isinstance(error, ConfigError):
         headers = {"Retry-After": "5"}
+    details = {**extra, **error.details}
     return JSONResponse(
-        error_body(error.code, error.message, _jsonable(error.details)),
+        error_body(error.code, error.message, jsonable(details)),
         status_code=status_of(error),
         headers=headers,
     )
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Details made safe for JSON: anything exotic becomes its ``str``."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
@@ -209,14 +223,17 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) and exc.detail else default
     if status == 404 and message == "Not Found":
         message = "no such endpoint"
+    details: dict[str, Any] = {}
+    if isinstance(exc, HTTPStatusError):
+        code, details = exc.code, exc.details
     return JSONResponse(
-        error_body(code, message, {}), status_code=status, headers=dict(exc.headers or {})
+        error_body(code, message, details), status_code=status, headers=dict(exc.headers or {})
     )
 
 
 async def _database_error(_: Request, exc: Exception) -> JSONResponse:
     log.warning("database error: %s", exc.__class__.__name__, exc_info=exc)
-    return error_response(Unavailable("the ledger database is unavailable; retry shortly"))
+    return error_response(UnavailableError("the ledger database is unavailable; retry shortly"))
 
 
 async def _internal_error(_: Request, exc: Exception) -> JSONResponse:

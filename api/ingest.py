@@ -101,7 +101,7 @@ class Committer:
             return
         try:
             results = self.ledger.submit([item for j in live for item in j.items])
-        except BaseException as e:
+        except Exception as e:  # noqa: BLE001 (handed to the waiting request)
             if len(live) == 1:
                 live[0].future.set_exception(e)
                 return
@@ -109,7 +109,7 @@ class Committer:
             for j in live:
                 try:
                     j.future.set_result(self.ledger.submit(j.items))
-                except BaseException as e1:
+                except Exception as e1:  # noqa: BLE001 (handed to the waiting request)
                     j.future.set_exception(e1)
             return
         start = 0

@@ -395,7 +395,9 @@ class Challenge(_Model):
                     "party": "importer",
                     "kid": EXAMPLE_KID,
                     "expires_at": "2026-03-01T10:02:00Z",
-                    "message": "custody-auth/1\\n<origin>\\n<party>\\n<kid>\\n<nonce>\\n<timestamp>",
+                    "message": (
+                        "custody-auth/1\\n<origin>\\n<party>\\n<kid>\\n<nonce>\\n<timestamp>"
+                    ),
                 }
             ]
         },

@@ -9,6 +9,7 @@ configuration to uvicorn's worker processes.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -76,7 +77,7 @@ def _number(name: str, text: str, kind: type[int] | type[float]) -> int | float:
         value = kind(text)
     except ValueError:
         raise ConfigError(f"{name}={text!r} is not a valid {kind.__name__}") from None
-    if value < 0 or value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value) or value < 0:
         raise ConfigError(f"{name}={text!r} must be a finite number >= 0")
     return value
 

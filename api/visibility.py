@@ -87,7 +87,9 @@ def is_root(r: ReadTx, party: str, lot: str) -> bool:
 
 def naming_seqs(r: ReadTx, party: str) -> set[int]:
     """Seqs of the statements ``party`` issued or that name it (rules 1 and 2)."""
-    seqs = {int(s) for (s,) in r.conn.execute(select(ENTRIES.c.seq).where(ENTRIES.c.issuer == party))}
+    seqs = {
+        int(s) for (s,) in r.conn.execute(select(ENTRIES.c.seq).where(ENTRIES.c.issuer == party))
+    }
     d = DISPATCHES
     seqs.update(int(s) for (s,) in r.conn.execute(select(d.c.seq).where(d.c.to == party)))
     seqs.update(

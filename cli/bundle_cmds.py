@@ -1,9 +1,206 @@
-"""Commands registered on the main app by `register` (being written)."""
+"""``custody bundle export`` and ``custody bundle verify`` (SPEC §7, §8)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.markup import escape
+
+from cli.common import HomeOpt, JsonOpt, home_of
+from cli.output import (
+    EXIT_FAIL,
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    emit_json,
+    err,
+    fail,
+    handle_errors,
+    out,
+)
+from provenance.bundle import export_bundle, verify_bundle
+from provenance.screening import load_for_home, load_screening
+from provenance.yields import load_yields
+
+OPERATOR_KEY_ENV = "CUSTODY_OPERATOR_KEY"
+
+bundle_app = typer.Typer(
+    help="Evidence bundles: export one for a detained entry, verify one offline.",
+    no_args_is_help=True,
+)
+
+_VERDICT_EXIT = {"pass": EXIT_OK, "fail": EXIT_FAIL, "incomplete": EXIT_INCOMPLETE}
+_VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "incomplete": "bold yellow"}
+_SEVERITY_STYLE = {"error": "red", "gap": "yellow", "warning": "magenta", "info": "blue"}
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """Add the ``bundle`` command group to ``app``."""
+    app.add_typer(bundle_app, name="bundle")
+
+
+@bundle_app.command("export")
+@handle_errors
+def export(
+    lot: Annotated[
+        str, typer.Argument(help="The subject lot (usually the imported finished good).")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Write the bundle (a zip) here.")],
+    entry_number: Annotated[
+        str | None,
+        typer.Option(
+            "--entry-number", help="CBP entry number; an import statement of LOT must declare it."
+        ),
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export the evidence bundle of LOT: leaves, proofs, documents and the report."""
+    h = home_of(home)
+    ledger = h.open(with_key=False)
+    summary = export_bundle(
+        ledger,
+        lot,
+        output,
+        entry_number=entry_number,
+        documents_dir=h.documents,
+        screening=load_for_home(h.path),
+    )
+    for sha in summary.missing_documents:
+        err.print(
+            f"[yellow]warning:[/] document {sha} is referenced but not in the document store; "
+            "the bundle lists it as missing and its verification will flag it"
+        )
+    if as_json:
+        emit_json(summary.to_json())
+        return
+    cp = summary.checkpoint
+    out.print(f"Wrote {escape(str(output))}")
+    out.print(
+        f"  {summary.entries} ledger entries with inclusion proofs against checkpoint "
+        f"{escape(cp.origin)} size {cp.size}"
+    )
+    out.print(
+        f"  {summary.documents} document(s)"
+        + (f", {len(summary.missing_documents)} missing" if summary.missing_documents else "")
+    )
+    style = _VERDICT_STYLE.get(summary.verdict, "bold")
+    out.print(f"  verdict at export: [{style}]{summary.verdict}[/]")
+
+
+@bundle_app.command("verify")
+@handle_errors
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="The bundle (zip) to verify.")],
+    operator_key: Annotated[
+        str | None,
+        typer.Option(
+            "--operator-key",
+            envvar=OPERATOR_KEY_ENV,
+            help=(
+                "The ledger operator's verifier key (<origin>+<hash>+<key>), or a file holding "
+                "it; obtain it from the operator, not from the bundle."
+            ),
+        ),
+    ] = None,
+    screening: Annotated[
+        Path | None,
+        typer.Option("--screening", help="Screening data file (default: the shipped one)."),
+    ] = None,
+    yields: Annotated[
+        Path | None,
+        typer.Option("--yields", help="Yield table file (default: the shipped one)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify a bundle offline; exit 0 pass, 1 fail, 3 incomplete."""
+    key = _operator_key(operator_key)
+    result = verify_bundle(
+        bundle,
+        operator_key=key,
+        screening=None if screening is None else load_screening(screening),
+        yields=None if yields is None else load_yields(yields),
+    )
+    if not result.pinned:
+        err.print(
+            "[bold red]WARNING: the operator key was not pinned.[/] This bundle was checked "
+            "against the key it carries itself, so anyone could have made it. Pass "
+            "--operator-key with the key obtained from the ledger operator."
+        )
+    doc = result.to_json()
+    if as_json:
+        emit_json(doc)
+    else:
+        print_verification(doc)
+    raise typer.Exit(_VERDICT_EXIT.get(result.verdict, EXIT_FAIL))
+
+
+def _operator_key(value: str | None) -> str | None:
+    """The verifier key from ``--operator-key``: the key itself or a file holding it."""
+    if value is None:
+        return None
+    text = value.strip()
+    candidate = Path(text).expanduser()
+    if text and candidate.is_file():
+        try:
+            content = candidate.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            fail(f"cannot read operator key file {candidate}: {e}")
+        lines = [ln.strip() for ln in content.splitlines()]
+        keys = [ln for ln in lines if ln and not ln.startswith("#")]
+        if not keys:
+            fail(f"operator key file {candidate} holds no key")
+        return keys[0]
+    return text
+
+
+def print_verification(doc: dict[str, Any]) -> None:
+    """Findings grouped by severity, composition and verdict, as ``custody verify`` prints."""
+    bundle = doc.get("bundle") or {}
+    cp = doc.get("checkpoint")
+    if cp:
+        out.print(
+            f"Bundle of lot {escape(str(doc.get('subject')))}"
+            + (
+                f", CBP entry {escape(str(bundle['entry_number']))}"
+                if bundle.get("entry_number")
+                else ""
+            )
+            + f": {bundle.get('entries', 0)} leaves against checkpoint "
+            f"{escape(str(cp['origin']))} size {cp['size']}"
+            + ("" if doc.get("pinned") else " (key NOT pinned)")
+        )
+    findings = doc.get("findings") or []
+    for severity in ("error", "gap", "warning", "info"):
+        group = [f for f in findings if f.get("severity") == severity]
+        if not group:
+            continue
+        style = _SEVERITY_STYLE[severity]
+        out.print(
+            f"[{style}]{severity}s ({len(group)})[/]"
+            if severity != "info"
+            else f"[{style}]info ({len(group)})[/]"
+        )
+        for f in group:
+            out.print(f"  [{style}]{f['rule']}[/] " + escape(str(f["message"])))
+    composition = doc.get("composition") or []
+    if composition or doc.get("untraced_share"):
+        out.print("composition:")
+        for share in composition:
+            where = share.get("subdivision") or share.get("country")
+            out.print(
+                f"  {escape(str(where)):<8} {escape(str(share.get('material'))):<24} "
+                f"{_percent(share.get('share'))}"
+            )
+        if doc.get("untraced_share"):
+            out.print(f"  {'untraced':<33} {_percent(doc.get('untraced_share'))}")
+    verdict = str(doc.get("verdict"))
+    out.print(f"verdict: [{_VERDICT_STYLE.get(verdict, 'bold')}]{verdict}[/]")
+
+
+def _percent(value: Any) -> str:
+    try:
+        return f"{float(value) * 100:6.2f} %"
+    except (TypeError, ValueError):
+        return str(value)

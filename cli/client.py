@@ -3,22 +3,58 @@
 It speaks the API of ``custody serve`` (see ``docs/api.md``) with httpx, and
 turns the server's JSON errors back into :class:`ledger.errors.CustodyError`
 so the CLI reports them exactly as it reports local ones.
+
+Reading anything but checkpoints and proofs needs a login: :meth:`Client.login`
+signs the server's challenge with the party's key file (the private key never
+leaves this machine) and keeps the short-lived bearer token for the session.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
 
 import httpx
+import typer
 
 from ledger.envelope import Envelope
 from ledger.errors import CustodyError, EnvelopeError, InputError, NotFoundError
+from ledger.keys import PrivateKey, b64encode, load_private_key
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+AUTH_DOMAIN = "custody-auth/1"
+
+# Options for commands that talk to a server as a party (``--server`` is in cli.common).
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key",
+        envvar="CUSTODY_KEY",
+        help="With --server: the party's private key file, to log in (never sent).",
+    ),
+]
+PartyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--party",
+        envvar="CUSTODY_PARTY",
+        help="With --server: the party the --key belongs to.",
+    ),
+]
 
 
 class ServerError(CustodyError):
     code = "server"
+
+
+class AuthError(InputError):
+    """The server refused the credentials (HTTP 401) or the access (HTTP 403)."""
+
+    code = "unauthorized"
 
 
 def _raise_for(resp: httpx.Response) -> None:
@@ -29,10 +65,28 @@ def _raise_for(resp: httpx.Response) -> None:
         code, message, details = body["code"], body["message"], body.get("details") or {}
     except (ValueError, KeyError, TypeError):
         raise ServerError(f"server answered HTTP {resp.status_code}") from None
-    cls: type[CustodyError] = NotFoundError if resp.status_code == 404 else InputError
-    if resp.status_code >= 500:
+    cls: type[CustodyError] = InputError
+    if resp.status_code == 404:
+        cls = NotFoundError
+    elif resp.status_code in (401, 403):
+        cls = AuthError
+    elif resp.status_code >= 500:
         cls = ServerError
     raise cls(message, code=code, details=details)
+
+
+def auth_message(origin: str, party: str, kid: str, nonce: str, timestamp: str) -> bytes:
+    """The login message (docs/api.md): lines joined by ``\\n``, no final newline."""
+    return "\n".join((AUTH_DOMAIN, origin, party, kid, nonce, timestamp)).encode("utf-8")
+
+
+def lot_path(lot: str) -> str:
+    """A lot id as a URL path (``/`` kept; ``.``/``..`` segments escaped so no
+    client or proxy folds them away)."""
+    parts = []
+    for seg in lot.split("/"):
+        parts.append(seg.replace(".", "%2E") if seg in (".", "..") else quote(seg, safe=":"))
+    return "/".join(parts)
 
 
 class Client:
@@ -40,13 +94,68 @@ class Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=TIMEOUT, headers=headers)
 
-    def _get(self, path: str, **params: Any) -> httpx.Response:
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         try:
-            resp = self.http.get(path, params={k: v for k, v in params.items() if v is not None})
+            resp = self.http.request(method, path, **kw)
         except httpx.HTTPError as e:
             raise ServerError(f"cannot reach {self.http.base_url}: {e}") from e
         _raise_for(resp)
         return resp
+
+    def _get(self, path: str, **params: Any) -> httpx.Response:
+        return self._request("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    # ------------------------------------------------------------ auth
+
+    def login(self, party: str, key: PrivateKey) -> dict[str, Any]:
+        """Sign a challenge with ``key``; keep the bearer token for later calls."""
+        ch = self._request("POST", "/v1/auth/challenge", json={"party": party, "kid": key.kid})
+        challenge = ch.json()
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        message = auth_message(challenge["origin"], party, key.kid, challenge["nonce"], stamp)
+        resp = self._request(
+            "POST",
+            "/v1/auth/token",
+            json={
+                "party": party,
+                "kid": key.kid,
+                "nonce": challenge["nonce"],
+                "timestamp": stamp,
+                "signature": b64encode(key.sign(message)),
+            },
+        )
+        token: dict[str, Any] = resp.json()
+        self.http.headers["Authorization"] = f"Bearer {token['token']}"
+        return token
+
+    def login_with_file(self, party: str | None, key_file: Path | None) -> None:
+        """``--party`` / ``--key`` of a command: log in when a key is given."""
+        if key_file is None:
+            return
+        if not party:
+            raise InputError(
+                "--key needs --party (the party the key belongs to)", code="invalid_input.party"
+            )
+        self.login(party, load_private_key(key_file))
+
+    def logout(self) -> None:
+        self._request("DELETE", "/v1/auth/token")
+        self.http.headers.pop("Authorization", None)
+
+    def whoami(self) -> dict[str, Any]:
+        data: dict[str, Any] = self._get("/v1/auth/whoami").json()
+        return data
+
+    # ------------------------------------------------------------ submit
 
     def submit(self, items: list[Envelope | EnvelopeError | object]) -> list[dict[str, Any]]:
         """Submit a batch; local parse errors are reported in place, in order."""
@@ -57,18 +166,20 @@ class Client:
                 batch.append((i, item.to_json_obj()))
             elif isinstance(item, CustodyError):
                 results[i] = {"digest": None, "error": item.to_dict()}
-        if batch:
-            try:
-                resp = self.http.post("/v1/entries/batch", json=[obj for _, obj in batch])
-            except httpx.HTTPError as e:
-                raise ServerError(f"cannot reach {self.http.base_url}: {e}") from e
-            _raise_for(resp)
-            for (i, _), res in zip(batch, resp.json()["results"], strict=True):
+        for start in range(0, len(batch), 1000):
+            part = batch[start : start + 1000]
+            resp = self._request("POST", "/v1/entries/batch", json=[obj for _, obj in part])
+            for (i, _), res in zip(part, resp.json()["results"], strict=True):
                 results[i] = res
         return [r for r in results if r is not None]
 
+    # ------------------------------------------------------------ log (public)
+
     def checkpoint(self) -> str:
         return self._get("/v1/checkpoint").text
+
+    def verifier_key(self) -> str:
+        return self._get("/v1/key").text.strip()
 
     def prove(self, seq: int, size: int | None) -> dict[str, Any]:
         data: dict[str, Any] = self._get("/v1/proofs/inclusion", seq=seq, size=size).json()
@@ -78,3 +189,46 @@ class Client:
         params = {"from": size_from, "to": size_to}
         data: dict[str, Any] = self._get("/v1/proofs/consistency", **params).json()
         return data
+
+    # ------------------------------------------------------------ reads (authenticated)
+
+    def entry(self, seq: int) -> dict[str, Any]:
+        data: dict[str, Any] = self._get(f"/v1/entries/{seq}").json()
+        return data
+
+    def lot(self, lot: str) -> dict[str, Any]:
+        data: dict[str, Any] = self._get(f"/v1/lots/{lot_path(lot)}/state").json()
+        return data
+
+    def trace(self, lot: str) -> dict[str, Any]:
+        data: dict[str, Any] = self._get(f"/v1/lots/{lot_path(lot)}/trace").json()
+        return data
+
+    def verify(self, lot: str) -> dict[str, Any]:
+        data: dict[str, Any] = self._get(f"/v1/lots/{lot_path(lot)}/verify").json()
+        return data
+
+    def bundle(self, lot: str, out: Path, entry_number: str | None = None) -> Path:
+        """Download the evidence bundle of ``lot`` to ``out`` (written atomically)."""
+        params = {} if entry_number is None else {"entry_number": entry_number}
+        url = f"/v1/lots/{lot_path(lot)}/bundle"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=".bundle-", suffix=".part")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                try:
+                    with self.http.stream("GET", url, params=params) as resp:
+                        if not resp.is_success:
+                            resp.read()
+                            _raise_for(resp)
+                        for chunk in resp.iter_bytes():
+                            f.write(chunk)
+                except httpx.HTTPError as e:
+                    raise ServerError(f"cannot reach {self.http.base_url}: {e}") from e
+                f.flush()
+                os.fsync(f.fileno())
+            tmp.replace(out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return out

@@ -46,7 +46,11 @@ class Scenario:
 
 SCENARIOS = (
     Scenario(
-        "cotton", "Clean cotton T-shirts", "exporter/tshirts-2026-07", "NMR-2026001-4", "pass"
+        "cotton",
+        "Clean cotton T-shirts",
+        "angkor-garments/tshirts-2026-07",
+        "NMR-2026001-4",
+        "pass",
     ),
     Scenario(
         "polysilicon",
@@ -353,21 +357,15 @@ def cotton_and_blend(s: Story) -> None:
         _site("Phnom Penh SEZ factory", "KH"),
     )
     factory.ship("angkor-garments/tshirts-2026-07", 16000, "pcs", exporter)
-    exporter.make(
-        "apparel.packing",
-        [("angkor-garments/tshirts-2026-07", 16000, "pcs")],
-        [_out("exporter/tshirts-2026-07", "apparel.tshirt", 16000, "pcs", mass_kg=2560)],
-        _site("Phnom Penh warehouse", "KH"),
-    )
     bol3 = exporter.attach(
         "bill_of_lading",
         "BOL-ONEY-2026-5521.txt",
         "OCEAN BILL OF LADING ONEY-2026-5521\nSihanoukville -> Long Beach\n"
         "16,000 pcs cotton T-shirts, 2,560 kg\n",
     )
-    exporter.ship("exporter/tshirts-2026-07", 16000, "pcs", importer, [bol3])
+    exporter.ship("angkor-garments/tshirts-2026-07", 16000, "pcs", importer, [bol3])
     importer.document(
-        ["exporter/tshirts-2026-07"],
+        ["angkor-garments/tshirts-2026-07"],
         "invoice",
         "INV-TST-2026-310.txt",
         _invoice(
@@ -379,13 +377,13 @@ def cotton_and_blend(s: Story) -> None:
         ),
     )
     importer.document(
-        ["exporter/tshirts-2026-07"],
+        ["angkor-garments/tshirts-2026-07"],
         "payment_record",
         "PAY-TST-2026-310.txt",
         "Wire transfer USD 41,600.00 to Tonle Sap Trading Co., Ltd.\n",
     )
     lab.document(
-        ["exporter/tshirts-2026-07"],
+        ["angkor-garments/tshirts-2026-07"],
         "isotope_test",
         "ORITAIN-2026-7781.txt",
         "Stable isotope ratio analysis of 12 garments: consistent with the US "
@@ -398,7 +396,7 @@ def cotton_and_blend(s: Story) -> None:
     )
     importer.say(
         "import",
-        lot="exporter/tshirts-2026-07",
+        lot="angkor-garments/tshirts-2026-07",
         quantity=Decimal(16000),
         unit="pcs",
         entry_number="NMR-2026001-4",

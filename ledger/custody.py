@@ -324,6 +324,7 @@ def check_signatures(state: StateReader, entry: EntryRef, sig_ok: SigCheck) -> s
         return _check_bootstrap(entry, sig_ok)
     wanted = set(signing_parties(stmt, state))
     issuer_kid: str | None = None
+    revoked: SignatureError | None = None  # raised only if no unrevoked issuer key signed
     for i, (kid, sig) in enumerate(entry.signatures):
         rec = state.key(kid)
         if rec is None:
@@ -340,13 +341,16 @@ def check_signatures(state: StateReader, entry: EntryRef, sig_ok: SigCheck) -> s
             )
         if rec.party in wanted and issuer_kid is None:
             if rec.revoked_seq is not None:
-                raise SignatureError(
+                revoked = revoked or SignatureError(
                     f"signatures[{i}]: {rec.party}'s key {kid[:16]}… was revoked "
                     f"({rec.reason}) at seq {rec.revoked_seq}",
                     code="bad_signature.revoked",
                     details={"kid": kid, "party": rec.party, "revoked_seq": rec.revoked_seq},
                 )
-            issuer_kid = kid
+            else:
+                issuer_kid = kid
+    if issuer_kid is None and revoked is not None:
+        raise revoked
     if issuer_kid is None:
         who = " or ".join(sorted(wanted))
         if state.party(stmt.issuer) is None and not isinstance(stmt, Party):

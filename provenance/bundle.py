@@ -56,7 +56,10 @@ from ledger.statements import Dispatch, Evidence, Import, Statement, parse_state
 from ledger.store import ReadTx, StoredEntry
 from provenance.graph import collect
 from provenance.report.html import DocumentRef, render_report
-from provenance.verify import Finding, Report, verify_entries
+from provenance.rules.base import Severity
+from provenance.screening import ScreeningData
+from provenance.verify import Finding, Report, verdict_of, verify_entries
+from provenance.yields import YieldTable
 
 log = logging.getLogger(__name__)
 
@@ -200,8 +203,8 @@ def export_bundle(
     *,
     entry_number: str | None = None,
     documents_dir: Path | None = None,
-    screening: Any = None,
-    yields: Any = None,
+    screening: ScreeningData | None = None,
+    yields: YieldTable | None = None,
     created: datetime | None = None,
 ) -> BundleSummary:
     """Write the evidence bundle of ``lot`` to ``out`` (atomically) and summarise it.
@@ -431,7 +434,12 @@ def _manifest(
             if d.present
         ],
         "missing_documents": [
-            {"sha256": d.sha256, "name": d.name, "kind": d.kind, "referenced_by": list(d.referenced_by)}
+            {
+                "sha256": d.sha256,
+                "name": d.name,
+                "kind": d.kind,
+                "referenced_by": list(d.referenced_by),
+            }
             for d in documents
             if d.sha256 in set(missing)
         ],
@@ -451,13 +459,14 @@ def _write_zip(out: Path, members: Sequence[tuple[str, bytes]], created: datetim
         with os.fdopen(fd, "wb") as fh:
             with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
                 for name, data in members:
-                    info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
+                    info = zipfile.ZipInfo(name, date_time=stamp)
                     info.compress_type = zipfile.ZIP_DEFLATED
                     info.create_system = 3
                     info.external_attr = (stat.S_IFREG | 0o644) << 16
                     zf.writestr(info, data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # a bundle is meant to be handed over (mkstemp makes it 0600)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -467,7 +476,7 @@ def _write_zip(out: Path, members: Sequence[tuple[str, bytes]], created: datetim
 # ---------------------------------------------------------------- reading zips safely
 
 
-class UnsafeBundle(Exception):
+class UnsafeBundleError(Exception):
     """A zip that :func:`read_zip` refuses to read; ``member`` names the culprit."""
 
     def __init__(self, member: str, message: str) -> None:
@@ -479,22 +488,22 @@ class UnsafeBundle(Exception):
 def _check_name(name: str) -> None:
     shown = name if len(name) <= 200 else name[:200] + "…"
     if not name or "\x00" in name or any(ord(c) < 0x20 for c in name):
-        raise UnsafeBundle(repr(shown), "member name is empty or has control characters")
+        raise UnsafeBundleError(repr(shown), "member name is empty or has control characters")
     if "\\" in name:
-        raise UnsafeBundle(shown, "member name has a backslash")
+        raise UnsafeBundleError(shown, "member name has a backslash")
     if name.startswith("/") or re.match(r"[A-Za-z]:", name):
-        raise UnsafeBundle(shown, "member name is an absolute path")
+        raise UnsafeBundleError(shown, "member name is an absolute path")
     parts = name.split("/")
     if any(p in ("..", ".") for p in parts):
-        raise UnsafeBundle(shown, "member name walks out of the bundle (path traversal)")
+        raise UnsafeBundleError(shown, "member name walks out of the bundle (path traversal)")
     if any(p == "" for p in parts[:-1]):
-        raise UnsafeBundle(shown, "member name has an empty path component")
+        raise UnsafeBundleError(shown, "member name has an empty path component")
 
 
 def read_zip(path: Path, limits: ZipLimits = DEFAULT_LIMITS) -> dict[str, bytes]:
     """Read every member of the zip at ``path`` into memory, or refuse it.
 
-    Refused (:class:`UnsafeBundle`): an archive over ``max_archive_bytes``; more
+    Refused (:class:`UnsafeBundleError`): an archive over ``max_archive_bytes``; more
     than ``max_members`` members; a name that is absolute, has ``..``/``.``
     components, backslashes, control characters or a drive letter; a directory,
     symlink or other non-regular member; an encrypted member or one in a
@@ -504,7 +513,9 @@ def read_zip(path: Path, limits: ZipLimits = DEFAULT_LIMITS) -> dict[str, bytes]
     """
     archive_size = path.stat().st_size
     if archive_size > limits.max_archive_bytes:
-        raise UnsafeBundle(path.name, f"archive is larger than {limits.max_archive_bytes} bytes")
+        raise UnsafeBundleError(
+            path.name, f"archive is larger than {limits.max_archive_bytes} bytes"
+        )
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -517,14 +528,16 @@ def read_zip(path: Path, limits: ZipLimits = DEFAULT_LIMITS) -> dict[str, bytes]
                 out[info.filename] = data
             return out
     except zipfile.BadZipFile as e:
-        raise UnsafeBundle(path.name, f"not a readable zip archive ({e})") from e
+        raise UnsafeBundleError(path.name, f"not a readable zip archive ({e})") from e
     except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError) as e:
-        raise UnsafeBundle(path.name, f"cannot be read safely ({e})") from e
+        raise UnsafeBundleError(path.name, f"cannot be read safely ({e})") from e
 
 
 def _check_infos(infos: Sequence[zipfile.ZipInfo], archive_size: int, limits: ZipLimits) -> None:
     if len(infos) > limits.max_members:
-        raise UnsafeBundle("(archive)", f"more than {limits.max_members} members ({len(infos)})")
+        raise UnsafeBundleError(
+            "(archive)", f"more than {limits.max_members} members ({len(infos)})"
+        )
     seen: set[str] = set()
     declared = 0
     for info in infos:
@@ -533,36 +546,43 @@ def _check_infos(infos: Sequence[zipfile.ZipInfo], archive_size: int, limits: Zi
         if info.orig_filename != name:
             _check_name(info.orig_filename)
         if name in seen:
-            raise UnsafeBundle(name, "duplicate member name")
+            raise UnsafeBundleError(name, "duplicate member name")
         seen.add(name)
         mode = info.external_attr >> 16
-        if info.is_dir() or (mode and not stat.S_ISREG(mode)):
-            kind = "a symlink" if stat.S_ISLNK(mode) else "not a regular file"
-            raise UnsafeBundle(name, f"member is {kind}")
+        file_type = stat.S_IFMT(mode) if info.create_system == 3 else 0
+        if info.is_dir() or (file_type and file_type != stat.S_IFREG):
+            what = "a symlink" if stat.S_ISLNK(mode) else "not a regular file"
+            raise UnsafeBundleError(name, f"member is {what}")
         if info.flag_bits & 0x1:
-            raise UnsafeBundle(name, "member is encrypted")
+            raise UnsafeBundleError(name, "member is encrypted")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise UnsafeBundle(name, f"unsupported compression method {info.compress_type}")
+            raise UnsafeBundleError(name, f"unsupported compression method {info.compress_type}")
         if info.file_size > limits.max_member_bytes:
-            raise UnsafeBundle(
+            raise UnsafeBundleError(
                 name, f"member is larger than {limits.max_member_bytes} bytes uncompressed"
             )
         if info.file_size > limits.ratio_floor and (
             info.file_size > limits.max_ratio * max(info.compress_size, 1)
         ):
-            raise UnsafeBundle(
+            raise UnsafeBundleError(
                 name,
                 f"compression ratio {info.file_size // max(info.compress_size, 1)}:1 is over "
                 f"{limits.max_ratio}:1 (zip bomb?)",
             )
         declared += info.file_size
     if declared > limits.max_total_bytes:
-        raise UnsafeBundle("(archive)", f"more than {limits.max_total_bytes} bytes uncompressed")
+        raise UnsafeBundleError(
+            "(archive)", f"more than {limits.max_total_bytes} bytes uncompressed"
+        )
     if declared > limits.ratio_floor and declared > limits.max_ratio * max(archive_size, 1):
-        raise UnsafeBundle("(archive)", f"compression ratio over {limits.max_ratio}:1 (zip bomb?)")
+        raise UnsafeBundleError(
+            "(archive)", f"compression ratio over {limits.max_ratio}:1 (zip bomb?)"
+        )
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ZipLimits, budget: int) -> bytes:
+def _read_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ZipLimits, budget: int
+) -> bytes:
     cap = min(info.file_size, limits.max_member_bytes, budget)
     buf = io.BytesIO()
     with zf.open(info) as f:
@@ -571,10 +591,12 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ZipLimits, 
             if not chunk:
                 break
             if buf.tell() + len(chunk) > cap:
-                raise UnsafeBundle(info.filename, "member is larger than it declares or allowed")
+                raise UnsafeBundleError(
+                    info.filename, "member is larger than it declares or allowed"
+                )
             buf.write(chunk)
     if buf.tell() != info.file_size:
-        raise UnsafeBundle(info.filename, "member is shorter than it declares")
+        raise UnsafeBundleError(info.filename, "member is shorter than it declares")
     return buf.getvalue()
 
 
@@ -585,8 +607,8 @@ def verify_bundle(
     path: Path,
     *,
     operator_key: str | None = None,
-    screening: Any = None,
-    yields: Any = None,
+    screening: ScreeningData | None = None,
+    yields: YieldTable | None = None,
     limits: ZipLimits = DEFAULT_LIMITS,
 ) -> BundleVerification:
     """Verify the bundle at ``path`` offline, from the zip alone and the operator key.
@@ -602,9 +624,11 @@ def verify_bundle(
        key and its origin (the key's name).
     3. Each leaf: its hash equals the manifest's ``leaf_hash``; its seq is below
        the checkpoint size; its inclusion proof verifies against the
-       checkpoint's root and size; it is a well-formed leaf of that seq; where
-       consecutive seqs are both present, ``prev`` links them. Members the
-       manifest does not list are flagged and ignored.
+       checkpoint's root and size; it is a well-formed leaf of that seq.
+       Members the manifest does not list are flagged and ignored. (Chain
+       links, ``prev`` of seq n+1 against the hash of seq n wherever both are
+       present, are checked over the proven leaves by ``verify_entries`` in
+       step 5, as for a live ledger.)
     4. Each document's SHA-256 equals its name; documents referenced by a
        bundled statement but absent (or unreadable) are flagged.
     5. Rerun every provenance rule (:func:`provenance.verify.verify_entries`)
@@ -617,13 +641,14 @@ def verify_bundle(
     Every mismatch is an ``INTEGRITY`` finding naming the member and what did
     not match. Raises only for a bad ``operator_key`` or an unreadable path.
     """
-    verifier = None if operator_key is None else parse_verifier_key(operator_key.strip())
+    key = None if operator_key is None else operator_key.strip()
+    verifier = None if key is None else parse_verifier_key(key)
     if not path.is_file():
         raise InputError(f"{path}: no such bundle file", code="invalid_input.file")
-    return _BundleCheck(path, verifier, screening, yields, limits).run()
+    return _BundleCheck(path, key, verifier, screening, yields, limits).run()
 
 
-class _Stop(Exception):
+class _StopError(Exception):
     """Nothing more can be checked (the finding that says why is already recorded)."""
 
 
@@ -639,9 +664,10 @@ class _BundleCheck:
     def __init__(
         self,
         path: Path,
+        key: str | None,
         verifier: NoteVerifier | None,
-        screening: Any,
-        yields: Any,
+        screening: ScreeningData | None,
+        yields: YieldTable | None,
         limits: ZipLimits,
     ) -> None:
         self.path = path
@@ -657,6 +683,7 @@ class _BundleCheck:
         self.subject: str | None = None
         self.entry_number: str | None = None
         self.checkpoint: Checkpoint | None = None
+        self.key = key
         self.verified_key: str | None = None
         self.leaves: dict[int, _Leaf] = {}
         self.documents: dict[str, bytes] = {}
@@ -669,19 +696,21 @@ class _BundleCheck:
         kind: str,
         message: str,
         *,
-        severity: str = "error",
+        severity: Severity = "error",
         statements: Sequence[str] = (),
-        **details: Any,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
+        """Record an INTEGRITY finding; past ``_SHOWN_PER_KIND`` of a kind, only count it."""
         n = self._counts.get(kind, 0) + 1
         self._counts[kind] = n
         if n <= _SHOWN_PER_KIND:
-            self.findings.append(_finding(message, severity, statements, details))
+            merged = {"check": kind, **(details or {})}
+            self.findings.append(_finding(message, severity, statements, merged))
 
     def _summarise(self) -> None:
         for kind, n in self._counts.items():
             if n > _SHOWN_PER_KIND:
-                severity = next(
+                severity: Severity = next(
                     (f.severity for f in self.findings if f.details.get("check") == kind),
                     "error",
                 )
@@ -705,7 +734,7 @@ class _BundleCheck:
             self.check_documents()
             self.rerun_rules()
             self.compare_reports()
-        except _Stop:
+        except _StopError:
             pass
         self._summarise()
         findings = list(self.findings)
@@ -729,29 +758,28 @@ class _BundleCheck:
     def open_zip(self) -> None:
         try:
             self.members = read_zip(self.path, self.limits)
-        except UnsafeBundle as e:
+        except UnsafeBundleError as e:
             self.flag(
                 "zip",
                 f"{e.member}: {e.message}; the bundle was refused and nothing in it was read",
-                member=e.member,
-                check="zip",
+                details={"member": e.member},
             )
-            raise _Stop from e
+            raise _StopError from e
 
     # step 2a
     def read_manifest(self) -> None:
         raw = self.members.get(MANIFEST)
         if raw is None:
-            self.flag("manifest", f"{MANIFEST}: missing from the bundle", check="manifest")
-            raise _Stop
+            self.flag("manifest", f"{MANIFEST}: missing from the bundle")
+            raise _StopError
         try:
             manifest = _strict_json(raw)
             problem = _manifest_problem(manifest)
         except ValueError as e:
             problem = f"not valid JSON ({e})"
         if problem is not None:
-            self.flag("manifest", f"{MANIFEST}: {problem}", check="manifest")
-            raise _Stop
+            self.flag("manifest", f"{MANIFEST}: {problem}")
+            raise _StopError
         self.manifest = manifest
         self.subject = manifest["subject"]
         self.entry_number = manifest["entry_number"]
@@ -765,19 +793,15 @@ class _BundleCheck:
             except CustodyError as e:
                 self.flag(
                     "checkpoint",
-                    f"{MANIFEST}: the operator verifier key is malformed ({e.message})",
-                    check="checkpoint",
+                    f"{MANIFEST}: the operator verifier key in the bundle is malformed "
+                    f"({e.message})",
                 )
-                raise _Stop from e
+                raise _StopError from e
         key = _key_label(self.verifier)
         self.verified_key = None
         try:
             self.checkpoint = open_checkpoint(note, self.verifier)
-            self.verified_key = (
-                self.manifest["verifier_key"]
-                if not self.pinned
-                else f"{self.verifier.name}+{self.verifier.key_hash.hex()}"
-            )
+            self.verified_key = self.key if self.pinned else self.manifest["verifier_key"]
             return
         except CustodyError as e:
             named = self.manifest["verifier_key"].partition("+")[0]
@@ -786,8 +810,7 @@ class _BundleCheck:
                 "checkpoint",
                 f"{MANIFEST}: the checkpoint is not validly signed by the operator key {key}"
                 f"{hint}: {e.message}",
-                check="checkpoint",
-                code=e.code,
+                details={"code": e.code},
             )
         # Go on with the unverified checkpoint, to say what else does not hold.
         try:
@@ -796,9 +819,8 @@ class _BundleCheck:
             self.flag(
                 "checkpoint",
                 f"{MANIFEST}: the checkpoint does not parse ({e.message})",
-                check="checkpoint",
             )
-            raise _Stop from e
+            raise _StopError from e
 
     # step 3
     def check_leaves(self) -> None:
@@ -813,52 +835,13 @@ class _BundleCheck:
                 self.flag(
                     "leaf",
                     f"{MANIFEST}: the entry for seq {seq} points at {entry['path']!r}, not {name}",
-                    **where,
+                    details=where,
                 )
-                continue
-            if name in listed:
-                self.flag("leaf", f"{MANIFEST}: seq {seq} is listed twice", **where)
-                continue
-            listed.add(name)
-            data = self.members.get(name)
-            if data is None:
-                self.flag("leaf", f"{name}: listed in the manifest but missing from the bundle", **where)
-                continue
-            computed = merkle.leaf_hash(data)
-            if computed.hex() != entry["leaf_hash"]:
-                self.flag(
-                    "leaf",
-                    f"{name}: leaf hash does not match the manifest",
-                    expected=entry["leaf_hash"],
-                    actual=computed.hex(),
-                    **where,
-                )
-                continue
-            if seq >= size:
-                self.flag(
-                    "proof",
-                    f"{MANIFEST}: seq {seq} is not below the checkpoint's tree size {size}",
-                    **{**where, "check": "proof"},
-                )
-                continue
-            try:
-                merkle.verify_inclusion(
-                    computed, seq, size, [bytes.fromhex(h) for h in entry["proof"]], root
-                )
-            except CustodyError as e:
-                self.flag(
-                    "proof",
-                    f"{MANIFEST}: inclusion proof for seq {seq} does not verify against the "
-                    f"checkpoint ({e.message})",
-                    **{**where, "check": "proof"},
-                )
-                continue
-            leaf = _Leaf(seq, data)
-            problem = _leaf_problem(leaf)
-            if problem is not None:
-                self.flag("leaf", f"{name}: {problem}", **where)
-                continue
-            self.leaves[seq] = leaf
+            elif name in listed:
+                self.flag("leaf", f"{MANIFEST}: seq {seq} is listed twice", details=where)
+            else:
+                listed.add(name)
+                self._check_leaf(seq, name, entry, size, root, where)
         for name in sorted(self.members, key=_member_order):
             if name in listed or name in (MANIFEST, REPORT_JSON, REPORT_HTML):
                 continue
@@ -869,24 +852,60 @@ class _BundleCheck:
                 if _LEAF_NAME.fullmatch(name)
                 else "not a member a bundle holds"
             )
-            self.flag("member", f"{name}: {what}; ignored", check="member", member=name)
-        self._check_chain()
+            self.flag(
+                "member",
+                f"{name}: {what}; ignored",
+                details={"check": "member", "member": name},
+            )
 
-    def _check_chain(self) -> None:
-        for seq in sorted(self.leaves):
-            nxt = self.leaves.get(seq + 1)
-            if nxt is None or nxt.obj is None:
-                continue
-            link = merkle.leaf_hash(self.leaves[seq].data).hex()
-            if nxt.obj.get("prev") != link:
-                self.flag(
-                    "chain",
-                    f"leaves/{seq + 1}.json: prev does not link to leaves/{seq}.json",
-                    check="chain",
-                    seq=seq + 1,
-                    expected=link,
-                    actual=nxt.obj.get("prev"),
-                )
+    def _check_leaf(
+        self,
+        seq: int,
+        name: str,
+        entry: Mapping[str, Any],
+        size: int,
+        root: bytes,
+        where: Mapping[str, Any],
+    ) -> None:
+        data = self.members.get(name)
+        if data is None:
+            self.flag(
+                "leaf", f"{name}: listed in the manifest but missing from the bundle", details=where
+            )
+            return
+        computed = merkle.leaf_hash(data)
+        if computed.hex() != entry["leaf_hash"]:
+            self.flag(
+                "leaf",
+                f"{name}: leaf hash does not match the manifest",
+                details={**where, "expected": entry["leaf_hash"], "actual": computed.hex()},
+            )
+            return
+        proof_where = {**where, "check": "proof"}
+        if seq >= size:
+            self.flag(
+                "proof",
+                f"{MANIFEST}: seq {seq} is not below the checkpoint's tree size {size}",
+                details=proof_where,
+            )
+            return
+        try:
+            proof = [bytes.fromhex(h) for h in entry["proof"]]
+            merkle.verify_inclusion(computed, seq, size, proof, root)
+        except CustodyError as e:
+            self.flag(
+                "proof",
+                f"{MANIFEST}: inclusion proof for seq {seq} does not verify against the "
+                f"checkpoint ({e.message})",
+                details=proof_where,
+            )
+            return
+        leaf = _Leaf(seq, data)
+        problem = _leaf_problem(leaf)
+        if problem is not None:
+            self.flag("leaf", f"{name}: {problem}", details=where)
+            return
+        self.leaves[seq] = leaf
 
     # step 4
     def check_documents(self) -> None:
@@ -899,10 +918,7 @@ class _BundleCheck:
                 self.flag(
                     "document",
                     f"{name}: content hash is {actual}",
-                    check="document",
-                    member=name,
-                    expected=sha,
-                    actual=actual,
+                    details={"member": name, "expected": sha, "actual": actual},
                     statements=refs[sha].referenced_by if sha in refs else (),
                 )
                 continue
@@ -910,8 +926,7 @@ class _BundleCheck:
                 self.flag(
                     "document",
                     f"{name}: not referenced by any statement in the bundle; ignored",
-                    check="document",
-                    member=name,
+                    details={"member": name},
                 )
                 continue
             self.documents[sha] = self.members[name]
@@ -931,8 +946,7 @@ class _BundleCheck:
                 f"documents/{sha}: {ref.name!r} ({ref.kind}) is referenced by "
                 f"{len(ref.referenced_by)} statement(s) but absent: {why}",
                 statements=ref.referenced_by,
-                check="document",
-                member=f"documents/{sha}",
+                details={"member": f"documents/{sha}"},
             )
 
     # step 5
@@ -947,7 +961,6 @@ class _BundleCheck:
                 self.flag(
                     "entry",
                     f"{MANIFEST}: entry number {self.entry_number!r}: {e.message}",
-                    check="entry",
                 )
         try:
             self.report = verify_entries(
@@ -957,10 +970,20 @@ class _BundleCheck:
             self.flag(
                 "subject",
                 f"{MANIFEST}: subject {subject!r} cannot be verified from the leaves: {e.message}",
-                check="subject",
-                code=e.code,
+                details={"code": e.code},
             )
-            raise _Stop from e
+            raise _StopError from e
+        except (AssertionError, LookupError, TypeError, ValueError, ArithmeticError) as e:
+            # A bundle is hostile input: evidence the rules choke on is a failed
+            # verification, never a crash (and a bug to report, hence the log).
+            log.exception("provenance rules failed on the leaves of %s", self.path)
+            self.flag(
+                "subject",
+                f"{MANIFEST}: the provenance rules could not be run over the leaves of subject "
+                f"{subject!r} ({type(e).__name__}: {e}); the evidence is incomplete or corrupt",
+                details={"exception": type(e).__name__},
+            )
+            raise _StopError from e
 
     # step 6
     def compare_reports(self) -> None:
@@ -969,8 +992,9 @@ class _BundleCheck:
         raw = self.members.get(REPORT_JSON)
         if raw is None:
             self.flag(
-                "report", f"{REPORT_JSON}: missing (it is never used)", severity="warning",
-                check="report",
+                "report",
+                f"{REPORT_JSON}: missing (it is never used)",
+                severity="warning",
             )
         else:
             try:
@@ -979,8 +1003,9 @@ class _BundleCheck:
                 stored = None
             if not isinstance(stored, dict):
                 self.flag(
-                    "report", f"{REPORT_JSON}: not a JSON object; ignored", severity="warning",
-                    check="report",
+                    "report",
+                    f"{REPORT_JSON}: not a JSON object; ignored",
+                    severity="warning",
                 )
             else:
                 self._compare_json(stored, recomputed)
@@ -1000,7 +1025,6 @@ class _BundleCheck:
                 + ", ".join(f"{k} {stored.get(k)!r}, here {recomputed.get(k)!r}" for k in other)
                 + f") and differs in {', '.join(differs)}; it is ignored",
                 severity="info",
-                check="report",
             )
             return
         said = stored.get("verdict")
@@ -1010,17 +1034,18 @@ class _BundleCheck:
             f"(differs in {', '.join(differs)}; it says verdict {said!r}, recomputed "
             f"{recomputed.get('verdict')!r}); it is ignored",
             severity="warning",
-            check="report",
-            differs=differs,
+            details={"differs": differs},
         )
 
     def _compare_html(self) -> None:
-        assert self.report is not None and self.checkpoint is not None
+        assert self.report is not None
+        assert self.checkpoint is not None
         raw = self.members.get(REPORT_HTML)
         if raw is None:
             self.flag(
-                "report", f"{REPORT_HTML}: missing (it is never used)", severity="warning",
-                check="report",
+                "report",
+                f"{REPORT_HTML}: missing (it is never used)",
+                severity="warning",
             )
             return
         statements = {s: leaf.statement for s, leaf in self.leaves.items() if leaf.statement}
@@ -1039,22 +1064,11 @@ class _BundleCheck:
                 "(edited, or made by another version of custody or with other screening "
                 "data); it is ignored",
                 severity="warning",
-                check="report",
             )
 
 
-def verdict_of(findings: Iterable[Finding]) -> str:
-    """SPEC §6: ``fail`` if any error, else ``incomplete`` if any gap, else ``pass``."""
-    severities = {f.severity for f in findings}
-    if "error" in severities:
-        return "fail"
-    if "gap" in severities:
-        return "incomplete"
-    return "pass"
-
-
 def _finding(
-    message: str, severity: str, statements: Sequence[str], details: Mapping[str, Any]
+    message: str, severity: Severity, statements: Sequence[str], details: Mapping[str, Any]
 ) -> Finding:
     return Finding(
         rule=INTEGRITY,

@@ -41,8 +41,8 @@ from ledger.units import ROUNDED
 __all__ = [
     "Composition",
     "Share",
-    "Unweighable",
     "UntracedShare",
+    "Unweighable",
     "compose",
     "to_decimal",
 ]
@@ -181,7 +181,9 @@ class _Flow:
             kg = item.kg
             masses.append(None if kg is None else Fraction(kg))
             if kg is None:
-                self.unweighable.append(Unweighable(tx.digest, item.lot, i, False, item.quantity.unit))
+                self.unweighable.append(
+                    Unweighable(tx.digest, item.lot, i, False, item.quantity.unit)
+                )
         ext_masses: list[Fraction | None] = []
         for i, ext in enumerate(tx.external_inputs):
             kg = ext.kg

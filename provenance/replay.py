@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -58,11 +58,18 @@ from ledger.custody import (
 )
 from ledger.errors import CustodyError
 from ledger.keys import is_valid_signature, kid_of
-from ledger.statements import Receipt, Revoke, Statement
-
+from ledger.statements import Key, Party, Receipt, Revoke, Statement
 from provenance.graph import ParsedEntry
 
-__all__ = ["Rejection", "Replay", "VoidedSignature", "replay"]
+__all__ = [
+    "Rejection",
+    "Replay",
+    "Verifier",
+    "VoidedSignature",
+    "preverify",
+    "replay",
+    "verify_serial",
+]
 
 log = logging.getLogger(__name__)
 
@@ -152,9 +159,7 @@ class _Lenient:
         found = self.base.dispatch(digest)
         stmt = self.stmt
         if found is not None and self.readdress and isinstance(stmt, Receipt):
-            return replace(
-                found, to=stmt.issuer, quantity=max(found.quantity, stmt.quantity.base)
-            )
+            return replace(found, to=stmt.issuer, quantity=max(found.quantity, stmt.quantity.base))
         return found
 
     def waive(self, error: CustodyError, entry: EntryRef) -> bool:
@@ -215,21 +220,64 @@ def _judge(
     return None, errors
 
 
+Verifier = Callable[[list[tuple[bytes, bytes, bytes]]], list[bool]]
+"""Checks many ``(public_key, signature, message)`` triples at once (see :mod:`ledger.log`)."""
+
+
+def verify_serial(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    """The default :data:`Verifier`: libsodium, one signature after the other."""
+    return [is_valid_signature(pk, sig, msg) for pk, sig, msg in items]
+
+
+def preverify(
+    ordered: Iterable[ParsedEntry], verifier: Verifier
+) -> dict[tuple[bytes, bytes, bytes], bool]:
+    """Check, in one batch, every signature by a key that the evidence registers.
+
+    The result only memoises the pure function (key, signature, message) → valid;
+    which key counts at which point is still judged by the replay.
+    """
+    entries = list(ordered)
+    keys: dict[str, bytes] = {}
+    for e in entries:
+        st = e.statement
+        if isinstance(st, Party):
+            for pk in st.public_keys:
+                keys.setdefault(kid_of(pk), pk)
+        elif isinstance(st, Key):
+            pk = st.public_key_bytes
+            keys.setdefault(kid_of(pk), pk)
+    triples = [
+        (public_key, sig, e.pae)
+        for e in entries
+        for kid, sig in e.signatures
+        if (public_key := keys.get(kid)) is not None
+    ]
+    return dict(zip(triples, verifier(triples), strict=True)) if triples else {}
+
+
 def replay(
     entries: Iterable[ParsedEntry],
     scope: set[str],
     sig_ok: SigCheck = is_valid_signature,
+    *,
+    verifier: Verifier | None = verify_serial,
 ) -> Replay:
-    """Replay ``entries`` in seq order over a state scoped to the lots in ``scope``."""
+    """Replay ``entries`` in seq order over a state scoped to the lots in ``scope``.
+
+    Signatures by keys the evidence registers are checked first in one batch by
+    ``verifier`` (which may fan out to processes); any other check calls ``sig_ok``.
+    """
     ordered = sorted(entries, key=lambda e: e.seq)
     state = ScopedState(scope)
-    memo: dict[tuple[bytes, bytes], bool] = {}
+    memo = preverify(ordered, verifier) if verifier is not None else {}
 
     def check(pk: bytes, sig: bytes, msg: bytes) -> bool:
-        ok = memo.get((pk, sig))
+        key = (pk, sig, msg)
+        ok = memo.get(key)
         if ok is None:
             ok = sig_ok(pk, sig, msg)
-            memo[(pk, sig)] = ok
+            memo[key] = ok
         return ok
 
     rejections: list[Rejection] = []

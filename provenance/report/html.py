@@ -25,7 +25,7 @@ listed as "other statements".
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -56,11 +56,17 @@ __all__ = ["DocumentRef", "render_report"]
 MAX_CHART_NODES: Final = 120
 """Above this many nodes the chart groups nodes by tier, activity and country."""
 MAX_KEY_FINDINGS: Final = 8
+COMPACT_STEPS: Final = 150
+"""Above this many custody steps they are listed as a table rather than one card each."""
+MAX_OTHERS: Final = 300
+"""Rows of the "other statements" table; the rest are counted by type."""
 
-_NODE_W: Final = 168
-_NODE_H: Final = 58
-_COL_GAP: Final = 64
+_NODE_W: Final = 138
+_NODE_H: Final = 74
+_COL_GAP: Final = 40
 _ROW_GAP: Final = 26
+_LINE_CHARS: Final = 20
+"""About how many characters of 11.5 px text fit on one line of a box."""
 _MARGIN: Final = 24
 _HEADER: Final = 34
 
@@ -133,6 +139,7 @@ class Step:
     time: str
     to_party: PartyView | None = None
     received_time: str | None = None
+    recorded: str | None = None
     site: str | None = None
     inputs: list[Line] = field(default_factory=list)
     outputs: list[Line] = field(default_factory=list)
@@ -144,6 +151,22 @@ class Step:
     @property
     def anchor(self) -> str:
         return f"step-{self.number}"
+
+    @property
+    def short_title(self) -> str:
+        return self.title.replace("Transformation: ", "").replace("Origin of ", "Origin: ")
+
+    @property
+    def date(self) -> str:
+        return self.time[:10]
+
+    @property
+    def compact_in(self) -> str:
+        return "; ".join(f"{line.label} {line.quantity}" for line in self.inputs)
+
+    @property
+    def compact_out(self) -> str:
+        return "; ".join(f"{line.label} {line.quantity}" for line in self.outputs)
 
     @property
     def flags(self) -> list[str]:
@@ -179,6 +202,11 @@ class ChartNode:
     @property
     def cx(self) -> int:
         return self.x + _NODE_W // 2
+
+    @property
+    def party_lines(self) -> list[str]:
+        """The party name on at most two lines of a box."""
+        return wrap(self.party, _LINE_CHARS, 2)
 
 
 @dataclass
@@ -221,7 +249,7 @@ def place_name(country: str, subdivision: str | None = None) -> str:
     c = pycountry.countries.get(alpha_2=country) if country else None
     cname = getattr(c, "common_name", None) or getattr(c, "name", None) or country
     if subdivision:
-        s = pycountry.subdivisions.get(code=subdivision)
+        s = pycountry.subdivisions.get(code=subdivision)  # type: ignore[no-untyped-call]
         sname = getattr(s, "name", None)
         return f"{sname} ({subdivision}), {cname}" if sname else f"{subdivision}, {cname}"
     return f"{cname} ({country})" if country else "unknown"
@@ -240,7 +268,7 @@ def _group(value: Decimal) -> str:
     whole, _, frac = text.partition(".")
     sign = "-" if whole.startswith("-") else ""
     whole = whole.lstrip("-")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
@@ -263,12 +291,28 @@ def short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def wrap(text: str, width: int, lines: int) -> list[str]:
+    """``text`` broken at spaces into at most ``lines`` lines of about ``width``; the last one
+    shortened with an ellipsis when needed."""
+    out: list[str] = []
+    current = ""
+    words = text.split()
+    for i, word in enumerate(words):
+        candidate = f"{current} {word}".strip()
+        if len(candidate) <= width or not current:
+            current = candidate
+            continue
+        out.append(current)
+        current = word
+        if len(out) == lines - 1:
+            current = " ".join(words[i:])
+            break
+    out.append(current)
+    return [short(line, width + 2) for line in out[:lines]]
+
+
 def site_text(site: Site) -> str:
     return f"{site.name}, {place_name(site.country, site.subdivision)}"
-
-
-def _material_label(material: str) -> str:
-    return material.replace(".", " · ").replace("_", " ")
 
 
 # ---------------------------------------------------------------- building the view
@@ -282,6 +326,9 @@ class _View:
         self.entry_number = entry_number
         self.docs = {d.sha256: d for d in docs}
         self.stmts: dict[int, Statement] = dict(sorted(report.statements.items()))
+        self.received: dict[int, str] = {
+            seq: t.strftime("%Y-%m-%d %H:%M UTC") for seq, t in report.received_at.items()
+        }
         self.seq_of: dict[str, int] = {s.digest: seq for seq, s in self.stmts.items()}
         self.findings_by_digest: dict[str, list[Finding]] = defaultdict(list)
         for f in report.findings:
@@ -337,8 +384,8 @@ class _View:
             if f.severity not in ("error", "gap"):
                 continue
             for d in f.statements:
-                seq = self.seq_of.get(d)
-                stmt = None if seq is None else self.stmts[seq]
+                at = self.seq_of.get(d)
+                stmt = None if at is None else self.stmts[at]
                 if isinstance(stmt, Party) and stmt.party.id in self.parties:
                     self.parties[stmt.party.id].flags.append(f.rule)
 
@@ -349,13 +396,12 @@ class _View:
 
     def _imports(self) -> list[Import]:
         subject = self.report.subject
-        found = [
+        return [
             s
             for s in self.consumers.get(subject, [])
             if isinstance(s, Import)
             and (self.entry_number is None or s.entry_number == self.entry_number)
         ]
-        return found
 
     def _relevant_lots(self) -> set[str]:
         lots: set[str] = set()
@@ -383,15 +429,15 @@ class _View:
     def _custody_dispatches(self, lot: str, creator: str, ends: set[str]) -> list[Dispatch]:
         """Received dispatches of ``lot`` on some path from its creator to a party in ``ends``."""
         moves = [d for d in self.dispatches.get(lot, []) if d.digest in self.receipts]
-        g: nx.DiGraph[str] = nx.DiGraph()
-        g.add_node(creator)
+        if not moves:
+            return []
+        forward: dict[str, set[str]] = defaultdict(set)
+        backward: dict[str, set[str]] = defaultdict(set)
         for d in moves:
-            g.add_edge(d.issuer, d.to)
-        fwd = {creator} | nx.descendants(g, creator)
-        bwd: set[str] = set()
-        for end in ends:
-            if end in g:
-                bwd |= {end} | nx.ancestors(g, end)
+            forward[d.issuer].add(d.to)
+            backward[d.to].add(d.issuer)
+        fwd = _reach({creator}, forward)
+        bwd = _reach(ends, backward)
         return [d for d in moves if d.issuer in fwd and d.to in bwd]
 
     # -- steps
@@ -443,8 +489,8 @@ class _View:
                 )
             )
         for number, key in enumerate(order, start=1):
-            kind, stmt, lot = made[key]
-            step = self._step(number, kind, stmt, lot)
+            kind, stmt, _lot = made[key]
+            step = self._step(number, kind, stmt)
             self.steps.append(step)
             self.step_of[key] = step
             self.used.add(key)
@@ -482,22 +528,26 @@ class _View:
                     docs.append(ref)
         return docs, evs
 
-    def _step(self, number: int, kind: str, stmt: Statement, lot: str | None) -> Step:
+    def _step(self, number: int, kind: str, stmt: Statement) -> Step:
         party = self.party(stmt.issuer)
         step = Step(number, kind, "", party, stmt, self.seq_of.get(stmt.digest), fmt_time(stmt))
         related: list[Statement] = [stmt]
         if isinstance(stmt, Origin):
-            step.title = f"Origin: {_material_label(stmt.lot.material)}"
+            step.title = f"Origin of {stmt.lot.material}"
             step.site = site_text(stmt.site)
             step.outputs.append(
-                Line(stmt.lot.id, stmt.lot.material, fmt_qty(stmt.lot.quantity),
-                     fmt_kg(stmt.lot.quantity.kg))
+                Line(
+                    stmt.lot.id,
+                    stmt.lot.material,
+                    fmt_qty(stmt.lot.quantity),
+                    fmt_kg(stmt.lot.quantity.kg),
+                )
             )
             docs, evs = self._evidence_docs([stmt.lot.id])
             step.documents.extend(docs)
             related.extend(evs)
         elif isinstance(stmt, Transform):
-            step.title = f"Transformation: {stmt.process.replace('.', ' · ').replace('_', ' ')}"
+            step.title = f"Transformation: {stmt.process}"
             step.site = site_text(stmt.site)
             for inp in stmt.inputs:
                 material = self._material_of(inp.lot)
@@ -510,11 +560,15 @@ class _View:
                         ext.material,
                         fmt_qty(ext.quantity),
                         fmt_kg(ext.kg),
-                        f"not traced in the ledger: {who}{place_name(ext.country, ext.subdivision)}",
+                        "not traced in the ledger: "
+                        + who
+                        + place_name(ext.country, ext.subdivision),
                     )
                 )
             for out in stmt.outputs:
-                step.outputs.append(Line(out.id, out.material, fmt_qty(out.quantity), fmt_kg(out.kg)))
+                step.outputs.append(
+                    Line(out.id, out.material, fmt_qty(out.quantity), fmt_kg(out.kg))
+                )
             docs, evs = self._evidence_docs(o.id for o in stmt.outputs)
             step.documents.extend(docs)
             related.extend(evs)
@@ -523,21 +577,42 @@ class _View:
             step.title = "Shipment"
             step.to_party = self.party(stmt.to)
             material = self._material_of(stmt.lot)
-            step.outputs.append(Line(stmt.lot, material, fmt_qty(stmt.quantity), fmt_kg(stmt.quantity.kg), "dispatched"))
+            step.outputs.append(
+                Line(
+                    stmt.lot,
+                    material,
+                    fmt_qty(stmt.quantity),
+                    fmt_kg(stmt.quantity.kg),
+                    "dispatched",
+                )
+            )
             if receipt is not None:
                 step.inputs.append(
-                    Line(stmt.lot, material, fmt_qty(receipt.quantity), fmt_kg(receipt.quantity.kg), "received")
+                    Line(
+                        stmt.lot,
+                        material,
+                        fmt_qty(receipt.quantity),
+                        fmt_kg(receipt.quantity.kg),
+                        "received",
+                    )
                 )
                 step.received_time = fmt_time(receipt)
                 related.append(receipt)
             for d in stmt.documents:
-                ref = self.docs.get(d.sha256) or DocumentRef(d.sha256, d.name, d.kind, present=False)
+                ref = self.docs.get(d.sha256) or DocumentRef(
+                    d.sha256, d.name, d.kind, present=False
+                )
                 if ref not in step.documents:
                     step.documents.append(ref)
         elif isinstance(stmt, Import):
             step.title = "Import into the United States"
             step.inputs.append(
-                Line(stmt.lot, self._material_of(stmt.lot), fmt_qty(stmt.quantity), fmt_kg(stmt.quantity.kg))
+                Line(
+                    stmt.lot,
+                    self._material_of(stmt.lot),
+                    fmt_qty(stmt.quantity),
+                    fmt_kg(stmt.quantity.kg),
+                )
             )
             bits = [f"CBP entry {stmt.entry_number}"]
             if stmt.hts:
@@ -557,6 +632,9 @@ class _View:
                     f"{self.party(ev.issuer).name}: {ev.document.name}"
                 )
         step.statements = self._statement_refs(related)
+        step.recorded = self.received.get(step.seq) if step.seq is not None else None
+        for other in related[1:]:
+            self.step_of.setdefault(other.digest, step)
         step.findings = self._findings_of([*related, *self._party_statements(stmt.issuer)])
         return step
 
@@ -595,20 +673,27 @@ class _View:
             if outputs is not None and total_in > 0:
                 yield_pct = f"{(outputs / total_in * 100).quantize(Decimal('0.1'))} %"
             flags = sorted(
-                {f.rule for f in self.findings_by_digest.get(stmt.digest, []) if f.rule in ("MASS", "YIELD", "UNTRACED")}
+                {
+                    f.rule
+                    for f in self.findings_by_digest.get(stmt.digest, [])
+                    if f.rule in ("MASS", "YIELD", "UNTRACED")
+                }
             )
             rows.append(BalanceRow(step, inputs, externals, outputs, unweighed, yield_pct, flags))
         return rows
 
     def others(self) -> list[tuple[str, str, str, str, int | None]]:
-        """Bundled statements that are not on the custody path: (type, issuer, what, digest, seq)."""
+        """Bundled statements off the custody path: (type, issuer, what, digest, seq)."""
         out: list[tuple[str, str, str, str, int | None]] = []
         for seq, s in self.stmts.items():
             if s.digest in self.used or isinstance(s, Party):
                 continue
             if isinstance(s, Evidence) and any(lot in self.lots for lot in s.lots):
                 continue
-            out.append((s.type, self.party(s.issuer).name, _describe(s), s.digest, seq))
+            what = _describe(s)
+            if isinstance(s, Dispatch):
+                what += f" ({self.party(s.to).name})"
+            out.append((s.type, self.party(s.issuer).name, what, s.digest, seq))
         return out
 
     def key_parties(self) -> list[PartyView]:
@@ -630,55 +715,63 @@ class _View:
             g.add_node(step.statement.digest)
         edges: list[ChartEdge] = []
         for lot in sorted(self.lots):
-            creator = self.creator.get(lot)
-            if creator is None or creator.digest not in nodes:
-                continue
-            path = self.path_dispatches.get(lot, [])
-            senders = {d.issuer for d in path}
-            consumers = [c for c in self._lot_consumers(lot) if c.digest in nodes]
-            by_party: dict[str, list[str]] = defaultdict(list)
-            for c in consumers:
-                by_party[c.issuer].append(c.digest)
-
-            def hold(pid: str, lot: str = lot) -> str:
-                key = f"hold:{lot}:{pid}"
-                if key not in nodes:
-                    p = self.party(pid)
-                    nodes[key] = ChartNode(
-                        key, "custody", "Holds and ships on", p.name, p.country or "",
-                        "", None, sorted(set(p.flags)),
-                        f"{p.name} received lot {lot} and shipped it on",
-                    )
-                    g.add_node(key)
-                return key
-
-            def arrive(pid: str) -> list[str]:
-                if pid in senders and pid != creator.issuer:
-                    h = hold(pid)
-                    return [h]
-                return by_party.get(pid, []) or [hold(pid)]
-
-            for d in path:
-                src = creator.digest if d.issuer == creator.issuer else hold(d.issuer)
-                step = self.step_of.get(d.digest)
-                for dst in arrive(d.to):
-                    self._edge(g, edges, src, dst, step, lot)
-            for pid, cds in by_party.items():
-                for cd in cds:
-                    if pid == creator.issuer:
-                        self._edge(g, edges, creator.digest, cd, None, lot)
-                    elif pid in senders:
-                        self._edge(g, edges, hold(pid), cd, None, lot)
+            self._chart_lot(lot, nodes, g, edges)
         total = len(nodes)
-        tiers = _tiers(g)
-        for key, t in tiers.items():
+        for key, t in _tiers(g).items():
             nodes[key].tier = t
         grouped = False
         if total > MAX_CHART_NODES:
             nodes, edges, g = _group_chart(nodes, edges)
-            tiers = {k: n.tier for k, n in nodes.items()}
             grouped = True
         return _layout(nodes, edges, g, grouped, total)
+
+    def _chart_lot(
+        self, lot: str, nodes: dict[str, ChartNode], g: nx.DiGraph[str], edges: list[ChartEdge]
+    ) -> None:
+        """Boxes and arrows of one lot: creator → holders → the statements that used it."""
+        creator = self.creator.get(lot)
+        if creator is None or creator.digest not in nodes:
+            return
+        path = self.path_dispatches.get(lot, [])
+        senders = {d.issuer for d in path}
+        by_party: dict[str, list[str]] = defaultdict(list)
+        for c in self._lot_consumers(lot):
+            if c.digest in nodes:
+                by_party[c.issuer].append(c.digest)
+
+        def hold(pid: str) -> str:
+            key = f"hold:{lot}:{pid}"
+            if key not in nodes:
+                p = self.party(pid)
+                nodes[key] = ChartNode(
+                    key,
+                    "custody",
+                    "Holds and ships on",
+                    p.name,
+                    p.subdivision or p.country,
+                    "",
+                    None,
+                    sorted(set(p.flags)),
+                    f"{p.name} received lot {lot} and shipped it on",
+                )
+                g.add_node(key)
+            return key
+
+        def arrive(pid: str) -> list[str]:
+            if pid in senders and pid != creator.issuer:
+                return [hold(pid)]
+            return by_party.get(pid, []) or [hold(pid)]
+
+        for d in path:
+            src = creator.digest if d.issuer == creator.issuer else hold(d.issuer)
+            for dst in arrive(d.to):
+                self._edge(g, edges, src, dst, self.step_of.get(d.digest))
+        for pid, consumers in by_party.items():
+            for cd in consumers:
+                if pid == creator.issuer:
+                    self._edge(g, edges, creator.digest, cd, None)
+                elif pid in senders:
+                    self._edge(g, edges, hold(pid), cd, None)
 
     def _edge(
         self,
@@ -687,7 +780,6 @@ class _View:
         src: str,
         dst: str,
         step: Step | None,
-        lot: str,
     ) -> None:
         if src == dst or g.has_edge(src, dst):
             return
@@ -708,15 +800,13 @@ class _View:
         stmt = step.statement
         if isinstance(stmt, Origin):
             place = stmt.site.subdivision or stmt.site.country
-            title = f"Origin · {_material_label(stmt.lot.material)}"
+            title = "Origin"
         elif isinstance(stmt, Transform):
             place = stmt.site.subdivision or stmt.site.country
             title = stmt.process.split(".")[-1].replace("_", " ").capitalize()
         else:
             place = p.subdivision or p.country
             title = "Import"
-            if isinstance(stmt, Import):
-                title = f"Import · entry {stmt.entry_number}"
         flags = sorted(set(step.flags) | set(p.flags))
         return ChartNode(
             stmt.digest,
@@ -730,6 +820,18 @@ class _View:
             f"Step {step.number}: {step.title} by {p.name} ({p.place}) on {step.time}"
             + (f" — {', '.join(flags)}" if flags else ""),
         )
+
+
+def _reach(start: Iterable[str], edges: Mapping[str, set[str]]) -> set[str]:
+    """Every node reachable from ``start`` (included) along ``edges``."""
+    seen = set(start)
+    stack = list(seen)
+    while stack:
+        for nxt in edges.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
 
 
 def _sum_kg(items: Iterable[tuple[str, Decimal | None]], unweighed: list[str]) -> Decimal | None:
@@ -766,7 +868,7 @@ def _tiers(g: nx.DiGraph[str]) -> dict[str, int]:
     """Tier of each node: the longest path from it to a sink (0 = the finished good)."""
     tiers: dict[str, int] = {}
     if not nx.is_directed_acyclic_graph(g):
-        return {n: 0 for n in g}
+        return dict.fromkeys(g, 0)
     for n in reversed(list(nx.topological_sort(g))):
         succ = list(g.successors(n))
         tiers[n] = 1 + max(tiers[s] for s in succ) if succ else 0
@@ -797,7 +899,8 @@ def _group_chart(
             "",
             members[0].href if len(members) == 1 else None,
             flags,
-            f"{len(members)} {kind} node(s) in tier {tier}, {place}: " + ", ".join(parties[:8])
+            f"{len(members)} {kind} node(s) in tier {tier}, {place}: "
+            + ", ".join(parties[:8])
             + (" …" if len(parties) > 8 else ""),
             tier=tier,
         )
@@ -912,14 +1015,13 @@ def render_report(
 ) -> str:
     """The HTML page for ``report`` (see the module docstring); deterministic."""
     view = _View(report, entry_number, documents)
-    findings = sorted(
-        report.findings, key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.rule)
-    )
+    findings = sorted(report.findings, key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.rule))
     counts: dict[str, int] = defaultdict(int)
     for f in findings:
         counts[f.severity] += 1
     key_findings = [f for f in findings if f.severity in ("error", "gap")][:MAX_KEY_FINDINGS]
     imp = view.imports[0] if view.imports else None
+    others = view.others()
     subject_material = view._material_of(report.subject)
     origins = [s for s in view.steps if s.kind == "origin"]
     context: dict[str, Any] = {
@@ -948,7 +1050,10 @@ def render_report(
         "balances": view.balances(),
         "parties": view.key_parties(),
         "documents": sorted(documents, key=lambda d: (not d.present, d.name, d.sha256)),
-        "others": view.others(),
+        "others": others,
+        "max_others": MAX_OTHERS,
+        "others_by_type": sorted(Counter(o[0] for o in others).items()),
+        "compact": len(view.steps) > COMPACT_STEPS,
         "seq_of": view.seq_of,
         "step_of": view.step_of,
         "checkpoint": checkpoint,

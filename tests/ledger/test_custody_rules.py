@@ -191,43 +191,58 @@ def double_spend_two_transforms(c: Ctx) -> Envelope:
 
 
 def dispatch_more_than_held(c: Ctx) -> Envelope:
-    body = {"lot": "farm/seed-1", "quantity": q("5000.001"), "unit": "kg", "to": "spinner"}
+    body: dict[str, Any] = {
+        "lot": "farm/seed-1",
+        "quantity": q("5000.001"),
+        "unit": "kg",
+        "to": "spinner",
+    }
     return signed(c.farm, raw(c.farm, "dispatch", **body))
 
 
 def dispatch_to_unknown_party(c: Ctx) -> Envelope:
-    body = {"lot": "farm/seed-1", "quantity": q(10), "unit": "kg", "to": "nobody"}
+    body: dict[str, Any] = {"lot": "farm/seed-1", "quantity": q(10), "unit": "kg", "to": "nobody"}
     return signed(c.farm, raw(c.farm, "dispatch", **body))
 
 
 def receipt_by_non_addressee(c: Ctx) -> Envelope:
-    body = {"dispatch": c.to_spinner, "quantity": q(2000), "unit": "kg"}
+    body: dict[str, Any] = {"dispatch": c.to_spinner, "quantity": q(2000), "unit": "kg"}
     return signed(c.gin, raw(c.gin, "receipt", **body))
 
 
 def receipt_exceeds_dispatch(c: Ctx) -> Envelope:
-    body = {"dispatch": c.to_spinner, "quantity": q("2.000001"), "unit": "t"}
+    body: dict[str, Any] = {"dispatch": c.to_spinner, "quantity": q("2.000001"), "unit": "t"}
     return signed(c.spinner, raw(c.spinner, "receipt", **body))
 
 
 def second_receipt(c: Ctx) -> Envelope:
-    body = {"dispatch": c.to_gin, "quantity": q(1), "unit": "kg"}
+    body: dict[str, Any] = {"dispatch": c.to_gin, "quantity": q(1), "unit": "kg"}
     return signed(c.gin, raw(c.gin, "receipt", **body))
 
 
 def receipt_unknown_dispatch(c: Ctx) -> Envelope:
-    body = {"dispatch": "sha256:" + "ab" * 32, "quantity": q(1), "unit": "kg"}
+    body: dict[str, Any] = {"dispatch": "sha256:" + "ab" * 32, "quantity": q(1), "unit": "kg"}
     return signed(c.gin, raw(c.gin, "receipt", **body))
 
 
 def import_not_held(c: Ctx) -> Envelope:
-    body = {"lot": "farm/seed-1", "quantity": q(1), "unit": "kg", "entry_number": "ABC-1234567-8"}
+    body: dict[str, Any] = {
+        "lot": "farm/seed-1",
+        "quantity": q(1),
+        "unit": "kg",
+        "entry_number": "ABC-1234567-8",
+    }
     return signed(c.importer, raw(c.importer, "import", **body))
 
 
 def evidence_unknown_lot(c: Ctx) -> Envelope:
-    doc = {"sha256": "cd" * 32, "name": "invoice.pdf", "media_type": "application/pdf", "size": 9}
-    body = {"lots": ["farm/nope"], "kind": "invoice", "document": doc}
+    doc: dict[str, Any] = {
+        "sha256": "cd" * 32,
+        "name": "invoice.pdf",
+        "media_type": "application/pdf",
+        "size": 9,
+    }
+    body: dict[str, Any] = {"lots": ["farm/nope"], "kind": "invoice", "document": doc}
     return signed(c.farm, raw(c.farm, "evidence", **body))
 
 
@@ -253,7 +268,7 @@ def future_time(c: Ctx) -> Envelope:
 
 
 def missing_field(c: Ctx) -> Envelope:
-    body = {"lot": "farm/seed-1", "quantity": q(10), "unit": "kg"}
+    body: dict[str, Any] = {"lot": "farm/seed-1", "quantity": q(10), "unit": "kg"}
     return signed(c.farm, raw(c.farm, "dispatch", **body))
 
 
@@ -584,3 +599,23 @@ def _sha(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+# ------------------------------------------------------------------ regressions
+
+
+@pytest.mark.parametrize("order", ["revoked first", "valid first"])
+def test_revoked_cosignature_before_a_valid_issuer_key_is_accepted(ctx: Ctx, order: str) -> None:
+    """Regression: a revoked issuer key listed before a valid one rejected the envelope,
+    while the reverse order was accepted. The verdict must not depend on signature order."""
+    old, new = ctx.farm.key, PrivateKey.generate()
+    ctx.farm.submit("key", party="farm", public_key=new.public_key_b64)
+    ctx.farm.submit(
+        "revoke", signers=[new], party="farm", public_key=old.public_key_b64, reason="superseded"
+    )
+    keys = [old, new] if order == "revoked first" else [new, old]
+    (result,) = ctx.world.ledger.submit(
+        [signed(ctx.farm, raw(ctx.farm, "origin", **origin_body()), *keys)]
+    )
+    assert result.error is None, result.error
+    assert audit(ctx.world.ledger.store).ok

@@ -101,7 +101,9 @@ class CustodyMachine(RuleBasedStateMachine):
     def pick_lot(self, data: st.DataObject, party: str) -> str:
         """Mostly a lot the party holds; sometimes any lot."""
         mine = sorted(lot for (lot, p), q in self.held.items() if p == party and q > 0)
-        pool = mine if mine and data.draw(st.integers(0, 4)) else sorted(self.created)
+        pool = sorted(self.created)
+        if mine and data.draw(st.integers(0, 4)) > 0:
+            pool = mine
         return data.draw(st.sampled_from(pool))
 
     # ------------------------------------------------------------ rules
@@ -135,7 +137,9 @@ class CustodyMachine(RuleBasedStateMachine):
             "transform",
             process="spinning",
             inputs=[{"lot": lot, "quantity": value, "unit": unit}],
-            outputs=[{"id": new, "material": "yarn.cotton", "quantity": Decimal(out), "unit": "kg"}],
+            outputs=[
+                {"id": new, "material": "yarn.cotton", "quantity": Decimal(out), "unit": "kg"}
+            ],
             site=site("Mill", "US", "US-NC"),
         )
         if self.expect(res, valid, self.draw_codes(lot, party)):

@@ -1,0 +1,165 @@
+"""End to end through a real `custody serve` on a loopback port: register parties,
+submit a realistic chain from every party's own key, trace and verify as the
+importer, export the bundle over HTTP and verify it offline."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ledger import merkle
+from ledger.checkpoint import open_checkpoint, parse_verifier_key
+from ledger.home import Home
+from ledger.statements import statement_digest
+from provenance.bundle import verify_bundle
+from tests.api.support import (
+    CUSTODY,
+    ENTRY_NUMBER,
+    JSON,
+    SUBJECT,
+    Server,
+    cotton_story,
+    login,
+)
+
+
+def run_cli(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    cmd = [str(CUSTODY), *args]
+    if home is not None:
+        cmd += ["--home", str(home)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def initialised(tmp_path: Path) -> Home:
+    done = run_cli("init", "--origin", "custody.e2e/ledger", home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    return Home(tmp_path / "home")
+
+
+def test_chain_submitted_over_http_traces_verifies_and_bundles(
+    initialised: Home, tmp_path: Path
+) -> None:
+    story = cotton_story(initialised, keys_dir=tmp_path / "keys")
+    parties = [e for e in story.envelopes if json.loads(e.payload)["type"] == "party"]
+    rest = story.envelopes[len(parties) :]
+    assert story.envelopes[: len(parties)] == parties
+    half = len(rest) // 2
+    with Server(initialised.path) as srv, httpx.Client(base_url=srv.url, timeout=60) as http:
+        # 1. the operator registers the parties, one request each
+        seqs = []
+        for env in parties:
+            r = http.post("/v1/entries", content=env.to_json(), headers=JSON)
+            assert r.status_code == 201, r.text
+            assert r.headers["location"] == f"/v1/entries/{r.json()['seq']}"
+            seqs.append(r.json()["seq"])
+        # 2. the chain: half as a JSON array, half as JSON lines
+        r = http.post("/v1/entries/batch", json=[json.loads(e.to_json()) for e in rest[:half]])
+        assert r.status_code == 200, r.text
+        first = r.json()["results"]
+        ndjson = "\n".join(e.to_json() for e in rest[half:]) + "\n"
+        r = http.post(
+            "/v1/entries/batch",
+            content=ndjson,
+            headers={"Content-Type": "application/x-ndjson"},
+        )
+        assert r.status_code == 200, r.text
+        results = first + r.json()["results"]
+        assert all("error" not in x for x in results), results
+        seqs += [x["seq"] for x in results]
+        assert seqs == list(range(1, len(story.envelopes) + 1))
+        assert [x["digest"] for x in results] == [statement_digest(e.payload) for e in rest]
+
+        # 3. resubmitting is idempotent (200, same seq), over the CLI client too
+        env = story.marks["import"]
+        again = http.post("/v1/entries", content=env.to_json(), headers=JSON)
+        assert again.status_code == 200
+        assert again.json()["duplicate"] is True
+        env_file = tmp_path / "import.json"
+        env_file.write_text(env.to_json())
+        done = run_cli("submit", str(env_file), "--server", srv.url, "--json")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)[0]["seq"] == again.json()["seq"]
+
+        # 4. the log is public: checkpoint signed by the operator, proofs verify
+        note = http.get("/v1/checkpoint").text
+        vkey = http.get("/v1/key").text.strip()
+        assert vkey == run_cli("ledger", "key", home=initialised.path).stdout.strip()
+        cp = open_checkpoint(note, parse_verifier_key(vkey))
+        assert cp.size == len(story.envelopes) + 1
+        seq = again.json()["seq"]
+        proof = http.get("/v1/proofs/inclusion", params={"seq": seq}).json()
+        merkle.verify_inclusion(
+            bytes.fromhex(proof["leaf_hash"]),
+            seq,
+            cp.size,
+            [bytes.fromhex(h) for h in proof["proof"]],
+            cp.root,
+        )
+        done = run_cli("ledger", "checkpoint", "--server", srv.url)
+        assert done.returncode == 0 and done.stdout == note
+
+        # 5. the importer logs in with its own key, traces and verifies its goods
+        importer = story.actors["importer"]
+        auth = login(http, "importer", importer.key)
+        assert http.get("/v1/auth/whoami", headers=auth).json()["party"] == "importer"
+        trace = http.get(f"/v1/lots/{SUBJECT}/trace", headers=auth)
+        assert trace.status_code == 200, trace.text
+        traced = json.dumps(trace.json())
+        for lot in ("farm/seed-1", "gin/lint-1", "spinner/yarn-1", "mill/fabric-1"):
+            assert lot in traced
+        report = http.get(f"/v1/lots/{SUBJECT}/verify", headers=auth).json()
+        assert report["subject"] == SUBJECT
+        assert report["verdict"] == "pass", report["findings"]
+        assert {(c["country"], c["subdivision"]) for c in report["composition"]} == {
+            ("US", "US-TX")
+        }
+
+        # 6. ... exports the bundle for the CBP entry, streamed as a zip
+        r = http.get(
+            f"/v1/lots/{SUBJECT}/bundle",
+            params={"entry_number": ENTRY_NUMBER},
+            headers=auth,
+        )
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"] == "application/zip"
+        bundle = tmp_path / "bundle.zip"
+        bundle.write_bytes(r.content)
+
+    # 7. ... which verifies offline, trusting only the operator's key
+    result = verify_bundle(bundle, operator_key=vkey)
+    assert result.pinned
+    assert result.verdict == "pass", [f.message for f in result.findings]
+    assert result.entry_number == ENTRY_NUMBER
+    done = run_cli("bundle", "verify", str(bundle), "--operator-key", vkey, "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["verdict"] == "pass"
+
+
+def test_cli_client_logs_in_and_downloads(initialised: Home, tmp_path: Path) -> None:
+    """The CLI's HTTP client (cli/client.py) against the real server."""
+    from cli.client import Client
+    from ledger.errors import NotFoundError
+
+    story = cotton_story(initialised)
+    with Server(initialised.path) as srv:
+        with Client(srv.url) as c:
+            results = c.submit(list(story.envelopes))
+            assert all("seq" in x for x in results)
+            assert c.prove(1, None)["seq"] == 1
+            assert c.consistency(1, None)["from"] == 1
+            c.login("importer", story.actors["importer"].key)
+            assert c.whoami()["party"] == "importer"
+            assert c.verify(SUBJECT)["verdict"] == "pass"
+            assert c.lot("farm/seed-1")["creator"] == "farm"
+            out = c.bundle(SUBJECT, tmp_path / "out" / "b.zip", entry_number=ENTRY_NUMBER)
+            assert verify_bundle(out, operator_key=c.verifier_key()).verdict == "pass"
+            with pytest.raises(NotFoundError):
+                c.prove(10_000, None)
+            c.logout()
+            with pytest.raises(Exception, match="Bearer"):
+                c.whoami()

@@ -1,0 +1,67 @@
+"""The demo story runs end to end and tells the truth (issue 7)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent / "custody"
+
+
+@pytest.mark.slow
+def test_demo_verdicts_composition_and_offline_bundles(tmp_path: Path):
+    out = tmp_path / "demo"
+    done = subprocess.run(
+        [str(BIN), "demo", "--out", str(out), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["audit_ok"] is True
+    by = {s["scenario"]: s for s in result["scenarios"]}
+
+    cotton = by["cotton"]
+    assert cotton["verdict"] == cotton["bundle_verdict"] == "pass"
+    assert [
+        (c["country"], c["subdivision"], c["material"], c["share"]) for c in cotton["composition"]
+    ] == [("US", "US-TX", "cotton.seed", 1.0)]
+    assert cotton["untraced_share"] == 0
+
+    poly = by["polysilicon"]
+    assert poly["verdict"] == poly["bundle_verdict"] == "fail"
+    assert {"MASS", "LISTED-ENTITY", "HIGH-RISK-REGION"} <= set(poly["rules"])
+
+    blend = by["blend"]
+    assert blend["verdict"] == blend["bundle_verdict"] == "incomplete"
+    assert blend["untraced_share"] == 0.25
+    assert [(c["subdivision"], c["share"]) for c in blend["composition"]] == [("US-TX", 0.75)]
+
+    for s in result["scenarios"]:
+        assert Path(s["bundle"]).is_file()
+        html = Path(s["report"]).read_text(encoding="utf-8")
+        assert s["entry_number"] in html
+    # the ledger is left in place for `custody serve` and further commands
+    audit = subprocess.run(
+        [str(BIN), "ledger", "audit", "--home", str(out / "home"), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert audit.returncode == 0
+    assert json.loads(audit.stdout)["ok"] is True
+
+
+def test_demo_refuses_to_overwrite_a_foreign_folder(tmp_path: Path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    done = subprocess.run(
+        [str(BIN), "demo", "--out", str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert (tmp_path / "precious.txt").exists()
