@@ -40,10 +40,12 @@ against the payload, index rows naming missing entries).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -425,6 +427,25 @@ def verdict_of(findings: Iterable[Finding]) -> Verdict:
 # --------------------------------------------------------------------------- entry points
 
 
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects.
+
+    Verification allocates tens of thousands of acyclic objects (statements,
+    entries, graph attributes) that live until the report is dropped; each
+    full collection would walk them all again (a third of the time of a
+    10,000-statement trace). Reference counting still frees garbage; the
+    collector is resumed afterwards if it was running before.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _judge(
     leaves: Leaves,
     subject: str,
@@ -451,7 +472,8 @@ def _judge(
     verdict = verdict_of(findings)
 
     def graph() -> nx.DiGraph[str]:
-        g = build_graph(leaves, trace)
+        with _bulk():
+            g = build_graph(leaves, trace)
         flag_nodes(g, findings)
         g.graph.update(
             verdict=verdict,
@@ -497,9 +519,10 @@ def verify_entries(
     seq 0); anything missing shows up as findings, not as a pass. Raises
     NotFoundError only when no statement names the subject.
     """
-    leaves = read_leaves(entries)
-    leaves.problems.extend(check_chain(leaves))
-    return _judge(leaves, subject, screening, yields, verifier)
+    with _bulk():
+        leaves = read_leaves(entries)
+        leaves.problems.extend(check_chain(leaves))
+        return _judge(leaves, subject, screening, yields, verifier)
 
 
 def check_store(collected: Collected, leaves: Leaves) -> list[Finding]:
@@ -572,7 +595,8 @@ def verify_lot(
     """
     with store.read() as r:
         collected = collect(r, lot)
-    leaves = read_leaves([(e.seq, e.leaf) for e in collected.entries])
-    leaves.problems.extend(check_chain(leaves))
-    leaves.problems.extend(check_store(collected, leaves))
-    return _judge(leaves, lot, screening, yields, verifier)
+    with _bulk():
+        leaves = read_leaves([(e.seq, e.leaf) for e in collected.entries])
+        leaves.problems.extend(check_chain(leaves))
+        leaves.problems.extend(check_store(collected, leaves))
+        return _judge(leaves, lot, screening, yields, verifier)
