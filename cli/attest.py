@@ -631,11 +631,39 @@ def attest_dispatch(
     )
 
 
+def _pending_dispatch(session: Session, lot: str, receiver: str) -> str:
+    """The digest of the one dispatch of ``lot`` in transit to ``receiver``."""
+    with session.reader().store.read() as r:
+        pending = [d for d in r.dispatches_of(lot=lot) if d.to == receiver and d.received is None]
+    if not pending:
+        raise InputError(
+            f"no dispatch of lot {lot!r} is in transit to {receiver}",
+            code="invalid_input.no_pending_dispatch",
+            details={"lot": lot, "to": receiver},
+        )
+    if len(pending) > 1:
+        raise InputError(
+            f"{len(pending)} dispatches of lot {lot!r} are in transit to {receiver}; "
+            "choose one with --dispatch: " + ", ".join(d.digest for d in pending),
+            code="invalid_input.ambiguous_dispatch",
+            details={"dispatches": [d.digest for d in pending]},
+        )
+    return pending[0].digest
+
+
 def attest_receipt(
     key: KeyOpt,
     dispatch: Annotated[
-        str, typer.Option("--dispatch", help="Digest of the dispatch statement (sha256:...).")
-    ],
+        str | None,
+        typer.Option("--dispatch", help="Digest of the dispatch statement (sha256:...)."),
+    ] = None,
+    lot: Annotated[
+        str | None,
+        typer.Option(
+            "--lot",
+            help="Instead of --dispatch: the lot of the one dispatch in transit to the issuer.",
+        ),
+    ] = None,
     quantity: Annotated[
         Decimal | None,
         typer.Option(
@@ -658,22 +686,28 @@ def attest_receipt(
     """Confirm receipt of a dispatch addressed to the issuer; custody moves now.
 
     Example: custody attest receipt --key spin.key --dispatch sha256:3f1c... --quantity 1995
-    --unit kg
+    --unit kg, or: custody attest receipt --key spin.key --lot gin/lint-1
     """
     session, signer, who = _common(home, key, issuer)
-    digest = dispatch if dispatch.startswith("sha256:") else "sha256:" + dispatch
+    if (dispatch is None) == (lot is None):
+        raise typer.BadParameter("give either --dispatch DIGEST or --lot LOT")
+    if dispatch is None:
+        assert lot is not None
+        digest = _pending_dispatch(session, lot, who())
+    else:
+        digest = dispatch if dispatch.startswith("sha256:") else "sha256:" + dispatch
     if (quantity is None) != (unit is None):
         raise typer.BadParameter("give --quantity and --unit together (or neither)")
     if quantity is None or unit is None:
         with session.reader().store.read() as r:
             record = r.dispatch(digest)
-            lot = None if record is None else r.lot(record.lot)
-        if record is None or lot is None:
+            lot_record = None if record is None else r.lot(record.lot)
+        if record is None or lot_record is None:
             raise InputError(
                 f"no dispatch {digest} in the ledger; give --quantity and --unit",
                 code="invalid_input.unknown_dispatch",
             )
-        quantity, unit = record.quantity, BASE_UNITS[dimension_of(lot.unit)]
+        quantity, unit = record.quantity, BASE_UNITS[dimension_of(lot_record.unit)]
     finish(
         session,
         signer,

@@ -27,7 +27,7 @@ from typing import Any
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, sign_note, verifier_key
-from ledger.custody import EntryRef, MemoryState, apply, prefetch_needs
+from ledger.custody import EntryRef, MemoryState, apply, check_signatures, prefetch_needs
 from ledger.envelope import Envelope
 from ledger.errors import (
     ConfigError,
@@ -252,6 +252,20 @@ class Ledger:
                 stmt = p.statement
                 key = (stmt.issuer, stmt.id)
                 earlier = existing.get(key) or seen.get(key)
+                entry = EntryRef(
+                    seq=size,
+                    received_at=now,
+                    statement=stmt,
+                    signatures=tuple((s.keyid, s.sig) for s in p.envelope.signatures),
+                    pae=p.envelope.pae,
+                )
+                if earlier is not None and earlier[1] != stmt.digest:
+                    # judge the signatures first, so an unsigned envelope learns nothing
+                    try:
+                        check_signatures(state, entry, sig_ok)
+                    except InputError as e:
+                        out.append(SubmitResult(stmt.digest, error=e))
+                        continue
                 if earlier is not None:
                     if earlier[1] == stmt.digest:
                         out.append(SubmitResult(stmt.digest, earlier[0], duplicate=True))
@@ -268,13 +282,6 @@ class Ledger:
                             )
                         )
                     continue
-                entry = EntryRef(
-                    seq=size,
-                    received_at=now,
-                    statement=stmt,
-                    signatures=tuple((s.keyid, s.sig) for s in p.envelope.signatures),
-                    pae=p.envelope.pae,
-                )
                 try:
                     changes = apply(state, entry, sig_ok)
                 except InputError as e:

@@ -206,7 +206,7 @@ def _batch() -> Iterator[None]:
     graph nodes) that reference counting frees; the collector's repeated full
     passes over them cost about as much as the work itself (measured: a
     10,000-statement bundle verifies in half the time without them). The
-    previous state is restored on the way out, and one collection runs then.
+    previous state is restored on the way out.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -147,6 +147,8 @@ class Step:
     statements: list[tuple[str, str, int | None]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    """Rule ids of the error and gap findings among ``findings``."""
 
     @property
     def anchor(self) -> str:
@@ -168,9 +170,6 @@ class Step:
     def compact_out(self) -> str:
         return "; ".join(f"{line.label} {line.quantity}" for line in self.outputs)
 
-    @property
-    def flags(self) -> list[str]:
-        return sorted({f.rule for f in self.findings if f.severity in ("error", "gap")})
 
 
 @dataclass
@@ -636,6 +635,7 @@ class _View:
         for other in related[1:]:
             self.step_of.setdefault(other.digest, step)
         step.findings = self._findings_of([*related, *self._party_statements(stmt.issuer)])
+        step.flags = sorted({f.rule for f in step.findings if f.severity in ("error", "gap")})
         return step
 
     def _party_statements(self, pid: str) -> list[Statement]:
