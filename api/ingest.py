@@ -45,7 +45,6 @@ class Committer:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._closed = False
 
     def submit(self, items: Sequence[Item]) -> Future[list[SubmitResult]]:
         """Queue ``items`` for appending; the future resolves to one result each."""
@@ -54,8 +53,6 @@ class Committer:
             job.future.set_result([])
             return job.future
         with self._lock:
-            if self._closed:
-                raise RuntimeError("the committer is closed")
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="custody-committer", daemon=True
@@ -65,15 +62,14 @@ class Committer:
         return job.future
 
     def close(self, timeout: float = 30.0) -> None:
-        """Finish the queued jobs and stop the writer thread."""
+        """Finish the queued jobs and stop the writer thread (a later submit starts
+        a new one, so an app whose lifespan restarts keeps working)."""
         with self._lock:
-            if self._closed:
+            thread, self._thread = self._thread, None
+            if thread is None:
                 return
-            self._closed = True
-            thread = self._thread
             self._queue.put(None)
-        if thread is not None:
-            thread.join(timeout)
+        thread.join(timeout)
 
     def _run(self) -> None:
         stop = False

@@ -323,21 +323,22 @@ class LotState(_Model):
 
 
 class Finding(BaseModel):
-    rule: str
-    severity: str
+    rule: str = Field(description="SIGNATURE, INTEGRITY, CUSTODY, OVERDRAW, MASS, ...")
+    severity: Literal["error", "gap", "warning", "info"]
     message: str
-    statements: list[str]
+    statements: list[str] = Field(description="Digests of the statements involved.")
+    details: dict[str, Any] = Field(default_factory=dict)
 
 
 class CompositionShare(BaseModel):
     country: str | None
     subdivision: str | None
     material: str | None
-    share: float | str
+    share: float = Field(description="Share of the subject's mass, 0..1.")
 
 
 class VerifyReport(BaseModel):
-    """``custody verify --json`` (SPEC §10)."""
+    """``custody verify --json`` (SPEC §10), plus the versions of the data it used."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -363,13 +364,50 @@ class VerifyReport(BaseModel):
     verdict: Literal["pass", "fail", "incomplete"]
     findings: list[Finding]
     composition: list[CompositionShare]
-    untraced_share: float | str
+    untraced_share: float
+    screening_version: str | None = None
+    yields_version: str | None = None
 
 
-class Trace(BaseModel):
-    """``custody trace --format json``: the provenance graph of the lot."""
+class Trace(VerifyReport):
+    """``custody trace --format json``: the verification report and the provenance
+    graph in networkx node-link form (nodes: lots, statements, parties, external
+    inputs; edges from upstream to downstream)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject": "farm/seed-1",
+                    "verdict": "pass",
+                    "findings": [],
+                    "composition": [
+                        {
+                            "country": "US",
+                            "subdivision": "US-TX",
+                            "material": "cotton.seed",
+                            "share": 1.0,
+                        }
+                    ],
+                    "untraced_share": 0.0,
+                    "screening_version": "1.0.0",
+                    "yields_version": "1.0.0",
+                    "schema": "custody-trace/1",
+                    "import_entries": [],
+                    "graph": {
+                        "directed": True,
+                        "multigraph": False,
+                        "graph": {},
+                        "nodes": [{"id": "lot:farm/seed-1", "kind": "lot"}],
+                        "edges": [],
+                    },
+                }
+            ]
+        }
+    )
+    schema_: str = Field(alias="schema", description="custody-trace/1")
+    import_entries: list[str] = Field(description="CBP entry numbers declared for the lot.")
+    graph: dict[str, Any]
 
 
 # ---------------------------------------------------------------- auth

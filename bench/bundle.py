@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"ledger {f['ledger_size']:,} statements | bundle of {f['subject']} "
         f"(entry {f['entry_number']}): {f['bundle_statements']:,} statements, "
-        f"{f['bundle_bytes'] / 2**20:.1f} MB zip, report.html {f['report_html_bytes'] / 2**20:.1f} MB\n"
+        f"{f['bundle_bytes'] / 2**20:.1f} MB zip, "
+        f"report.html {f['report_html_bytes'] / 2**20:.1f} MB\n"
         f"  export                       {f['export_s']:7.2f} s   (target < 5 s)\n"
         f"  verify (in process)          {f['verify_s']:7.2f} s   (target < 3 s)\n"
         f"  verify (fresh custody CLI)   {f['verify_fresh_process_s']:7.2f} s\n"

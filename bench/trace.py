@@ -31,6 +31,7 @@ checks every signature for real).
     .venv/bin/python bench/trace.py                       # small: 20,000 statements
     .venv/bin/python bench/trace.py --n 100000
     .venv/bin/python bench/trace.py --n 100000 --grow-to 1000000   # 10^5 then 10^6
+    .venv/bin/python bench/trace.py --measure HOME   # measure a generated ledger again
     CUSTODY_DB_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
         .venv/bin/python bench/trace.py --n 100000
 
@@ -50,7 +51,6 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -60,6 +60,7 @@ from typing import Any
 from ledger.envelope import Envelope, envelope_from_obj, sign_envelope
 from ledger.home import DB_URL_ENV, Home
 from ledger.keys import PrivateKey, is_valid_signature, kid_of
+from ledger.log import ProcessVerifier
 from ledger.statements import (
     Key,
     Party,
@@ -68,9 +69,8 @@ from ledger.statements import (
     parse_statement,
     statement_digest,
 )
-from ledger.store import drop_all
+from ledger.store import Store, drop_all
 from provenance.graph import collect
-from provenance.replay import Verifier
 from provenance.verify import verify_lot
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -341,23 +341,9 @@ def _verify_chunk(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
     return [is_valid_signature(pk, sig, msg) for pk, sig, msg in items]
 
 
-def process_verifier(pool: ProcessPoolExecutor, workers: int) -> Verifier:
-    """A batch verifier fanning out to ``workers`` processes."""
-
-    def verify(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
-        if len(items) < 256:
-            return _verify_chunk(items)
-        step = (len(items) + workers - 1) // workers
-        chunks = [items[i : i + step] for i in range(0, len(items), step)]
-        return [ok for part in pool.map(_verify_chunk, chunks) for ok in part]
-
-    return verify
-
-
 def measure(
-    bench: Bench, subject: str, repeat: int, pool: ProcessPoolExecutor | None, workers: int
+    store: Store, size: int, subject: str, repeat: int, pool: ProcessVerifier | None
 ) -> dict[str, Any]:
-    store = bench.ledger.store
 
     def do_collect() -> Any:
         with store.read() as r:
@@ -369,7 +355,7 @@ def measure(
     triples = signature_triples([e.leaf for e in collected.entries])
     t_sigs, cpu_sigs, ok = _timed(lambda: sum(_verify_chunk(triples)), repeat)
     out: dict[str, Any] = {
-        "ledger_size": bench.size,
+        "ledger_size": size,
         "subject": subject,
         "trace_statements": len(collected.entries),
         "traced_lots": len(collected.lots),
@@ -387,9 +373,8 @@ def measure(
         "ratio_verify_to_signatures": round(t_verify / t_sigs, 2),
     }
     if pool is not None:
-        verifier = process_verifier(pool, workers)
-        t_par, _, _ = _timed(lambda: verify_lot(store, subject, verifier=verifier), repeat)
-        out["workers"] = workers
+        t_par, _, _ = _timed(lambda: verify_lot(store, subject, verifier=pool), repeat)
+        out["workers"] = pool.workers
         out["verify_parallel_s"] = round(t_par, 4)
         out["ratio_parallel_to_signatures"] = round(t_par / t_sigs, 2)
     tracemalloc.start()
@@ -407,32 +392,48 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--grow-to", type=int, default=0, help="grow the ledger and measure again")
     p.add_argument("--home", type=Path, default=None, help="home folder (default: a temp dir)")
     p.add_argument("--seed", type=int, default=4)
-    p.add_argument("--repeat", type=int, default=3, help="timed runs per figure (median)")
+    p.add_argument("--repeat", type=int, default=3, help="timed runs per figure (best)")
     p.add_argument("--workers", type=int, default=2, help="also verify with N processes (0: no)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument(
+        "--measure",
+        type=Path,
+        default=None,
+        metavar="HOME",
+        help="measure again a ledger generated before (HOME holds bench.json)",
+    )
     args = p.parse_args(argv)
-    home = args.home or Path(tempfile.mkdtemp(prefix="custody-bench-")) / "home"
-    if os.environ.get(DB_URL_ENV):
-        drop_all(os.environ[DB_URL_ENV])
-    started = time.perf_counter()
-    bench = Bench(home, args.seed)
-    bench.fill(args.n // 2, "filler")
-    subject = bench.target()
-    bench.fill(args.n, "filler")
-    log(f"generated {bench.size} statements in {time.perf_counter() - started:.0f} s ({home})")
-    pool = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
+    pool = ProcessVerifier(args.workers) if args.workers > 1 else None
     if pool is not None:
-        list(pool.map(_verify_chunk, [[]] * args.workers))  # start the workers
-    results = [measure(bench, subject, args.repeat, pool, args.workers)]
-    if args.grow_to > bench.size:
+        pool.start()
+    results: list[dict[str, Any]] = []
+    if args.measure is not None:
+        state = json.loads((args.measure / "bench.json").read_text(encoding="utf-8"))
+        ledger = Home(args.measure).open(with_key=False)
+        results.append(measure(ledger.store, ledger.size(), state["subject"], args.repeat, pool))
+    else:
+        home = args.home or Path(tempfile.mkdtemp(prefix="custody-bench-")) / "home"
+        if os.environ.get(DB_URL_ENV):
+            drop_all(os.environ[DB_URL_ENV])
         started = time.perf_counter()
-        bench.fill(args.grow_to, "growing")
-        log(f"grew to {bench.size} statements in {time.perf_counter() - started:.0f} s")
-        results.append(measure(bench, subject, args.repeat, pool, args.workers))
+        bench = Bench(home, args.seed)
+        bench.fill(args.n // 2, "filler")
+        subject = bench.target()
+        bench.fill(args.n, "filler")
+        (home / "bench.json").write_text(json.dumps({"subject": subject}), encoding="utf-8")
+        log(f"generated {bench.size} statements in {time.perf_counter() - started:.0f} s ({home})")
+        store = bench.ledger.store
+        results.append(measure(store, bench.size, subject, args.repeat, pool))
+        if args.grow_to > bench.size:
+            started = time.perf_counter()
+            bench.fill(args.grow_to, "growing")
+            log(f"grew to {bench.size} statements in {time.perf_counter() - started:.0f} s")
+            results.append(measure(store, bench.size, subject, args.repeat, pool))
     if pool is not None:
-        pool.shutdown()
+        pool.close()
     machine = (
-        f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} CPUs"
     )
     if args.json:
         print(json.dumps({"machine": machine, "results": results}, indent=2))

@@ -19,6 +19,7 @@ from cli.output import (
     handle_errors,
     out,
 )
+from cli.provenance_cmds import print_report
 from provenance.bundle import export_bundle, verify_bundle
 from provenance.screening import load_for_home, load_screening
 from provenance.yields import load_yields
@@ -32,7 +33,6 @@ bundle_app = typer.Typer(
 
 _VERDICT_EXIT = {"pass": EXIT_OK, "fail": EXIT_FAIL, "incomplete": EXIT_INCOMPLETE}
 _VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "incomplete": "bold yellow"}
-_SEVERITY_STYLE = {"error": "red", "gap": "yellow", "warning": "magenta", "info": "blue"}
 
 
 def register(app: typer.Typer) -> None:
@@ -156,51 +156,18 @@ def _operator_key(value: str | None) -> str | None:
 
 
 def print_verification(doc: dict[str, Any]) -> None:
-    """Findings grouped by severity, composition and verdict, as ``custody verify`` prints."""
+    """What the bundle is, then the report exactly as ``custody verify`` prints it."""
     bundle = doc.get("bundle") or {}
     cp = doc.get("checkpoint")
     if cp:
+        entry = bundle.get("entry_number")
         out.print(
             f"Bundle of lot {escape(str(doc.get('subject')))}"
-            + (
-                f", CBP entry {escape(str(bundle['entry_number']))}"
-                if bundle.get("entry_number")
-                else ""
-            )
-            + f": {bundle.get('entries', 0)} leaves against checkpoint "
-            f"{escape(str(cp['origin']))} size {cp['size']}"
-            + ("" if doc.get("pinned") else " (key NOT pinned)")
+            + (f", CBP entry {escape(str(entry))}" if entry else "")
+            + f": {bundle.get('entries', 0)} proven leaves, {bundle.get('documents', 0)} "
+            f"document(s), checkpoint {escape(str(cp['origin']))} size {cp['size']}"
+            + ("" if doc.get("pinned") else " [bold red](operator key NOT pinned)[/]")
         )
-    findings = doc.get("findings") or []
-    for severity in ("error", "gap", "warning", "info"):
-        group = [f for f in findings if f.get("severity") == severity]
-        if not group:
-            continue
-        style = _SEVERITY_STYLE[severity]
-        out.print(
-            f"[{style}]{severity}s ({len(group)})[/]"
-            if severity != "info"
-            else f"[{style}]info ({len(group)})[/]"
-        )
-        for f in group:
-            out.print(f"  [{style}]{f['rule']}[/] " + escape(str(f["message"])))
-    composition = doc.get("composition") or []
-    if composition or doc.get("untraced_share"):
-        out.print("composition:")
-        for share in composition:
-            where = share.get("subdivision") or share.get("country")
-            out.print(
-                f"  {escape(str(where)):<8} {escape(str(share.get('material'))):<24} "
-                f"{_percent(share.get('share'))}"
-            )
-        if doc.get("untraced_share"):
-            out.print(f"  {'untraced':<33} {_percent(doc.get('untraced_share'))}")
-    verdict = str(doc.get("verdict"))
-    out.print(f"verdict: [{_VERDICT_STYLE.get(verdict, 'bold')}]{verdict}[/]")
-
-
-def _percent(value: Any) -> str:
-    try:
-        return f"{float(value) * 100:6.2f} %"
-    except (TypeError, ValueError):
-        return str(value)
+    if doc.get("subject") is None:
+        doc = {**doc, "subject": "(unknown: the bundle was not read)"}
+    print_report(doc)

@@ -22,7 +22,7 @@ render, from the home's ledger today.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,7 +52,7 @@ _SEVERITY = {
 }
 
 
-class TraceFormat(str, Enum):
+class TraceFormat(StrEnum):
     text = "text"
     json = "json"
     dot = "dot"
@@ -170,7 +170,7 @@ def print_report(doc: dict[str, Any]) -> None:
             out.print(f"  [{color}]{mark} {f['rule']}[/]  " + escape(str(f["message"])))
     if not findings:
         out.print("\nNo findings.")
-    out.print("\nComposition by origin:")
+    out.print("\nMass composition by origin:")
     for s in doc.get("composition") or []:
         where = s.get("subdivision") or s.get("country")
         out.print(f"  {float(s['share']) * 100:7.2f}%  {escape(str(where))}  {s['material']}")
@@ -179,7 +179,7 @@ def print_report(doc: dict[str, Any]) -> None:
         f"\nScreening data {escape(str(doc.get('screening_version')))}, "
         f"yield table {escape(str(doc.get('yields_version')))}"
     )
-    out.print(f"Verdict: [{style}]{verdict.upper()}[/]")
+    out.print(f"verdict: [{style}]{verdict}[/]")
 
 
 @screening_app.command("update")

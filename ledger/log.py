@@ -20,10 +20,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+import multiprocessing as mp
+import threading
+from binascii import hexlify
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, sign_note, verifier_key
@@ -118,23 +122,135 @@ class ConsistencyProof:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class _Parsed:
     index: int
     envelope: Envelope
     statement: Statement
+    envelope_json: bytes  # the envelope as it is written into the leaf
 
+
+Triple = tuple[bytes, bytes, bytes]
+"""``(public_key, signature, message)``."""
 
 Verifier = Callable[[list[tuple[bytes, bytes, bytes]]], list[bool]]
-"""Verifies many (public_key, signature, message) triples; may fan out to processes."""
+"""Verifies many (public_key, signature, message) triples; may fan out to processes.
+
+A verifier that also has ``submit(items)`` returning an object with
+``result() -> list[bool]`` (like :class:`ProcessVerifier`) is used
+asynchronously: :meth:`Ledger.submit_stream` verifies one batch while it
+appends the one before."""
 
 
 def verify_serial(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
     return [is_valid_signature(pk, sig, msg) for pk, sig, msg in items]
 
 
+class PendingVerification(Protocol):
+    def result(self) -> list[bool]: ...
+
+
+class _Done:
+    """A verification already finished."""
+
+    def __init__(self, value: list[bool]) -> None:
+        self.value = value
+
+    def result(self) -> list[bool]:
+        return self.value
+
+
+class _Gathered:
+    """Verification running in parts on worker processes; results in input order."""
+
+    def __init__(self, futures: list[Future[list[bool]]]) -> None:
+        self.futures = futures
+
+    def result(self) -> list[bool]:
+        out: list[bool] = []
+        for f in self.futures:
+            out.extend(f.result())
+        return out
+
+
+class ProcessVerifier:
+    """A :data:`Verifier` that fans out to worker processes.
+
+    libsodium itself releases the GIL but the Python around each call does not,
+    so threads gain little; processes scale with the cores. :meth:`submit`
+    returns at once. The pool starts on first use (``forkserver``, so a
+    multi-threaded server forks nothing it holds); :meth:`close` stops it.
+    """
+
+    def __init__(self, workers: int, *, min_parallel: int = 64) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers
+        self.min_parallel = min_parallel
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context(method))
+            return self._pool
+
+    def start(self) -> None:
+        """Start every worker process now rather than during the first batches."""
+        pool = self._executor()
+        for f in [pool.submit(verify_serial, []) for _ in range(self.workers)]:
+            f.result()
+
+    def submit(self, items: list[Triple]) -> PendingVerification:
+        if len(items) < self.min_parallel:
+            return _Done(verify_serial(items))
+        pool = self._executor()
+        step = -(-len(items) // (2 * self.workers))  # two parts a worker: they share the cores
+        return _Gathered(
+            [pool.submit(verify_serial, items[i : i + step]) for i in range(0, len(items), step)]
+        )
+
+    def __call__(self, items: list[Triple]) -> list[bool]:
+        return self.submit(items).result()
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown()
+
+
+@dataclass
+class _Prepared:
+    """A batch parsed, with its signature checks started, waiting for the append lock."""
+
+    results: list[SubmitResult | None]
+    parsed: list[_Parsed]
+    triples: list[Triple]
+    verification: PendingVerification
+
+
+Item = Envelope | CustodyError
+
+_LEAF = b'{"envelope":%s,"prev":"%s","received_at":"%s","seq":%d}'
+""":func:`leaf_bytes` with the envelope already encoded (its keys sort first)."""
+
+
+def envelope_json(envelope: Envelope) -> bytes:
+    """The envelope as :func:`leaf_bytes` encodes it inside a leaf."""
+    return json.dumps(
+        envelope.to_json_obj(), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+    ).encode("ascii")
+
+
 class Ledger:
-    """A custody ledger over a :class:`Store`, signing checkpoints with the operator key."""
+    """A custody ledger over a :class:`Store`, signing checkpoints with the operator key.
+
+    ``workers`` > 1 verifies signatures on that many processes (see
+    :class:`ProcessVerifier`); :meth:`close` stops them.
+    """
 
     def __init__(
         self,
@@ -143,12 +259,22 @@ class Ledger:
         *,
         clock: Callable[[], datetime] = utcnow,
         verifier: Verifier = verify_serial,
+        workers: int = 1,
     ) -> None:
         self.store = store
         self.operator_key = operator_key
         self.clock = clock
+        self._own_verifier: ProcessVerifier | None = None
+        if workers > 1 and verifier is verify_serial:
+            self._own_verifier = ProcessVerifier(workers)
+            verifier = self._own_verifier
         self.verifier = verifier
         self._origin: str | None = None
+
+    def close(self) -> None:
+        """Stop the verification processes this ledger started (the store stays open)."""
+        if self._own_verifier is not None:
+            self._own_verifier.close()
 
     # ------------------------------------------------------------ identity
 
@@ -186,8 +312,34 @@ class Ledger:
 
     # ------------------------------------------------------------ append
 
-    def submit(self, items: Sequence[Envelope | CustodyError]) -> list[SubmitResult]:
+    def submit(self, items: Sequence[Item]) -> list[SubmitResult]:
         """Append a batch; one result per item, in order (see module docstring)."""
+        return self._finish(self._prepare(items))
+
+    def submit_stream(self, batches: Iterable[Sequence[Item]]) -> Iterator[list[SubmitResult]]:
+        """Append batches one after the other, yielding each batch's results in turn.
+
+        Exactly as :meth:`submit` called on each batch in order (a batch is
+        yielded once committed), but pipelined: the next batch is parsed and
+        its signature checks started (on worker processes with
+        :class:`ProcessVerifier`) before the current batch is appended, so
+        verification overlaps the append. Signatures by keys the current batch
+        registers are checked under the lock instead, as in :meth:`submit`.
+        """
+        it = iter(batches)
+        first = next(it, None)
+        if first is None:
+            return
+        current = self._prepare(first)
+        for items in it:
+            following = self._prepare(items)
+            yield self._finish(current)
+            current = following
+        yield self._finish(current)
+
+    def _prepare(self, items: Sequence[Item]) -> _Prepared:
+        """Steps 1 and 2, outside the lock: parse, then start verifying every
+        signature whose key is already registered."""
         results: list[SubmitResult | None] = [None] * len(items)
         parsed: list[_Parsed] = []
         for i, item in enumerate(items):
@@ -199,35 +351,45 @@ class Ledger:
             except InputError as e:
                 results[i] = SubmitResult(_digest(item.payload), error=e)
                 continue
-            parsed.append(_Parsed(i, item, stmt))
+            parsed.append(_Parsed(i, item, stmt, envelope_json(item)))
+        triples: list[Triple] = []
         if parsed:
-            verified = self._preverify(parsed)
-            for p, res in zip(parsed, self._append(parsed, verified), strict=True):
+            kids = {s.keyid for p in parsed for s in p.envelope.signatures}
+            with self.store.read() as r:
+                keys = r.keys_by_kid(kids)
+            for p in parsed:
+                pae = p.envelope.pae
+                for s in p.envelope.signatures:
+                    rec = keys.get(s.keyid)
+                    if rec is not None:
+                        triples.append((rec.public_key, s.sig, pae))
+        pending: PendingVerification
+        start = getattr(self.verifier, "submit", None)
+        if not triples:
+            pending = _Done([])
+        elif start is not None:
+            pending = start(triples)
+        else:
+            pending = _Done(self.verifier(triples))
+        return _Prepared(results, parsed, triples, pending)
+
+    def _finish(self, batch: _Prepared) -> list[SubmitResult]:
+        results = batch.results
+        if batch.parsed:
+            # keyed by the whole triple: a signature copied onto other bytes
+            # must not borrow the verdict of the envelope it was taken from
+            verified = dict(zip(batch.triples, batch.verification.result(), strict=True))
+            for p, res in zip(batch.parsed, self._append(batch.parsed, verified), strict=True):
                 results[p.index] = res
         return [r for r in results if r is not None]
 
-    def _preverify(self, parsed: list[_Parsed]) -> dict[tuple[bytes, bytes], bool]:
-        """Step 2: verify signatures by keys already registered, outside the lock."""
-        kids = {s.keyid for p in parsed for s in p.envelope.signatures}
-        with self.store.read() as r:
-            keys = r.keys_by_kid(kids)
-        todo: list[tuple[bytes, bytes, bytes]] = []
-        for p in parsed:
-            for s in p.envelope.signatures:
-                rec = keys.get(s.keyid)
-                if rec is not None:
-                    todo.append((rec.public_key, s.sig, p.envelope.pae))
-        oks = self.verifier(todo) if todo else []
-        return {(pk, sig): ok for (pk, sig, _), ok in zip(todo, oks, strict=True)}
-
-    def _append(
-        self, parsed: list[_Parsed], verified: dict[tuple[bytes, bytes], bool]
-    ) -> list[SubmitResult]:
+    def _append(self, parsed: list[_Parsed], verified: dict[Triple, bool]) -> list[SubmitResult]:
         def sig_ok(pk: bytes, sig: bytes, msg: bytes) -> bool:
-            ok = verified.get((pk, sig))
+            triple = (pk, sig, msg)
+            ok = verified.get(triple)
             if ok is None:
                 ok = is_valid_signature(pk, sig, msg)
-                verified[(pk, sig)] = ok
+                verified[triple] = ok
             return ok
 
         out: list[SubmitResult] = []
@@ -239,6 +401,7 @@ class Ledger:
             if head.received_at:
                 now = max(now, parse_time(head.received_at))
             received_at = format_time(now)
+            received = received_at.encode("ascii")
             frontier_map = w.nodes(merkle.frontier_coords(head.size)) if head.size else {}
             frontier = [frontier_map[c] for c in merkle.frontier_coords(head.size)]
             needs = prefetch_needs([p.statement for p in parsed], [p.envelope for p in parsed])
@@ -246,7 +409,7 @@ class Ledger:
             existing = w.by_issuer_ids((p.statement.issuer, p.statement.id) for p in parsed)
             new: list[NewEntry] = []
             seen: dict[tuple[str, str], tuple[int, str]] = {}
-            prev = head.last_leaf_hash.hex() if head.size else ZERO_HASH
+            prev = hexlify(head.last_leaf_hash) if head.size else ZERO_HASH.encode("ascii")
             size = head.size
             for p in parsed:
                 stmt = p.statement
@@ -288,7 +451,7 @@ class Ledger:
                     out.append(SubmitResult(stmt.digest, error=e))
                     continue
                 state.commit(changes)
-                leaf = leaf_bytes(size, prev, received_at, p.envelope.to_json_obj())
+                leaf = _LEAF % (p.envelope_json, prev, received, size)
                 lh = merkle.leaf_hash(leaf)
                 new.append(
                     NewEntry(
@@ -306,7 +469,7 @@ class Ledger:
                 )
                 seen[key] = (size, stmt.digest)
                 out.append(SubmitResult(stmt.digest, size))
-                prev = lh.hex()
+                prev = hexlify(lh)
                 size += 1
             if new:
                 done, new_frontier = merkle.completed_nodes(

@@ -263,18 +263,25 @@ def _export(
             raise NotFoundError("the ledger has no checkpoint yet; nothing can be proven")
         size, note = latest
         checkpoint = parse_checkpoint(split_note(note)[0])
-        entries = [e for e in collect(r, lot).entries if e.seq < size]
-        proofs = _prove_all(r, [e.seq for e in entries], size, checkpoint)
+        if size != checkpoint.size:
+            raise IntegrityError(
+                f"the latest checkpoint is stored as size {size} but says {checkpoint.size}",
+                code="integrity.checkpoint",
+            )
+        collected = collect(r, lot)
+        entries = [e for e in collected.entries if e.seq < size]
+        hashes = {e.seq: merkle.leaf_hash(e.leaf) for e in entries}
+        for e in entries:
+            if collected.leaf_nodes.get(e.seq) != hashes[e.seq]:
+                raise IntegrityError(
+                    f"seq {e.seq}: the stored leaf does not match the Merkle tree; "
+                    "run `custody ledger audit` before exporting",
+                    code="integrity.leaf",
+                    details={"seq": e.seq},
+                )
+        proofs = _prove_all(r, hashes, checkpoint)
     verifier_key = ledger.verifier_key()
     leaves = [(e.seq, e.leaf) for e in entries]
-    for e in entries:
-        if merkle.leaf_hash(e.leaf) != proofs[e.seq][0]:
-            raise IntegrityError(
-                f"seq {e.seq}: the stored leaf does not match the Merkle tree; "
-                "run `custody ledger audit` before exporting",
-                code="integrity.leaf",
-                details={"seq": e.seq},
-            )
     if entry_number is not None:
         _require_import(_parse_entries(e for e in entries if e.type == "import"), lot, entry_number)
     report = verify_entries(leaves, lot, screening=screening, yields=yields)
@@ -289,9 +296,9 @@ def _export(
         documents=documents,
     )
     manifest = _manifest(
-        lot, entry_number, created, note, verifier_key, entries, proofs, documents, missing
+        lot, entry_number, created, note, verifier_key, hashes, proofs, documents, missing
     )
-    members: list[tuple[str, bytes]] = [(MANIFEST, _json_bytes(manifest))]
+    members: list[tuple[str, bytes]] = [(MANIFEST, _manifest_bytes(manifest))]
     members += [(f"leaves/{e.seq}.json", e.leaf) for e in entries]
     members += [(f"documents/{sha}", contents[sha]) for sha in sorted(contents)]
     members += [
@@ -314,19 +321,26 @@ def _export(
 
 
 def _prove_all(
-    r: ReadTx, seqs: Sequence[int], size: int, checkpoint: Checkpoint
-) -> dict[int, tuple[bytes, list[bytes]]]:
-    """Leaf hash and inclusion proof of every seq in the tree of ``size``, from one read."""
-    plans = {seq: merkle.inclusion_plan(seq, size) for seq in seqs}
+    r: ReadTx, leaf_hashes: Mapping[int, bytes], checkpoint: Checkpoint
+) -> dict[int, list[bytes]]:
+    """The inclusion proof of every leaf in the checkpoint's tree, from one read.
+
+    Perfect subtrees whose leaves are all in the bundle are computed from the
+    leaf hashes (a bundle is mostly runs of consecutive seqs); only the other
+    proof nodes are read from storage. The root computed from them must be
+    the checkpoint's, else the stored tree does not match its signature.
+    """
+    size = checkpoint.size
+    known = _derived_nodes(leaf_hashes)
+    plans = {seq: merkle.inclusion_plan(seq, size) for seq in leaf_hashes}
     rplan = merkle.root_plan(size)
-    wanted: set[tuple[int, int]] = set(rplan)
-    for seq, plan in plans.items():
-        wanted.add((0, seq))
+    wanted = {c for c in rplan if c not in known}
+    for plan in plans.values():
         for element in plan:
-            wanted.update(element)
-    nodes = r.nodes(sorted(wanted))
+            wanted.update(c for c in element if c not in known)
+    nodes = {**r.nodes(sorted(wanted)), **known} if wanted else known
     root = merkle.combine([nodes[c] for c in rplan])
-    if root != checkpoint.root or size != checkpoint.size:
+    if root != checkpoint.root:
         raise IntegrityError(
             f"the stored tree of size {size} does not match its signed checkpoint; "
             "run `custody ledger audit`",
@@ -334,9 +348,25 @@ def _prove_all(
             details={"size": size, "expected": checkpoint.root.hex(), "actual": root.hex()},
         )
     return {
-        seq: (nodes[(0, seq)], [merkle.combine([nodes[c] for c in el]) for el in plan])
+        seq: [merkle.combine([nodes[c] for c in element]) for element in plan]
         for seq, plan in plans.items()
     }
+
+
+def _derived_nodes(leaf_hashes: Mapping[int, bytes]) -> dict[tuple[int, int], bytes]:
+    """Every perfect subtree ``(level, index)`` all of whose leaves are given, with its hash."""
+    known: dict[tuple[int, int], bytes] = {(0, seq): h for seq, h in leaf_hashes.items()}
+    level, current = 0, dict(leaf_hashes)
+    while len(current) > 1:
+        parents = {
+            i >> 1: merkle.node_hash(h, current[i + 1])
+            for i, h in current.items()
+            if not i & 1 and i + 1 in current
+        }
+        level += 1
+        known.update(((level, i), h) for i, h in parents.items())
+        current = parents
+    return known
 
 
 def _parse_entries(entries: Iterable[StoredEntry]) -> dict[int, Statement]:
@@ -434,8 +464,8 @@ def _manifest(
     created: datetime,
     note: str,
     verifier_key: str,
-    entries: Sequence[StoredEntry],
-    proofs: Mapping[int, tuple[bytes, list[bytes]]],
+    hashes: Mapping[int, bytes],
+    proofs: Mapping[int, list[bytes]],
     documents: Sequence[DocumentRef],
     missing: Sequence[str],
 ) -> dict[str, Any]:
@@ -448,12 +478,12 @@ def _manifest(
         "verifier_key": verifier_key,
         "entries": [
             {
-                "seq": e.seq,
-                "leaf_hash": proofs[e.seq][0].hex(),
-                "proof": [h.hex() for h in proofs[e.seq][1]],
-                "path": f"leaves/{e.seq}.json",
+                "seq": seq,
+                "leaf_hash": hashes[seq].hex(),
+                "proof": [h.hex() for h in proofs[seq]],
+                "path": f"leaves/{seq}.json",
             }
-            for e in entries
+            for seq in sorted(hashes)
         ],
         "documents": [
             {
@@ -483,6 +513,18 @@ def _manifest(
 
 def _json_bytes(obj: Any) -> bytes:
     return (json.dumps(obj, indent=1, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
+    """The manifest as indented JSON with one line per entry (readable, and fast to write:
+    the long ``entries`` list goes through the C encoder, which does not indent)."""
+    head = _json_bytes({k: v for k, v in manifest.items() if k != "entries"}).decode("utf-8")
+    lines = ",\n  ".join(
+        json.dumps(e, separators=(", ", ": "), ensure_ascii=False) for e in manifest["entries"]
+    )
+    body = f' "entries": [\n  {lines}\n ]' if lines else ' "entries": []'
+    text = head.rstrip()[:-1].rstrip() + ",\n" + body + "\n}\n"
+    return text.encode("utf-8")
 
 
 def _write_zip(out: Path, members: Sequence[tuple[str, bytes]], created: datetime) -> None:
@@ -961,7 +1003,14 @@ class _BundleCheck:
                 details={"code": e.code},
             )
             raise _StopError from e
-        except (AssertionError, LookupError, TypeError, ValueError, ArithmeticError) as e:
+        except (
+            AssertionError,
+            AttributeError,
+            LookupError,
+            TypeError,
+            ValueError,
+            ArithmeticError,
+        ) as e:
             # A bundle is hostile input: evidence the rules choke on is a failed
             # verification, never a crash (and a bug to report, hence the log).
             log.exception("provenance rules failed on the leaves of %s", self.path)

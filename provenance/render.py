@@ -66,7 +66,8 @@ def _graph(doc: Doc) -> nx.DiGraph[str]:
 
 
 def _date(value: Any) -> str:
-    return str(value)[:10] if value else "?"
+    """``2026-03-01T10:00:00Z`` as ``2026-03-01 10:00``."""
+    return str(value)[:16].replace("T", " ") if value else "?"
 
 
 def _amount(attrs: Mapping[str, Any]) -> str:

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -58,17 +58,18 @@ from ledger.custody import (
 )
 from ledger.errors import CustodyError
 from ledger.keys import is_valid_signature, kid_of
+from ledger.log import Verifier, verify_serial
 from ledger.statements import Key, Party, Receipt, Revoke, Statement
 from provenance.graph import ParsedEntry
 
 __all__ = [
+    "Preverified",
     "Rejection",
     "Replay",
     "Verifier",
     "VoidedSignature",
     "preverify",
     "replay",
-    "verify_serial",
 ]
 
 log = logging.getLogger(__name__)
@@ -220,19 +221,36 @@ def _judge(
     return None, errors
 
 
-Verifier = Callable[[list[tuple[bytes, bytes, bytes]]], list[bool]]
-"""Checks many ``(public_key, signature, message)`` triples at once (see :mod:`ledger.log`)."""
+Memo = dict[tuple[bytes, bytes, bytes], bool]
 
 
-def verify_serial(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
-    """The default :data:`Verifier`: libsodium, one signature after the other."""
-    return [is_valid_signature(pk, sig, msg) for pk, sig, msg in items]
+class Preverified:
+    """Signatures being checked in one batch: :meth:`result` waits for the verdicts.
+
+    A verifier with ``submit(items)`` (such as :class:`ledger.log.ProcessVerifier`)
+    runs while the caller goes on; a plain callable runs at once.
+    """
+
+    def __init__(self, triples: list[tuple[bytes, bytes, bytes]], verifier: Verifier) -> None:
+        self.triples = triples
+        self._done: list[bool] | None = None
+        self._pending: Any = None
+        submit = getattr(verifier, "submit", None)
+        if not triples:
+            self._done = []
+        elif callable(submit):
+            self._pending = submit(triples)
+        else:
+            self._done = verifier(triples)
+
+    def result(self) -> Memo:
+        if self._done is None:
+            self._done = list(self._pending.result())
+        return dict(zip(self.triples, self._done, strict=True))
 
 
-def preverify(
-    ordered: Iterable[ParsedEntry], verifier: Verifier
-) -> dict[tuple[bytes, bytes, bytes], bool]:
-    """Check, in one batch, every signature by a key that the evidence registers.
+def preverify(ordered: Iterable[ParsedEntry], verifier: Verifier) -> Preverified:
+    """Start checking every signature by a key that the evidence registers.
 
     The result only memoises the pure function (key, signature, message) → valid;
     which key counts at which point is still judged by the replay.
@@ -253,7 +271,7 @@ def preverify(
         for kid, sig in e.signatures
         if (public_key := keys.get(kid)) is not None
     ]
-    return dict(zip(triples, verifier(triples), strict=True)) if triples else {}
+    return Preverified(triples, verifier)
 
 
 def replay(
@@ -262,15 +280,19 @@ def replay(
     sig_ok: SigCheck = is_valid_signature,
     *,
     verifier: Verifier | None = verify_serial,
+    preverified: Preverified | None = None,
 ) -> Replay:
     """Replay ``entries`` in seq order over a state scoped to the lots in ``scope``.
 
     Signatures by keys the evidence registers are checked first in one batch by
-    ``verifier`` (which may fan out to processes); any other check calls ``sig_ok``.
+    ``verifier`` (which may fan out to processes), or were started earlier
+    (``preverified``); any other check calls ``sig_ok``.
     """
     ordered = sorted(entries, key=lambda e: e.seq)
     state = ScopedState(scope)
-    memo = preverify(ordered, verifier) if verifier is not None else {}
+    if preverified is None and verifier is not None:
+        preverified = preverify(ordered, verifier)
+    memo: Memo = preverified.result() if preverified is not None else {}
 
     def check(pk: bytes, sig: bytes, msg: bytes) -> bool:
         key = (pk, sig, msg)
@@ -282,10 +304,12 @@ def replay(
 
     rejections: list[Rejection] = []
     accepted_revokes: list[ParsedEntry] = []
+    ever_held: set[tuple[str, str]] = set()
     for e in ordered:
         changes, errors = _judge(state, e, check)
         st = e.statement
         for error in errors:
+            _mark_exhausted(error, st.issuer, ever_held)
             rejections.append(
                 Rejection(
                     e.seq,
@@ -300,12 +324,26 @@ def replay(
             )
         if changes is not None:
             state.commit(changes)
+            ever_held.update(k for k, v in changes.holdings.items() if v > 0)
             if isinstance(st, Revoke) and not errors:
                 accepted_revokes.append(e)
     voided = _voided(ordered, accepted_revokes)
     if rejections or voided:
         log.debug("replay: %d refusals, %d voided signatures", len(rejections), len(voided))
     return Replay(rejections, voided, state)
+
+
+def _mark_exhausted(error: CustodyError, issuer: str, ever_held: set[tuple[str, str]]) -> None:
+    """A draw by a party whose holding of the lot is used up is double-spending.
+
+    The state machine says ``not_held`` whether the party never held the lot
+    (CUSTODY) or held it and spent it all (OVERDRAW); ``details["exhausted"]``
+    tells them apart.
+    """
+    lot = error.details.get("lot")
+    if error.code == "rejected.not_held" and (lot, issuer) in ever_held:
+        error.details["exhausted"] = True
+        error.message += " (its holding was used up before: double-spending)"
 
 
 def _voided(ordered: list[ParsedEntry], revokes: list[ParsedEntry]) -> list[VoidedSignature]:

@@ -16,8 +16,10 @@ pairs only, so the same code judges a live ledger and an evidence bundle
    statements (:class:`provenance.graph.Trace`);
 4. :func:`replay_trace`: the statements replayed in seq order through the
    custody state machine over a state scoped to the traced lots
-   (:mod:`provenance.replay`): signatures (checked first in one batch by a
-   ``verifier``, which may fan out to processes), keys, holdings, receipts;
+   (:mod:`provenance.replay`): signatures, keys, holdings, receipts. The
+   signatures by keys the evidence registers are checked first in one batch
+   (:func:`start_signatures`, before step 3) by a ``verifier``, which may fan
+   out to processes and work while steps 3 and 5 run;
 5. :func:`compose_subject`: the subject's composition by origin
    (:mod:`provenance.composition`);
 6. :func:`run_rules`: the SPEC §6 rules (:data:`provenance.rules.DEFAULT_RULES`);
@@ -58,6 +60,7 @@ import networkx as nx
 from ledger import merkle
 from ledger.envelope import envelope_from_obj
 from ledger.errors import CustodyError, NotFoundError
+from ledger.log import Verifier, verify_serial
 from ledger.statements import (
     Import,
     Origin,
@@ -71,7 +74,7 @@ from ledger.store import Store
 from provenance.composition import Composition, Share, compose
 from provenance.graph import Collected, ParsedEntry, Trace, collect, stmt_node
 from provenance.graph import build_graph as _build_graph
-from provenance.replay import Replay, Verifier, replay, verify_serial
+from provenance.replay import Preverified, Replay, preverify, replay
 from provenance.rules import DEFAULT_RULES, RULE_IDS
 from provenance.rules.base import SEVERITIES, Context, Finding, Rule
 from provenance.screening import ScreeningData, default_screening
@@ -204,6 +207,8 @@ class Leaves:
     prevs: dict[int, str] = field(default_factory=dict)
     times: dict[int, str] = field(default_factory=dict)
     problems: list[Finding] = field(default_factory=list)
+    unreadable: int = 0
+    """How many leaves did not parse."""
     parsed_times: dict[str, datetime] = field(default_factory=dict, repr=False)
     """received_at text → time (a batch of appends shares one ledger time)."""
 
@@ -278,6 +283,7 @@ def read_leaves(entries: Sequence[tuple[int, bytes]]) -> Leaves:
         try:
             out.parsed[seq] = _read_leaf(seq, data, out)
         except _LeafError as e:
+            out.unreadable += 1
             out.problems.append(
                 integrity(
                     f"seq {seq}: {e.message}",
@@ -349,7 +355,7 @@ def trace_subject(leaves: Leaves, subject: str) -> Trace:
     """
     trace = Trace.of(leaves.parsed.values(), subject)
     named = subject in trace.creators or trace.on_lot.get(subject)
-    if not named and not leaves.problems:
+    if not named and not leaves.unreadable:
         raise NotFoundError(
             f"lot {subject!r} is not named by any statement of the evidence",
             details={"lot": subject},
@@ -357,13 +363,18 @@ def trace_subject(leaves: Leaves, subject: str) -> Trace:
     return trace
 
 
-def replay_trace(leaves: Leaves, trace: Trace, verifier: Verifier | None = None) -> Replay:
-    """Step 4: replay through the custody state machine, scoped to the traced lots.
+def start_signatures(leaves: Leaves, verifier: Verifier | None = None) -> Preverified:
+    """Step 4a: start checking, in one batch, the signatures by keys the evidence registers.
 
-    The signatures by keys the evidence registers are checked first in one batch
-    (``verifier``, default one after the other on this core).
+    ``verifier`` defaults to one after the other on this core; one with
+    ``submit`` (:class:`ledger.log.ProcessVerifier`) works while steps 3 and 5 run.
     """
-    return replay(leaves.parsed.values(), set(trace.lots), verifier=verifier or verify_serial)
+    return preverify(leaves.parsed.values(), verifier or verify_serial)
+
+
+def replay_trace(leaves: Leaves, trace: Trace, preverified: Preverified | None = None) -> Replay:
+    """Step 4: replay through the custody state machine, scoped to the traced lots."""
+    return replay(leaves.parsed.values(), set(trace.lots), preverified=preverified)
 
 
 def compose_subject(trace: Trace) -> Composition:
@@ -455,9 +466,10 @@ def _judge(
 ) -> Report:
     screening = screening or default_screening()
     yields = yields or default_yields()
+    signatures = start_signatures(leaves, verifier)
     trace = trace_subject(leaves, subject)
-    replayed = replay_trace(leaves, trace, verifier)
     composition = compose_subject(trace)
+    replayed = replay_trace(leaves, trace, signatures)
     ctx = Context(
         subject,
         leaves.parsed,

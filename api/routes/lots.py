@@ -16,9 +16,10 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -32,18 +33,13 @@ from ledger.errors import NotFoundError
 from ledger.store import ReadTx
 from ledger.units import Quantity, format_decimal
 from provenance.bundle import export_bundle
+from provenance.render import trace_json
 from provenance.screening import ScreeningData, load_for_home
 from provenance.verify import Report, verify_lot
-
-
-def trace_json(report: Report) -> dict[str, Any]:  # TEMPORARY until provenance.render lands
-    import networkx as nx
-
-    data: dict[str, Any] = nx.node_link_data(report.graph, edges="edges")
-    return data
-
+from provenance.yields import YIELDS_FILENAME, YieldTable, default_yields, load_yields
 
 router = APIRouter(prefix="/lots", tags=["lots"])
+T = TypeVar("T")
 
 LotPath = Annotated[
     str,
@@ -73,16 +69,18 @@ def authorize_lot(request: Request, caller: Caller, lot: str) -> None:
         _check_visible(request, r, caller, lot)
 
 
-class _ScreeningCache:
-    """The home's screening list, re-read when its file changes."""
+class _HomeFileCache(Generic[T]):
+    """Data loaded from a file of the home, re-read when the file changes."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str, load: Callable[[FilePath], T]) -> None:
+        self.name = name
+        self.load = load
         self._key: tuple[str, float | None] | None = None
-        self._data: ScreeningData | None = None
+        self._data: T | None = None
         self._lock = threading.Lock()
 
-    def get(self, home: FilePath) -> ScreeningData:
-        path = home / "screening.json"
+    def get(self, home: FilePath) -> T:
+        path = home / self.name
         try:
             mtime: float | None = path.stat().st_mtime
         except OSError:
@@ -91,13 +89,28 @@ class _ScreeningCache:
         with self._lock:
             if self._key == key and self._data is not None:
                 return self._data
-        data = load_for_home(home)
+        data = self.load(home)
         with self._lock:
             self._key, self._data = key, data
         return data
 
 
-_screening = _ScreeningCache()
+def _load_yields(home: FilePath) -> YieldTable:
+    path = home / YIELDS_FILENAME
+    return load_yields(path) if path.is_file() else default_yields()
+
+
+_screening: _HomeFileCache[ScreeningData] = _HomeFileCache("screening.json", load_for_home)
+_yields: _HomeFileCache[YieldTable] = _HomeFileCache(YIELDS_FILENAME, _load_yields)
+
+
+def _report(request: Request, lot: str) -> Report:
+    """Verify ``lot`` with the home's screening list and yield table (as the CLI does)."""
+    svc = services(request)
+    home = svc.home.path
+    return verify_lot(
+        svc.ledger.store, lot, screening=_screening.get(home), yields=_yields.get(home)
+    )
 
 
 def _state(r: ReadTx, lot: str) -> dict[str, Any]:
@@ -149,9 +162,7 @@ def lot_state(request: Request, caller: Caller, lot: str) -> Response:
 )
 def trace(request: Request, caller: CallerDep, lot: LotPath) -> Response:
     authorize_lot(request, caller, lot)
-    svc = services(request)
-    report = verify_lot(svc.ledger.store, lot, screening=_screening.get(svc.home.path))
-    return JSONResponse(trace_json(report))
+    return JSONResponse(trace_json(_report(request, lot)))
 
 
 @router.get(
@@ -166,9 +177,7 @@ def trace(request: Request, caller: CallerDep, lot: LotPath) -> Response:
 )
 def verify(request: Request, caller: CallerDep, lot: LotPath) -> Response:
     authorize_lot(request, caller, lot)
-    svc = services(request)
-    report = verify_lot(svc.ledger.store, lot, screening=_screening.get(svc.home.path))
-    return JSONResponse(report.to_json())
+    return JSONResponse(_report(request, lot).to_json())
 
 
 @router.get(
@@ -210,6 +219,7 @@ def bundle(
             entry_number=entry_number,
             documents_dir=svc.home.documents,
             screening=_screening.get(svc.home.path),
+            yields=_yields.get(svc.home.path),
         )
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -171,7 +171,6 @@ class Step:
         return "; ".join(f"{line.label} {line.quantity}" for line in self.outputs)
 
 
-
 @dataclass
 class BalanceRow:
     step: Step

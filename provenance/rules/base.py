@@ -131,12 +131,16 @@ def rejection_rule(rejection: Rejection) -> str:
     """The rule id of a refusal.
 
     ``bad_signature.*`` and any refusal of a ``party`` / ``key`` / ``revoke``
-    statement (which decide whose keys are trusted) are SIGNATURE; then by
-    code (see the table above); anything else about custody is CUSTODY.
+    statement (which decide whose keys are trusted) are SIGNATURE; a
+    ``not_held`` draw by a party that held the lot before and used it up is
+    OVERDRAW (double-spending); then by code (see the table above); anything
+    else about custody is CUSTODY.
     """
     code = rejection.code
     if code.startswith(("bad_signature", "invalid_key")) or rejection.type in _KEY_STATEMENTS:
         return "SIGNATURE"
+    if code == "rejected.not_held" and rejection.details.get("exhausted"):
+        return "OVERDRAW"
     return _REJECTION_RULES.get(code, "CUSTODY")
 
 

@@ -11,7 +11,8 @@ append path did, but from the statements themselves:
   a lot created twice (``duplicate_lot``), a draw in the wrong dimension
   (``unit_dimension``), a dispatch to an unregistered party;
 * ``OVERDRAW`` (error): more of a lot drawn than was held (``overdraw``,
-  double-spending), more received than dispatched
+  double-spending; also ``not_held`` by a party whose holding was used up
+  before), more received than dispatched
   (``receipt_exceeds_dispatch``) or a dispatch received twice
   (``duplicate_receipt``).
 """

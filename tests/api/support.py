@@ -32,6 +32,13 @@ TEST_LIMITS = {
 }
 
 
+def new_home(home: Home, origin: str) -> Home:
+    """Initialise ``home`` (operator key, entry 0) and release its database."""
+    ledger, _ = home.init(origin=origin)
+    ledger.store.close()
+    return home
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -25,6 +25,7 @@ from tests.api.support import (
     auth_message,
     cotton_story,
     login,
+    new_home,
     now_stamp,
     submit_all,
     token_request,
@@ -41,7 +42,7 @@ class Env:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     home = Home(tmp_path_factory.mktemp("auth") / "home")
-    home.init(origin="custody.auth/ledger")
+    new_home(home, origin="custody.auth/ledger")
     story = cotton_story(home)
     with Server(home.path) as srv, httpx.Client(base_url=srv.url, timeout=30) as http:
         submit_all(http, story.envelopes)
@@ -55,7 +56,9 @@ def _token(env: Env, body: dict[str, str]) -> httpx.Response:
 def test_login_and_whoami(env: Env) -> None:
     auth = login(env.http, "cbp", env.story.actors["cbp"].key)
     me = env.http.get("/v1/auth/whoami", headers=auth).json()
-    assert me["party"] == "cbp" and me["roles"] == ["auditor"] and me["sees_everything"]
+    assert me["party"] == "cbp"
+    assert me["roles"] == ["auditor"]
+    assert me["sees_everything"]
 
 
 def test_replayed_nonce_is_refused(env: Env) -> None:
@@ -183,7 +186,7 @@ def test_revoked_key_loses_its_token_and_cannot_log_in(env: Env) -> None:
 @pytest.fixture(scope="module")
 def short_lived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, Story]]:
     home = Home(tmp_path_factory.mktemp("ttl") / "home")
-    home.init(origin="custody.ttl/ledger")
+    new_home(home, origin="custody.ttl/ledger")
     story = Story(home)
     story.party("farm", "Farm", "US")
     env = {"CUSTODY_API_TOKEN_TTL": "1", "CUSTODY_API_CHALLENGE_TTL": "1"}

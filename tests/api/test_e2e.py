@@ -101,7 +101,8 @@ def test_chain_submitted_over_http_traces_verifies_and_bundles(
             cp.root,
         )
         done = run_cli("ledger", "checkpoint", "--server", srv.url)
-        assert done.returncode == 0 and done.stdout == note
+        assert done.returncode == 0
+        assert done.stdout == note
 
         # 5. the importer logs in with its own key, traces and verifies its goods
         importer = story.actors["importer"]
@@ -146,20 +147,19 @@ def test_cli_client_logs_in_and_downloads(initialised: Home, tmp_path: Path) -> 
     from ledger.errors import NotFoundError
 
     story = cotton_story(initialised)
-    with Server(initialised.path) as srv:
-        with Client(srv.url) as c:
-            results = c.submit(list(story.envelopes))
-            assert all("seq" in x for x in results)
-            assert c.prove(1, None)["seq"] == 1
-            assert c.consistency(1, None)["from"] == 1
-            c.login("importer", story.actors["importer"].key)
-            assert c.whoami()["party"] == "importer"
-            assert c.verify(SUBJECT)["verdict"] == "pass"
-            assert c.lot("farm/seed-1")["creator"] == "farm"
-            out = c.bundle(SUBJECT, tmp_path / "out" / "b.zip", entry_number=ENTRY_NUMBER)
-            assert verify_bundle(out, operator_key=c.verifier_key()).verdict == "pass"
-            with pytest.raises(NotFoundError):
-                c.prove(10_000, None)
-            c.logout()
-            with pytest.raises(Exception, match="Bearer"):
-                c.whoami()
+    with Server(initialised.path) as srv, Client(srv.url) as c:
+        results = c.submit(list(story.envelopes))
+        assert all("seq" in x for x in results)
+        assert c.prove(1, None)["seq"] == 1
+        assert c.consistency(1, None)["from"] == 1
+        c.login("importer", story.actors["importer"].key)
+        assert c.whoami()["party"] == "importer"
+        assert c.verify(SUBJECT)["verdict"] == "pass"
+        assert c.lot("farm/seed-1")["creator"] == "farm"
+        out = c.bundle(SUBJECT, tmp_path / "out" / "b.zip", entry_number=ENTRY_NUMBER)
+        assert verify_bundle(out, operator_key=c.verifier_key()).verdict == "pass"
+        with pytest.raises(NotFoundError):
+            c.prove(10_000, None)
+        c.logout()
+        with pytest.raises(Exception, match="Bearer"):
+            c.whoami()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from ledger.home import Home
-from tests.api.support import JSON, Server, Story, cotton_story, login, submit_all
+from tests.api.support import JSON, Server, Story, cotton_story, login, new_home, submit_all
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Env:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     home = Home(tmp_path_factory.mktemp("hostile") / "home")
-    home.init(origin="custody.hostile/ledger")
+    new_home(home, origin="custody.hostile/ledger")
     story = cotton_story(home)
     with Server(home.path) as srv, httpx.Client(base_url=srv.url, timeout=60) as http:
         submit_all(http, story.envelopes)
@@ -196,7 +196,8 @@ def test_batch_reports_each_item(env: Env) -> None:
     assert r.status_code == 200
     res = r.json()["results"]
     assert len(res) == 5
-    assert res[0]["duplicate"] is True and res[4]["duplicate"] is True
+    assert res[0]["duplicate"] is True
+    assert res[4]["duplicate"] is True
     assert [x["error"]["code"].split(".")[0] for x in res[1:4]] == ["invalid_envelope"] * 3
     lines = json.dumps(good) + "\n{broken\n\n" + json.dumps(good) + "\n"
     r = env.http.post(
@@ -254,7 +255,8 @@ def test_bad_parameters(env: Env, path: str, status: int) -> None:
     r = env.http.get(path, headers=env.auth)
     assert r.status_code == status, r.text[:300]
     err = r.json()["error"]
-    assert err["code"] and err["message"]
+    assert err["code"]
+    assert err["message"]
 
 
 def test_wrong_method_is_405(env: Env) -> None:
@@ -298,7 +300,7 @@ def test_bad_token_requests(env: Env) -> None:
 
 def test_rate_limits(tmp_path_factory: pytest.TempPathFactory) -> None:
     home = Home(tmp_path_factory.mktemp("rate") / "home")
-    home.init(origin="custody.rate/ledger")
+    new_home(home, origin="custody.rate/ledger")
     story = Story(home)
     story.party("farm", "Farm", "US")
     limits = {

@@ -61,7 +61,7 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppEnv]:
     for role in ROLES[1:]:
         token, _ = tokens.issue(role, story.actors[role].key.kid, 3600)
         headers[role] = {"Authorization": f"Bearer {token}"}
-    yield AppEnv(app, headers)
+    return AppEnv(app, headers)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,16 @@ import pytest
 
 from ledger.home import Home
 from ledger.statements import statement_digest
-from tests.api.support import JSON, SUBJECT, Server, Story, cotton_story, login, submit_all
+from tests.api.support import (
+    JSON,
+    SUBJECT,
+    Server,
+    Story,
+    cotton_story,
+    login,
+    new_home,
+    submit_all,
+)
 
 ROLES = ("farm", "farm2", "importer", "cbp", "anonymous")
 
@@ -38,7 +47,7 @@ class Env:
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     tmp = tmp_path_factory.mktemp("visibility")
     home = Home(tmp / "home")
-    home.init(origin="custody.visibility/ledger")
+    new_home(home, origin="custody.visibility/ledger")
     story = cotton_story(home)
     with Server(home.path) as srv, httpx.Client(base_url=srv.url, timeout=60) as http:
         results = submit_all(http, story.envelopes)
@@ -66,7 +75,7 @@ ALL = (A, A, A, A, A)
 PRIVATE = (D, D, A, A, U)  # the importer's own business
 MISSING = (D, D, D, N, U)  # the same 403 as for existing things
 
-#   label                                path                                   farm farm2 imp cbp anon
+# label, path, expected status as: farm, farm2, importer, cbp, anonymous
 MATRIX: list[tuple[str, Callable[[Env], str], tuple[int, ...]]] = [
     ("checkpoint", _fixed("/v1/checkpoint"), ALL),
     ("verifier key", _fixed("/v1/key"), ALL),
@@ -170,9 +179,12 @@ def test_statement_listing_per_role(env: Env) -> None:
     assert seqs["cbp"] == set(range(env.size))
     s = env.seqs
     assert s["import"] in seqs["importer"]
-    assert s["farm-origin"] in seqs["importer"] and s["farm-origin"] in seqs["farm"]
-    assert s["import"] not in seqs["farm"] and s["import"] not in seqs["farm2"]
-    assert s["farm2-origin"] in seqs["farm2"] and s["farm2-origin"] not in seqs["importer"]
+    assert s["farm-origin"] in seqs["importer"]
+    assert s["farm-origin"] in seqs["farm"]
+    assert s["import"] not in seqs["farm"]
+    assert s["import"] not in seqs["farm2"]
+    assert s["farm2-origin"] in seqs["farm2"]
+    assert s["farm2-origin"] not in seqs["importer"]
     assert s["competitor-yarn"] not in seqs["importer"] | seqs["farm"] | seqs["farm2"]
     # everything a party lists, it may also read one by one
     for role in ("farm", "importer"):
@@ -183,9 +195,11 @@ def test_statement_listing_per_role(env: Env) -> None:
 
 def test_statement_filters(env: Env) -> None:
     dispatches = _listed(env, "cbp", type="dispatch")
-    assert dispatches and all(i["type"] == "dispatch" for i in dispatches)
+    assert dispatches
+    assert all(i["type"] == "dispatch" for i in dispatches)
     by_gin = _listed(env, "cbp", issuer="gin")
-    assert by_gin and all(i["issuer"] == "gin" for i in by_gin)
+    assert by_gin
+    assert all(i["issuer"] == "gin" for i in by_gin)
     on_lint = _listed(env, "importer", lot="gin/lint-1")
     assert {i["type"] for i in on_lint} >= {"transform", "dispatch", "receipt"}
     assert all(
@@ -195,7 +209,8 @@ def test_statement_filters(env: Env) -> None:
     everything = _listed(env, "cbp")
     cut = str(everything[5]["received_at"])
     later = _listed(env, "cbp", since=cut[:19] + "Z")
-    assert later and all(str(i["received_at"]) >= cut[:19] for i in later)
+    assert later
+    assert all(str(i["received_at"]) >= cut[:19] for i in later)
     earlier = _listed(env, "cbp", until=cut[:19] + "Z")
     assert len(earlier) + len(later) == len(everything)
 
@@ -211,7 +226,8 @@ def test_statements_keep_exact_numbers(env: Env) -> None:
 def test_anyone_may_submit(env: Env) -> None:
     envelope = env.story.marks["farm-origin"]
     r = env.http.post("/v1/entries", content=envelope.to_json(), headers=JSON)
-    assert r.status_code == 200 and r.json()["duplicate"] is True
+    assert r.status_code == 200
+    assert r.json()["duplicate"] is True
 
 
 def test_auditor_lists_in_ledger_order_without_gaps(env: Env, tmp_path: Path) -> None:

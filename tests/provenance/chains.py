@@ -76,7 +76,12 @@ def cotton(
         "origin",
         farm.submit(
             "origin",
-            lot={"id": "farm/seed-1", "material": "cotton.seed", "quantity": q(10000), "unit": "kg"},
+            lot={
+                "id": "farm/seed-1",
+                "material": "cotton.seed",
+                "quantity": q(10000),
+                "unit": "kg",
+            },
             site=farm_site or site("Lubbock farm", "US", "US-TX"),
         ),
     )
@@ -94,8 +99,18 @@ def cotton(
             process="cotton.ginning",
             inputs=[{"lot": "farm/seed-1", "quantity": q(10000), "unit": "kg"}],
             outputs=[
-                {"id": "gin/lint-1", "material": "cotton.lint", "quantity": q(lint_kg), "unit": "kg"},
-                {"id": "gin/cottonseed-1", "material": "cotton.seed", "quantity": q(5800), "unit": "kg"},
+                {
+                    "id": "gin/lint-1",
+                    "material": "cotton.lint",
+                    "quantity": q(lint_kg),
+                    "unit": "kg",
+                },
+                {
+                    "id": "gin/cottonseed-1",
+                    "material": "cotton.seed",
+                    "quantity": q(5800),
+                    "unit": "kg",
+                },
             ],
             site=site("Plains gin", "US", "US-TX"),
         ),
@@ -124,12 +139,16 @@ def cotton(
         gin.submit("dispatch", lot="gin/lint-1", quantity=q(lint_kg - 3000), unit="kg", to="other"),
     )
     record(
-        chain, "receipt_sibling", other.submit("receipt", dispatch=d2, quantity=q(lint_kg - 3000), unit="kg")
+        chain,
+        "receipt_sibling",
+        other.submit("receipt", dispatch=d2, quantity=q(lint_kg - 3000), unit="kg"),
     )
     body: dict[str, Any] = {
         "process": "yarn.spinning",
         "inputs": [{"lot": "gin/lint-1", "quantity": q(3000), "unit": "kg"}],
-        "outputs": [{"id": "spin/yarn-1", "material": "yarn.cotton", "quantity": q(yarn_kg), "unit": "kg"}],
+        "outputs": [
+            {"id": "spin/yarn-1", "material": "yarn.cotton", "quantity": q(yarn_kg), "unit": "kg"}
+        ],
         "site": site("Carolina mill", "US", "US-NC"),
     }
     if external is not None:
@@ -174,8 +193,18 @@ def rewrite_leaf(world: World, seq: int, envelope: Envelope, *, fix_hashes: bool
     leaf = leaf_bytes(seq, old["prev"], old["received_at"], envelope.to_json_obj())
     st = parse_statement(envelope.payload)
     with world.ledger.store.engine.begin() as conn:
-        values: dict[str, Any] = {"seq": seq, "leaf": leaf, "digest": st.digest}
-        sql = "UPDATE entries SET leaf = :leaf, digest = :digest"
+        values: dict[str, Any] = {
+            "seq": seq,
+            "leaf": leaf,
+            "digest": st.digest,
+            "issuer": st.issuer,
+            "id": st.id,
+            "type": st.type,
+        }
+        sql = (
+            "UPDATE entries SET leaf = :leaf, digest = :digest, issuer = :issuer, "
+            "stmt_id = :id, type = :type"
+        )
         if fix_hashes:
             values["hash"] = merkle.leaf_hash(leaf)
             sql += ", leaf_hash = :hash"
@@ -210,7 +239,9 @@ def append_raw(world: World, envelope: Envelope, refs: list[tuple[str, str]]) ->
                 "at": head.received_at,
             },
         )
-        conn.execute(text("INSERT INTO nodes (id, hash) VALUES (:id, :hash)"), {"id": seq, "hash": lh})
+        conn.execute(
+            text("INSERT INTO nodes (id, hash) VALUES (:id, :hash)"), {"id": seq, "hash": lh}
+        )
         for lot, role in refs:
             conn.execute(
                 text("INSERT INTO lot_refs (lot, seq, role) VALUES (:lot, :seq, :role)"),
@@ -228,7 +259,9 @@ def collected_leaves(world: World, lot: str) -> list[tuple[int, bytes]]:
         return [(e.seq, e.leaf) for e in collect(r, lot).entries]
 
 
-def rechain(pairs: list[tuple[int, bytes]], seq: int, envelope: Envelope) -> list[tuple[int, bytes]]:
+def rechain(
+    pairs: list[tuple[int, bytes]], seq: int, envelope: Envelope
+) -> list[tuple[int, bytes]]:
     """Hand-built evidence: the leaf at ``seq`` carries ``envelope`` and every later
     consecutive leaf is re-linked, so that the hash chain holds (a rewritten history)."""
     out: list[tuple[int, bytes]] = []

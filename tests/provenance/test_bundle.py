@@ -247,7 +247,8 @@ def write_members(path: Path, members: dict[str, bytes]) -> Path:
 
 
 def manifest_of(members: dict[str, bytes]) -> dict[str, Any]:
-    return json.loads(members["manifest.json"])
+    manifest: dict[str, Any] = json.loads(members["manifest.json"])
+    return manifest
 
 
 def put_manifest(members: dict[str, bytes], manifest: dict[str, Any]) -> None:

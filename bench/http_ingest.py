@@ -1,0 +1,273 @@
+"""HTTP ingest benchmark (issue 6): ``custody serve`` against in-process ``Ledger.submit``.
+
+In one run, on one machine, over the same kind of ledger:
+
+1. the in-process rate: pre-signed ``origin`` envelopes appended with
+   ``Ledger.submit`` in batches (as ``bench/ingest.py`` does, signatures
+   verified inline, as the server does);
+2. the HTTP batched rate: the same number of envelopes posted to
+   ``POST /v1/entries/batch`` of a real ``custody serve`` on loopback, in
+   batches of the same size, with two requests in flight (a bulk loader keeps
+   the server busy while it sends the next batch); bodies are encoded before
+   the clock starts, so the figure is the server's;
+3. the ratio of the two (target: at least 50%);
+4. single submissions (``POST /v1/entries``) from 16 concurrent clients for a
+   fixed time: p50 / p99 latency (target p99 < 50 ms) and throughput.
+
+    .venv/bin/python bench/http_ingest.py [--n 20000] [--batch 1000] [--clients 16] [--seconds 15]
+    CUSTODY_DB_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \
+        .venv/bin/python bench/http_ingest.py
+
+The database starts empty (a temporary home; for PostgreSQL the tables are dropped first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ledger.envelope import Envelope, sign_envelope
+from ledger.home import Home
+from ledger.keys import PrivateKey
+from ledger.log import Ledger
+from ledger.statements import build_statement
+from ledger.store import drop_all
+
+BIN = Path(sys.executable).parent
+CUSTODY = BIN / "custody"
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def register(ledger: Ledger, operator: PrivateKey, n: int) -> list[tuple[str, PrivateKey]]:
+    parties = []
+    envs = []
+    for i in range(n):
+        pid = f"farm{i}"
+        key = PrivateKey.generate()
+        parties.append((pid, key))
+        payload = build_statement(
+            "party",
+            f"party/{pid}",
+            "operator",
+            datetime.now(UTC) - timedelta(days=1),
+            party={"id": pid, "name": f"Farm {i}", "country": "US", "roles": ["supplier"]},
+            keys=[key.public_key_b64],
+        )
+        envs.append(sign_envelope(payload, [operator]))
+    for r in ledger.submit(envs):
+        assert r.error is None, r.error
+    return parties
+
+
+def origins(parties: list[tuple[str, PrivateKey]], tag: str, n: int) -> Iterator[Envelope]:
+    now = datetime.now(UTC) - timedelta(hours=1)
+    for i in range(n):
+        pid, key = parties[i % len(parties)]
+        payload = build_statement(
+            "origin",
+            f"{tag}/{i}",
+            pid,
+            now,
+            lot={
+                "id": f"{pid}/{tag}-{i}",
+                "material": "cotton.seed",
+                "quantity": Decimal(1000),
+                "unit": "kg",
+            },
+            site={"name": "Field", "country": "US", "subdivision": "US-TX"},
+        )
+        yield sign_envelope(payload, [key])
+
+
+def in_process(home: Home, envs: list[Envelope], batch: int) -> float:
+    ledger = home.open()
+    start = time.perf_counter()
+    for i in range(0, len(envs), batch):
+        for r in ledger.submit(envs[i : i + batch]):
+            assert r.error is None, r.error
+    elapsed = time.perf_counter() - start
+    ledger.store.close()
+    return len(envs) / elapsed
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(home: Home, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update({"CUSTODY_API_SUBMIT_RATE": "0", "CUSTODY_API_AUTH_RATE": "0"})
+    cmd = [str(CUSTODY), "serve", "--home", str(home.path), "--port", str(port)]
+    cmd += ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=env)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise SystemExit("custody serve exited")
+        try:
+            if httpx.get(url + "/v1/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("custody serve did not start")
+
+
+async def http_batched(url: str, bodies: list[bytes], inflight: int) -> float:
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for b in bodies:
+        queue.put_nowait(b)
+    count = 0
+
+    async def worker() -> None:
+        nonlocal count
+        async with httpx.AsyncClient(base_url=url, timeout=300) as http:
+            while not queue.empty():
+                body = queue.get_nowait()
+                r = await http.post(
+                    "/v1/entries/batch",
+                    content=body,
+                    headers={"Content-Type": "application/json"},
+                )
+                r.raise_for_status()
+                results = r.json()["results"]
+                bad = [x for x in results if "error" in x]
+                assert not bad, bad[:3]
+                count += len(results)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(inflight)))
+    return count / (time.perf_counter() - start)
+
+
+async def http_singles(
+    url: str, per_client: list[list[bytes]], seconds: float
+) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+
+    async def client(bodies: list[bytes], deadline: float) -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+            for body in bodies:
+                if time.monotonic() >= deadline:
+                    return
+                t0 = time.perf_counter()
+                r = await http.post(
+                    "/v1/entries", content=body, headers={"Content-Type": "application/json"}
+                )
+                latencies.append(time.perf_counter() - t0)
+                assert r.status_code == 201, r.text
+
+    start = time.perf_counter()
+    deadline = time.monotonic() + seconds
+    await asyncio.gather(*(client(b, deadline) for b in per_client))
+    elapsed = time.perf_counter() - start
+    return latencies, len(latencies), elapsed
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--n", type=int, default=20000, help="envelopes per ingest measurement")
+    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--inflight", type=int, default=2, help="concurrent batch requests")
+    ap.add_argument("--clients", type=int, default=16, help="concurrent single submitters")
+    ap.add_argument("--seconds", type=float, default=15.0, help="single-submission phase")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = ap.parse_args()
+
+    backend = "postgresql" if os.environ.get("CUSTODY_DB_URL") else "sqlite"
+    log(
+        f"custody HTTP ingest benchmark: {datetime.now(UTC):%Y-%m-%d}, {platform.node()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, {backend}, "
+        f"{args.workers} worker(s)"
+    )
+    with tempfile.TemporaryDirectory() as tmp_s:
+        if os.environ.get("CUSTODY_DB_URL"):
+            drop_all(os.environ["CUSTODY_DB_URL"])
+        home = Home(Path(tmp_s) / "home")
+        ledger, _ = home.init(origin="bench.custody/http")
+        parties = register(ledger, home.operator_key(), 64)
+        ledger.store.close()
+        log("signing envelopes ...")
+        local = list(origins(parties, "local", args.n))
+        remote = list(origins(parties, "http", args.n))
+        per_client_n = int(args.seconds * 400) + 100
+        singles = [
+            [e.to_json().encode() for e in origins(parties, f"single{c}", per_client_n)]
+            for c in range(args.clients)
+        ]
+        bodies = [
+            ("[" + ",".join(e.to_json() for e in remote[i : i + args.batch]) + "]").encode()
+            for i in range(0, len(remote), args.batch)
+        ]
+
+        inproc = in_process(home, local, args.batch)
+        log(f"in-process Ledger.submit, batches of {args.batch}: {inproc:10,.0f} statements/s")
+
+        port = free_port()
+        proc = start_server(home, port, args.workers)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            batched = asyncio.run(http_batched(url, bodies, args.inflight))
+            lat, count, elapsed = asyncio.run(http_singles(url, singles, args.seconds))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+        if os.environ.get("CUSTODY_DB_URL"):
+            drop_all(os.environ["CUSTODY_DB_URL"])
+
+    ratio = batched / inproc
+    p50, p99 = percentile(lat, 0.50) * 1000, percentile(lat, 0.99) * 1000
+    log(
+        f"HTTP POST /v1/entries/batch ({args.batch}/request, {args.inflight} in flight): "
+        f"{batched:10,.0f} statements/s"
+    )
+    log(f"HTTP batched / in-process:                {ratio:10.0%}  (target >= 50%)")
+    log(
+        f"single POST /v1/entries, {args.clients} clients, {elapsed:.0f} s: "
+        f"{count / elapsed:,.0f}/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+        f"max {max(lat) * 1000:.1f} ms  (target p99 < 50 ms)"
+    )
+    if args.json:
+        figures: dict[str, Any] = {
+            "backend": backend,
+            "in_process_per_s": round(inproc),
+            "http_batched_per_s": round(batched),
+            "ratio": round(ratio, 3),
+            "single_clients": args.clients,
+            "single_per_s": round(count / elapsed),
+            "single_p50_ms": round(p50, 2),
+            "single_p99_ms": round(p99, 2),
+        }
+        print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
