@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -95,6 +96,7 @@ class Committer:
         live = [j for j in jobs if j.future.set_running_or_notify_cancel()]
         if not live:
             return
+        started = time.perf_counter()
         try:
             results = self.ledger.submit([item for j in live for item in j.items])
         except Exception as e:  # noqa: BLE001 (handed to the waiting request)
@@ -108,6 +110,12 @@ class Committer:
                 except Exception as e1:  # noqa: BLE001 (handed to the waiting request)
                     j.future.set_exception(e1)
             return
+        log.debug(
+            "appended %d envelopes of %d requests in %.1f ms",
+            len(results),
+            len(live),
+            (time.perf_counter() - started) * 1000,
+        )
         start = 0
         for j in live:
             end = start + len(j.items)

@@ -46,7 +46,10 @@ def export(
     lot: Annotated[
         str, typer.Argument(help="The subject lot (usually the imported finished good).")
     ],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Write the bundle (a zip) here.")],
+    output: Annotated[
+        Path,
+        typer.Option("-o", "--output", metavar="FILE.zip", help="Write the bundle (a zip) here."),
+    ],
     entry_number: Annotated[
         str | None,
         typer.Option(
@@ -92,7 +95,7 @@ def export(
 @bundle_app.command("verify")
 @handle_errors
 def verify(
-    bundle: Annotated[Path, typer.Argument(help="The bundle (zip) to verify.")],
+    bundle: Annotated[Path, typer.Argument(metavar="FILE.zip", help="The bundle (zip) to verify.")],
     operator_key: Annotated[
         str | None,
         typer.Option(

@@ -22,11 +22,14 @@ import json
 import logging
 import multiprocessing as mp
 import threading
-from binascii import hexlify
+from binascii import b2a_base64, hexlify
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
+from json.encoder import encode_basestring_ascii
 from typing import Any, Protocol
 
 from ledger import merkle
@@ -42,7 +45,7 @@ from ledger.errors import (
 )
 from ledger.keys import PrivateKey, is_valid_signature
 from ledger.statements import Statement, parse_statement
-from ledger.store import Head, NewEntry, Store
+from ledger.store import EntryTuple, Head, Store, node_id
 
 log = logging.getLogger(__name__)
 
@@ -239,10 +242,26 @@ _LEAF = b'{"envelope":%s,"prev":"%s","received_at":"%s","seq":%d}'
 
 
 def envelope_json(envelope: Envelope) -> bytes:
-    """The envelope as :func:`leaf_bytes` encodes it inside a leaf."""
-    return json.dumps(
-        envelope.to_json_obj(), sort_keys=True, separators=(",", ":"), ensure_ascii=True
-    ).encode("ascii")
+    """The envelope as :func:`leaf_bytes` encodes it inside a leaf.
+
+    Byte for byte ``json.dumps(envelope.to_json_obj(), sort_keys=True,
+    separators=(",", ":"), ensure_ascii=True)``, written out directly: the keys
+    in sorted order, base64 text needing no escapes, other strings escaped by
+    :mod:`json`'s own encoder.
+    """
+    sigs = b",".join(
+        b'{"keyid":%s,"sig":"%s"}' % (_json_str(s.keyid), b2a_base64(s.sig, newline=False))
+        for s in envelope.signatures
+    )
+    return b'{"payload":"%s","payloadType":%s,"signatures":[%s]}' % (
+        b2a_base64(envelope.payload, newline=False),
+        _json_str(envelope.payload_type),
+        sigs,
+    )
+
+
+def _json_str(text: str) -> bytes:
+    return encode_basestring_ascii(text).encode("ascii")
 
 
 class Ledger:
@@ -319,23 +338,36 @@ class Ledger:
     def submit_stream(self, batches: Iterable[Sequence[Item]]) -> Iterator[list[SubmitResult]]:
         """Append batches one after the other, yielding each batch's results in turn.
 
-        Exactly as :meth:`submit` called on each batch in order (a batch is
-        yielded once committed), but pipelined: the next batch is parsed and
-        its signature checks started (on worker processes with
-        :class:`ProcessVerifier`) before the current batch is appended, so
-        verification overlaps the append. Signatures by keys the current batch
-        registers are checked under the lock instead, as in :meth:`submit`.
+        The outcome is exactly that of :meth:`submit` called on each batch in
+        order, and a batch is yielded once committed; but the work is
+        pipelined. Batches are prepared (parsed, their signature checks
+        started — on worker processes with :class:`ProcessVerifier`) two
+        ahead of the one being appended, so verification overlaps the append;
+        and the preparation runs on a helper thread while the previous
+        commit waits on the disk, the one stretch where the appending thread
+        does not need the GIL. Signatures by keys that the batches in flight
+        register are checked under the lock instead, as :meth:`submit` does.
+        An error preparing a batch is raised when that batch's turn comes.
         """
         it = iter(batches)
-        first = next(it, None)
-        if first is None:
-            return
-        current = self._prepare(first)
-        for items in it:
-            following = self._prepare(items)
-            yield self._finish(current)
-            current = following
-        yield self._finish(current)
+        ahead: deque[Future[_Prepared]] = deque(_run_now(self._prepare, b) for b in islice(it, 2))
+        with ThreadPoolExecutor(1, thread_name_prefix="custody-prepare") as helper:
+            while ahead:
+                current = ahead.popleft().result()
+                items = next(it, None)
+                if items is None:
+                    yield self._finish(current)
+                    continue
+                handoff = _Handoff(helper, self._prepare, items)
+                results = self._finish(current, handoff)
+                if handoff.future is None:  # no commit to overlap
+                    ahead.append(_run_now(self._prepare, items))
+                else:
+                    # joined before any more database work: a thread holding the
+                    # GIL would stall every row of the next executemany
+                    wait([handoff.future])
+                    ahead.append(handoff.future)
+                yield results
 
     def _prepare(self, items: Sequence[Item]) -> _Prepared:
         """Steps 1 and 2, outside the lock: parse, then start verifying every
@@ -373,17 +405,27 @@ class Ledger:
             pending = _Done(self.verifier(triples))
         return _Prepared(results, parsed, triples, pending)
 
-    def _finish(self, batch: _Prepared) -> list[SubmitResult]:
+    def _finish(
+        self, batch: _Prepared, during_commit: Callable[[], None] | None = None
+    ) -> list[SubmitResult]:
+        """Steps 3 to 5. ``during_commit`` is called just before the commit
+        (not at all when nothing reaches the lock)."""
         results = batch.results
         if batch.parsed:
             # keyed by the whole triple: a signature copied onto other bytes
             # must not borrow the verdict of the envelope it was taken from
             verified = dict(zip(batch.triples, batch.verification.result(), strict=True))
-            for p, res in zip(batch.parsed, self._append(batch.parsed, verified), strict=True):
+            appended = self._append(batch.parsed, verified, during_commit)
+            for p, res in zip(batch.parsed, appended, strict=True):
                 results[p.index] = res
         return [r for r in results if r is not None]
 
-    def _append(self, parsed: list[_Parsed], verified: dict[Triple, bool]) -> list[SubmitResult]:
+    def _append(
+        self,
+        parsed: list[_Parsed],
+        verified: dict[Triple, bool],
+        during_commit: Callable[[], None] | None = None,
+    ) -> list[SubmitResult]:
         def sig_ok(pk: bytes, sig: bytes, msg: bytes) -> bool:
             triple = (pk, sig, msg)
             ok = verified.get(triple)
@@ -407,7 +449,9 @@ class Ledger:
             needs = prefetch_needs([p.statement for p in parsed], [p.envelope for p in parsed])
             state = MemoryState(w.prefetch(*needs))
             existing = w.by_issuer_ids((p.statement.issuer, p.statement.id) for p in parsed)
-            new: list[NewEntry] = []
+            rows: list[EntryTuple] = []
+            lot_refs: list[tuple[str, int, str]] = []
+            party_refs: list[tuple[str, int]] = []
             seen: dict[tuple[str, str], tuple[int, str]] = {}
             prev = hexlify(head.last_leaf_hash) if head.size else ZERO_HASH.encode("ascii")
             size = head.size
@@ -453,37 +497,35 @@ class Ledger:
                 state.commit(changes)
                 leaf = _LEAF % (p.envelope_json, prev, received, size)
                 lh = merkle.leaf_hash(leaf)
-                new.append(
-                    NewEntry(
-                        size,
-                        lh,
-                        leaf,
-                        stmt.digest,
-                        stmt.issuer,
-                        stmt.id,
-                        stmt.type,
-                        received_at,
-                        tuple(changes.refs),
-                        tuple(changes.party_refs),
-                    )
+                rows.append(
+                    (size, lh, leaf, stmt.digest, stmt.issuer, stmt.id, stmt.type, received_at)
                 )
+                if changes.refs:
+                    lot_refs.extend((lot, size, role) for lot, role in dict.fromkeys(changes.refs))
+                if changes.party_refs:
+                    party_refs.extend((party, size) for party in dict.fromkeys(changes.party_refs))
                 seen[key] = (size, stmt.digest)
                 out.append(SubmitResult(stmt.digest, size))
                 prev = hexlify(lh)
                 size += 1
-            if new:
-                done, new_frontier = merkle.completed_nodes(
-                    head.size, [e.leaf_hash for e in new], frontier
-                )
-                nodes = [(0, e.seq, e.leaf_hash) for e in new] + done
+            if rows:
+                first = head.size
+                hashes = [r[1] for r in rows]
+                done, new_frontier = merkle.completed_nodes(first, hashes, frontier)
+                nodes = [(node_id(0, seq), h) for seq, h in enumerate(hashes, first)]
+                nodes += [(node_id(lv, ix), h) for lv, ix, h in done]
                 note = self._sign_checkpoint(size, merkle.root_from_frontier(new_frontier))
-                w.append(
-                    new,
+                w.append_rows(
+                    rows,
                     nodes,
-                    Head(size, new[-1].leaf_hash, received_at),
+                    lot_refs,
+                    party_refs,
+                    Head(size, hashes[-1], received_at),
                     state.changes,
                     (size, note),
                 )
+            if during_commit is not None:
+                during_commit()
         return out
 
     def _sign_checkpoint(self, size: int, root: bytes) -> str:
@@ -572,6 +614,34 @@ class Ledger:
             root_of(p2),
             tuple(merkle.combine([nodes[c] for c in part]) for part in plan),
         )
+
+
+class _Handoff:
+    """Called just before a commit: starts preparing ``items`` on the helper thread."""
+
+    def __init__(
+        self,
+        helper: ThreadPoolExecutor,
+        fn: Callable[[Sequence[Item]], _Prepared],
+        items: Sequence[Item],
+    ) -> None:
+        self.helper = helper
+        self.fn = fn
+        self.items = items
+        self.future: Future[_Prepared] | None = None
+
+    def __call__(self) -> None:
+        self.future = self.helper.submit(self.fn, self.items)
+
+
+def _run_now(fn: Callable[[Sequence[Item]], _Prepared], items: Sequence[Item]) -> Future[_Prepared]:
+    """``fn(items)`` called here and now, as a finished future (its error kept for later)."""
+    done: Future[_Prepared] = Future()
+    try:
+        done.set_result(fn(items))
+    except Exception as e:  # noqa: BLE001 (raised when the batch's turn comes)
+        done.set_exception(e)
+    return done
 
 
 def _digest(payload: bytes) -> str:

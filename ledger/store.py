@@ -227,6 +227,8 @@ STATE_TABLES = ("parties", "keys", "lots", "holdings", "dispatches", "lot_refs",
 # DO UPDATE (one statement; SQLite and PostgreSQL share the syntax).
 
 ENTRY_COLUMNS = ("seq", "leaf_hash", "leaf", "digest", "issuer", "stmt_id", "type", "received_at")
+EntryTuple = tuple[int, bytes, bytes, str, str, str, str, str]
+"""An entries row in :data:`ENTRY_COLUMNS` order."""
 _NODE_COLUMNS = ("id", "hash")
 _LOT_REF_COLUMNS = ("lot", "seq", "role")
 _PARTY_REF_COLUMNS = ("party", "seq")
@@ -827,22 +829,43 @@ class WriteTx(ReadTx):
         """Write one batch: entries, tree nodes, state, head, checkpoint."""
         if not entries:
             return
-        sql = self.bulk
-        run = self.conn.exec_driver_sql
-        run(
-            sql.entries,
+        self.append_rows(
             [
                 (e.seq, e.leaf_hash, e.leaf, e.digest, e.issuer, e.stmt_id, e.type, e.received_at)
                 for e in entries
             ],
+            [(node_id(lv, ix), h) for lv, ix, h in nodes],
+            [(lot, e.seq, role) for e in entries for lot, role in set(e.refs)],
+            [(p, e.seq) for e in entries for p in set(e.party_refs)],
+            head,
+            changes,
+            checkpoint,
         )
-        run(sql.nodes, [(node_id(lv, ix), h) for lv, ix, h in nodes])
-        refs = [(lot, e.seq, role) for e in entries for lot, role in set(e.refs)]
-        if refs:
-            run(sql.lot_refs, refs)
-        prefs = [(p, e.seq) for e in entries for p in set(e.party_refs)]
-        if prefs:
-            run(sql.party_refs, prefs)
+
+    def append_rows(
+        self,
+        entries: Sequence[EntryTuple],
+        nodes: Sequence[tuple[int, bytes]],
+        lot_refs: Sequence[tuple[str, int, str]],
+        party_refs: Sequence[tuple[str, int]],
+        head: Head,
+        changes: Changes,
+        checkpoint: tuple[int, str] | None,
+    ) -> None:
+        """:meth:`append` with the rows already built: entries in
+        :data:`ENTRY_COLUMNS` order, nodes as ``(node_id, hash)``, lot refs as
+        ``(lot, seq, role)`` and party refs as ``(party, seq)``, each without
+        repeats."""
+        if not entries:
+            return
+        sql = self.bulk
+        run = self.conn.exec_driver_sql
+        run(sql.entries, list(entries))
+        run(sql.nodes, list(nodes))
+        if lot_refs:
+            run(sql.lot_refs, list(lot_refs))
+        if party_refs:
+            run(sql.party_refs, list(party_refs))
         self._write_state(changes)
         self._set_head(head)
         if checkpoint is not None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import io
 import json
 import logging
 import os
@@ -60,7 +59,7 @@ from provenance.graph import collect
 from provenance.report.html import DocumentRef, render_report
 from provenance.rules.base import Severity
 from provenance.screening import ScreeningData
-from provenance.verify import Finding, Report, verdict_of, verify_entries
+from provenance.verify import Finding, Report, Verdict, verdict_of, verify_entries
 from provenance.yields import YieldTable
 
 log = logging.getLogger(__name__)
@@ -144,7 +143,7 @@ class BundleVerification:
 
     subject: str | None
     entry_number: str | None
-    verdict: str
+    verdict: Verdict
     findings: tuple[Finding, ...]
     report: Report | None
     pinned: bool
@@ -392,7 +391,10 @@ def _require_import(statements: Mapping[int, Statement], lot: str, entry_number:
 
 
 @dataclass
-class _DocRef:
+class CitedDocument:
+    """A document cited by bundled statements: the first citation's name and kind, and
+    the digests of every citing statement."""
+
     sha256: str
     name: str
     kind: str
@@ -401,22 +403,22 @@ class _DocRef:
     referenced_by: list[str] = field(default_factory=list)
 
 
-def referenced_documents(statements: Mapping[int, Statement]) -> dict[str, _DocRef]:
+def referenced_documents(statements: Mapping[int, Statement]) -> dict[str, CitedDocument]:
     """Documents named by ``dispatch.documents`` and ``evidence.document``, by hash.
 
     The first reference gives the name and kind; every referencing statement's
     digest is kept, in seq order.
     """
-    refs: dict[str, _DocRef] = {}
+    refs: dict[str, CitedDocument] = {}
     for seq in sorted(statements):
         stmt = statements[seq]
         if isinstance(stmt, Dispatch):
             for d in stmt.documents:
-                ref = refs.setdefault(d.sha256, _DocRef(d.sha256, d.name, d.kind))
+                ref = refs.setdefault(d.sha256, CitedDocument(d.sha256, d.name, d.kind))
                 ref.referenced_by.append(stmt.digest)
         elif isinstance(stmt, Evidence):
             doc = stmt.document
-            ref = refs.setdefault(doc.sha256, _DocRef(doc.sha256, doc.name, stmt.kind))
+            ref = refs.setdefault(doc.sha256, CitedDocument(doc.sha256, doc.name, stmt.kind))
             ref.media_type = ref.media_type or doc.media_type
             ref.size = doc.size if ref.size is None else ref.size
             ref.referenced_by.append(stmt.digest)
@@ -424,7 +426,7 @@ def referenced_documents(statements: Mapping[int, Statement]) -> dict[str, _DocR
 
 
 def _load_documents(
-    refs: Mapping[str, _DocRef], documents_dir: Path | None
+    refs: Mapping[str, CitedDocument], documents_dir: Path | None
 ) -> tuple[dict[str, bytes], list[str]]:
     contents: dict[str, bytes] = {}
     missing: list[str] = []
@@ -443,7 +445,9 @@ def _load_documents(
     return contents, missing
 
 
-def _document_refs(refs: Mapping[str, _DocRef], contents: Mapping[str, bytes]) -> list[DocumentRef]:
+def _document_refs(
+    refs: Mapping[str, CitedDocument], contents: Mapping[str, bytes]
+) -> list[DocumentRef]:
     return [
         DocumentRef(
             sha256=sha,
@@ -469,6 +473,7 @@ def _manifest(
     documents: Sequence[DocumentRef],
     missing: Sequence[str],
 ) -> dict[str, Any]:
+    absent = set(missing)
     return {
         "spec": SPEC,
         "subject": lot,
@@ -505,7 +510,7 @@ def _manifest(
                 "referenced_by": list(d.referenced_by),
             }
             for d in documents
-            if d.sha256 in set(missing)
+            if d.sha256 in absent
         ],
         "report": {"json": REPORT_JSON, "html": REPORT_HTML},
     }
@@ -660,20 +665,13 @@ def _read_member(
     zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ZipLimits, budget: int
 ) -> bytes:
     cap = min(info.file_size, limits.max_member_bytes, budget)
-    buf = io.BytesIO()
     with zf.open(info) as f:
-        while True:
-            chunk = f.read(1 << 20)
-            if not chunk:
-                break
-            if buf.tell() + len(chunk) > cap:
-                raise UnsafeBundleError(
-                    info.filename, "member is larger than it declares or allowed"
-                )
-            buf.write(chunk)
-    if buf.tell() != info.file_size:
+        data = f.read(cap + 1)  # inflates at most cap + 1 bytes, whatever the member holds
+    if len(data) > cap:
+        raise UnsafeBundleError(info.filename, "member is larger than it declares or allowed")
+    if len(data) != info.file_size:
         raise UnsafeBundleError(info.filename, "member is shorter than it declares")
-    return buf.getvalue()
+    return data
 
 
 # ---------------------------------------------------------------- offline verification
@@ -700,13 +698,14 @@ def verify_bundle(
        key and its origin (the key's name).
     3. Each leaf: its hash equals the manifest's ``leaf_hash``; its seq is below
        the checkpoint size; its inclusion proof verifies against the
-       checkpoint's root and size; it is a well-formed leaf of that seq.
-       Members the manifest does not list are flagged and ignored. (Chain
-       links, ``prev`` of seq n+1 against the hash of seq n wherever both are
-       present, are checked over the proven leaves by ``verify_entries`` in
-       step 5, as for a live ledger.)
-    4. Each document's SHA-256 equals its name; documents referenced by a
-       bundled statement but absent (or unreadable) are flagged.
+       checkpoint's root and size. A leaf that fails is left out of what
+       follows; members the manifest does not list are flagged and ignored.
+       (The leaf format and the chain links, ``prev`` of seq n+1 against the
+       hash of seq n wherever both are present, are checked over the proven
+       leaves by ``verify_entries`` in step 5, as for a live ledger.)
+    4. Each document's SHA-256 equals its name; once step 5 has parsed the
+       statements, every document a bundled ``dispatch`` or ``evidence``
+       cites must be present, and every document present must be cited.
     5. Rerun every provenance rule (:func:`provenance.verify.verify_entries`)
        over the leaves that passed step 3 only; with an entry number, its
        ``import`` statement must be among them.
@@ -755,7 +754,7 @@ class _BundleCheck:
         self.key = key
         self.verified_key: str | None = None
         self.leaves: dict[int, bytes] = {}
-        self.refs: dict[str, _DocRef] = {}
+        self.refs: dict[str, CitedDocument] = {}
         self.documents: dict[str, bytes] = {}
         self.report: Report | None = None
 

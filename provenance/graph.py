@@ -108,7 +108,6 @@ SELECT s.seq AS ref_seq, e.seq, e.leaf_hash, e.leaf, e.digest, e.issuer, e.stmt_
 FROM seqs s
 LEFT JOIN entries e ON e.seq = s.seq
 LEFT JOIN nodes n ON n.id = s.seq
-ORDER BY s.seq
 """
 )
 
@@ -122,6 +121,7 @@ _ADDRESSEES_SQL = text(
 _SUBJECT_SQL = text("SELECT COUNT(*) FROM lot_refs WHERE lot = :subject")
 
 _CHUNK = 900
+_ENTRY_COLUMNS = ("seq", "leaf_hash", "leaf", "digest", "issuer", "stmt_id", "type", "received_at")
 
 
 @dataclass(frozen=True)
@@ -142,17 +142,31 @@ class Collected:
     missing_seqs: list[int] = field(default_factory=list)
 
 
-def _stored(row: Any) -> StoredEntry:
-    return StoredEntry(
-        int(row.seq),
-        bytes(row.leaf_hash),
-        bytes(row.leaf),
-        row.digest,
-        row.issuer,
-        row.stmt_id,
-        row.type,
-        row.received_at,
-    )
+def _rows(
+    rows: Iterable[Sequence[Any]],
+    entries: list[StoredEntry],
+    nodes: dict[int, bytes | None],
+    missing: list[int],
+) -> None:
+    """Rows of (ref seq, seq, leaf_hash, leaf, digest, issuer, stmt_id, type, received_at,
+    node hash) into entries (by position: it is the hot loop of a large trace)."""
+    for ref, seq, leaf_hash, leaf, digest, issuer, stmt_id, kind, received_at, node in rows:
+        if seq is None:
+            missing.append(int(ref))
+            continue
+        entries.append(
+            StoredEntry(
+                int(seq),
+                bytes(leaf_hash),
+                bytes(leaf),
+                digest,
+                issuer,
+                stmt_id,
+                kind,
+                received_at,
+            )
+        )
+        nodes[int(seq)] = None if node is None else bytes(node)
 
 
 def collect(r: ReadTx, lot: str) -> Collected:
@@ -167,14 +181,8 @@ def collect(r: ReadTx, lot: str) -> Collected:
     nodes: dict[int, bytes | None] = {}
     missing: list[int] = []
     parties: set[str] = set()
-    for row in r.conn.execute(_ENTRIES_SQL, {"subject": lot}):
-        if row.seq is None:
-            missing.append(int(row.ref_seq))
-            continue
-        entry = _stored(row)
-        entries.append(entry)
-        nodes[entry.seq] = None if row.node_hash is None else bytes(row.node_hash)
-        parties.add(entry.issuer)
+    _rows(r.conn.execute(_ENTRIES_SQL, {"subject": lot}).all(), entries, nodes, missing)
+    parties.update(e.issuer for e in entries)
     # Addressees of dispatches of traced lots, from the derived dispatch table: a
     # tampered table can only leave a party's keys out, which verification reports.
     parties.update(str(p) for (p,) in r.conn.execute(_ADDRESSEES_SQL, {"subject": lot}))
@@ -199,15 +207,16 @@ def collect(r: ReadTx, lot: str) -> Collected:
 def _fetch(r: ReadTx, seqs: Sequence[int], nodes: dict[int, bytes | None]) -> list[StoredEntry]:
     joined = ENTRIES.outerjoin(NODES, NODES.c.id == ENTRIES.c.seq)
     query = (
-        select(*ENTRIES.c, NODES.c.hash.label("node_hash"))
+        select(
+            ENTRIES.c.seq.label("ref_seq"),
+            *(ENTRIES.c[name] for name in _ENTRY_COLUMNS),
+            NODES.c.hash.label("node_hash"),
+        )
         .select_from(joined)
         .where(ENTRIES.c.seq.in_(list(seqs)))
     )
     out: list[StoredEntry] = []
-    for row in r.conn.execute(query):
-        entry = _stored(row)
-        out.append(entry)
-        nodes[entry.seq] = None if row.node_hash is None else bytes(row.node_hash)
+    _rows(r.conn.execute(query).all(), out, nodes, [])
     return out
 
 
@@ -271,6 +280,7 @@ class Trace:
     registrations: dict[str, ParsedEntry]
     dispatches: dict[str, ParsedEntry]
     receipts: dict[str, ParsedEntry]
+    _statements: list[ParsedEntry] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def of(cls, entries: Iterable[ParsedEntry], subject: str) -> Trace:
@@ -359,8 +369,10 @@ class Trace:
 
     def statements(self) -> list[ParsedEntry]:
         """Every statement naming a traced lot, once each, in seq order."""
-        unique = {e.seq: e for entries in self.on_lot.values() for e in entries}
-        return [unique[s] for s in sorted(unique)]
+        if self._statements is None:
+            unique = {e.seq: e for entries in self.on_lot.values() for e in entries}
+            self._statements = [unique[s] for s in sorted(unique)]
+        return list(self._statements)
 
     def transforms(self) -> list[ParsedEntry]:
         """The transforms that created traced lots, once each, in seq order."""

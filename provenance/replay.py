@@ -201,14 +201,18 @@ def _judge(
 ) -> tuple[Changes | None, list[CustodyError]]:
     """Apply one statement, waiving refusals one by one (see the module docstring)."""
     entry = EntryRef(e.seq, e.received_at, e.statement, e.signatures, e.pae)
-    lenient = _Lenient(state, e.statement)
-    check = sig_ok
     errors: list[CustodyError] = []
+    reader: StateReader = state  # the first attempt reads the state as it is
+    lenient: _Lenient | None = None
+    check = sig_ok
     for _ in range(_MAX_ATTEMPTS):
         try:
-            return apply(lenient, entry, check), errors
+            return apply(reader, entry, check), errors
         except CustodyError as error:
             errors.append(error)
+            if lenient is None:
+                lenient = _Lenient(state, e.statement)
+                reader = lenient
             if error.code == "rejected.future_time":
                 if entry.received_at >= e.statement.time:
                     break

@@ -64,11 +64,14 @@ MAX_OTHERS: Final = 300
 _NODE_W: Final = 138
 _NODE_H: Final = 74
 _COL_GAP: Final = 40
-_ROW_GAP: Final = 26
+_ROW_GAP: Final = 40
+_TAG_CHAR: Final = 6.2
+"""Width of one character of a 9.5 px bold rule-id tag."""
+_TAG_ROWS: Final = 2
 _LINE_CHARS: Final = 20
 """About how many characters of 11.5 px text fit on one line of a box."""
 _MARGIN: Final = 24
-_HEADER: Final = 34
+_HEADER: Final = 48
 
 _SEVERITY_ORDER: Final = {"error": 0, "gap": 1, "warning": 2, "info": 3}
 _KIND_LABEL: Final = {
@@ -205,6 +208,38 @@ class ChartNode:
     def party_lines(self) -> list[str]:
         """The party name on at most two lines of a box."""
         return wrap(self.party, _LINE_CHARS, 2)
+
+    @property
+    def tags(self) -> list[tuple[int, int, int, str]]:
+        """Red rule-id tags above the box, ``(x, y, width, text)``: packed into at most
+        ``_TAG_ROWS`` rows of the box's width, the rest counted in a last ``+n`` tag."""
+        rows: list[list[str]] = [[]]
+        for i, flag in enumerate(self.flags):
+            if rows[-1] and _tags_width([*rows[-1], flag]) > _NODE_W:
+                if len(rows) == _TAG_ROWS:
+                    rest = len(self.flags) - i
+                    while rows[-1] and _tags_width([*rows[-1], f"+{rest}"]) > _NODE_W:
+                        rows[-1].pop()
+                        rest += 1
+                    rows[-1].append(f"+{rest}")
+                    break
+                rows.append([])
+            rows[-1].append(flag)
+        out: list[tuple[int, int, int, str]] = []
+        for r, row in enumerate(rows):
+            x = self.x
+            for tag in row:
+                out.append((x, self.y - 15 * (r + 1), _tag_width(tag), tag))
+                x += _tag_width(tag) + 3
+        return out
+
+
+def _tag_width(tag: str) -> int:
+    return int(len(tag) * _TAG_CHAR + 10)
+
+
+def _tags_width(tags: Sequence[str]) -> int:
+    return sum(_tag_width(t) for t in tags) + 3 * (len(tags) - 1)
 
 
 @dataclass

@@ -225,3 +225,69 @@ def test_self_contained_escaped_and_printable(
     assert len(boxes) >= 4
     assert (b"612", b"792") in boxes  # letter, portrait
     assert (b"792", b"612") in boxes  # the flow chart on its own landscape page
+
+
+@pytest.mark.browser
+def test_large_traces_get_a_step_table_and_a_grouped_chart(
+    page: Any, report_dir: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Past COMPACT_STEPS steps and MAX_CHART_NODES boxes (lowered here) the report stays
+    readable: one table row per step, boxes grouped by tier, activity and place."""
+    import json
+
+    from ledger.checkpoint import parse_checkpoint, split_note
+    from provenance.report import html
+    from provenance.verify import verify_entries
+
+    folder, key = report_dir
+    manifest = json.loads((folder / "manifest.json").read_text())
+    leaves = [(e["seq"], (folder / e["path"]).read_bytes()) for e in manifest["entries"]]
+    report = verify_entries(leaves, SUBJECT)
+    monkeypatch.setattr(html, "COMPACT_STEPS", 5)
+    monkeypatch.setattr(html, "MAX_CHART_NODES", 4)
+    text = html.render_report(
+        report,
+        entry_number=ENTRY,
+        checkpoint=parse_checkpoint(split_note(manifest["checkpoint"])[0]),
+        verifier_key=key,
+        documents=[],
+    )
+    (folder / "large.html").write_text(text)
+    page.goto((folder / "large.html").as_uri())
+    rows = page.locator("table.steps-table tr.step-row")
+    assert rows.count() == 14
+    assert rows.evaluate_all("els => els.map(e => e.id)") == [f"step-{i}" for i in range(1, 15)]
+    flagged = " ".join(page.locator("tr.step-row.flagged").all_inner_texts())
+    assert "HIGH-RISK-REGION" in flagged
+    assert "UNTRACED" in flagged
+    assert "grouped with a count" in page.locator("#chart").inner_text()
+    # boxes of one tier, activity and place merge: here every box is alone in its group
+    assert page.locator("svg#flow-chart g.node").count() == 8
+    assert page.locator("svg#flow-chart g.node.flagged").count() >= 2
+    page.goto((folder / "report.html").as_uri())
+
+
+def test_grouping_merges_boxes_of_one_tier_activity_and_place():
+    from provenance.report.html import ChartEdge, ChartNode, _group_chart
+
+    def box(key: str, tier: int, kind: str, place: str, flags: list[str]) -> ChartNode:
+        return ChartNode(key, kind, f"1 · {kind}", key, place, "", None, flags, key, tier=tier)
+
+    nodes = {
+        "a": box("a", 2, "origin", "US-TX", []),
+        "b": box("b", 2, "origin", "US-TX", []),
+        "c": box("c", 2, "origin", "CN-XJ", ["HIGH-RISK-REGION"]),
+        "d": box("d", 1, "transform", "US-TX", []),
+        "e": box("e", 0, "import", "US", []),
+    }
+    edges = [ChartEdge(s, "d", None, None, s == "c") for s in "abc"] + [
+        ChartEdge("d", "e", "7", "#step-7", False)
+    ]
+    grouped, new_edges, g = _group_chart(nodes, edges)
+    titles = sorted(n.title for n in grouped.values())
+    assert titles == ["1 · import", "1 · origin", "1 · transform", "2 × origin"]
+    xj = next(n for n in grouped.values() if n.place == "CN-XJ")
+    assert xj.flags == ["HIGH-RISK-REGION"]
+    assert len(new_edges) == 3
+    assert sum(e.flagged for e in new_edges) == 1
+    assert g.number_of_edges() == 3
