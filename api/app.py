@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.errors import HTTPStatusError, TooLargeError, error_response
-from api.ingest import Committer
+from api.ingest import Appender, Committer
 from api.ratelimit import TokenBucketLimiter
 from api.routes import auth as auth_routes
 from api.routes import entries, lots, meta, proofs, statements
@@ -32,6 +32,7 @@ from api.routes.meta import API_VERSION, custody_version
 from api.settings import Settings
 from api.tokens import TokenStore
 from api.visibility import ScopeCache
+from api.writer import ProcessCommitter
 from ledger.home import Home
 from ledger.log import Ledger
 from ledger.store import Store
@@ -47,7 +48,7 @@ class Services:
     home: Home
     ledger: Ledger
     tokens: TokenStore
-    committer: Committer
+    committer: Appender
     submit_limiter: TokenBucketLimiter
     auth_limiter: TokenBucketLimiter
     scopes: ScopeCache
@@ -141,12 +142,18 @@ def create_app(settings: Settings) -> FastAPI:
     tokens = TokenStore(store.engine)
     tokens.create_schema()
     lim = settings.limits
+    max_items = max(lim.max_batch_items, 1000)
+    committer: Appender = (
+        ProcessCommitter(home.path.resolve(), settings.database_url, max_items=max_items)
+        if settings.writer == "process"
+        else Committer(ledger, max_items=max_items)
+    )
     services = Services(
         settings=settings,
         home=home,
         ledger=ledger,
         tokens=tokens,
-        committer=Committer(ledger, max_items=max(lim.max_batch_items, 1000)),
+        committer=committer,
         submit_limiter=TokenBucketLimiter(lim.submit_rate, lim.submit_burst),
         auth_limiter=TokenBucketLimiter(lim.auth_rate, lim.auth_burst),
         scopes=ScopeCache(),
@@ -155,6 +162,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = lim.threads
+        services.committer.start()
         try:
             yield
         finally:

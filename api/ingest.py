@@ -11,7 +11,10 @@ share transactions. If a combined call fails unexpectedly, each job is retried
 alone so that one bad job cannot fail its neighbours.
 
 Several server processes each run one writer; the ledger's append lock
-serialises them (SPEC §5).
+serialises them (SPEC §5). By default the writer runs in a child process of
+its own (:mod:`api.writer`), so appending does not compete with the event loop
+for the interpreter lock; this thread-based one is the fallback
+(``CUSTODY_API_WRITER=thread``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ledger.envelope import Envelope
 from ledger.errors import CustodyError
@@ -31,6 +35,15 @@ from ledger.log import Ledger, SubmitResult
 log = logging.getLogger(__name__)
 
 Item = Envelope | CustodyError
+
+
+class Appender(Protocol):
+    """What the routes need of a committer: :class:`Committer` or
+    :class:`api.writer.ProcessCommitter`."""
+
+    def start(self) -> None: ...
+    def submit(self, items: Sequence[Item]) -> Future[list[SubmitResult]]: ...
+    def close(self, timeout: float = 30.0) -> None: ...
 
 
 @dataclass
@@ -46,6 +59,9 @@ class Committer:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Nothing to do: the writer thread starts with the first submission."""
 
     def submit(self, items: Sequence[Item]) -> Future[list[SubmitResult]]:
         """Queue ``items`` for appending; the future resolves to one result each."""

@@ -70,6 +70,8 @@ _ENV: dict[str, str] = {
     "threads": "CUSTODY_API_THREADS",
 }
 LIMIT_ENV_VARS: tuple[str, ...] = tuple(_ENV.values())
+WRITER_ENV = "CUSTODY_API_WRITER"
+WRITERS = ("process", "thread")
 
 
 def _number(name: str, text: str, kind: type[int] | type[float]) -> int | float:
@@ -106,6 +108,13 @@ class Settings:
     db_url: str | None = None
     """SQLAlchemy URL of the ledger; ``None``: the home's (``CUSTODY_DB_URL`` or SQLite)."""
     limits: Limits = field(default_factory=Limits)
+    writer: str = "process"
+    """Where appends run: ``process`` (a child process per server process, the
+    default) or ``thread`` (``CUSTODY_API_WRITER``)."""
+
+    def __post_init__(self) -> None:
+        if self.writer not in WRITERS:
+            raise ConfigError(f"{WRITER_ENV} must be one of {', '.join(WRITERS)}")
 
     @property
     def database_url(self) -> str:
@@ -115,4 +124,9 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         home = Path(env[HOME_ENV]) if env.get(HOME_ENV) else resolve_home(None)
-        return cls(home=home, db_url=env.get(DB_URL_ENV) or None, limits=limits_from_env(env))
+        return cls(
+            home=home,
+            db_url=env.get(DB_URL_ENV) or None,
+            limits=limits_from_env(env),
+            writer=env.get(WRITER_ENV) or "process",
+        )

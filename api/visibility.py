@@ -10,7 +10,9 @@
   3. for every lot P holds, has held, or that was dispatched to P (its
      *roots*), the lot's full upstream provenance as the verifier needs it:
      the lots and statements :func:`provenance.graph.collect` gathers (so an
-     importer can trace, verify and bundle what it bought).
+     importer can trace, verify and bundle what it bought). The tests check
+     that :func:`compute_scope`, which walks all roots at once, equals the
+     union of ``collect`` over them.
 
   P sees the state, trace, verification and bundle of a lot that is one of its
   roots or is upstream of one of them.
@@ -26,14 +28,15 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
 from ledger.envelope import envelope_from_obj
 from ledger.statements import Receipt, parse_statement
-from ledger.store import DISPATCHES, ENTRIES, HOLDINGS, ReadTx, StoredEntry
-from provenance.graph import collect
+from ledger.store import DISPATCHES, ENTRIES, HOLDINGS, LOT_REFS, ReadTx, StoredEntry
 
 PRIVILEGED_ROLES = frozenset({"auditor", "operator"})
 
@@ -102,17 +105,59 @@ def naming_seqs(r: ReadTx, party: str) -> set[int]:
     return seqs
 
 
+def _chunks(items: Iterable[Any], size: int = 900) -> Iterator[list[Any]]:
+    seq = list(items)
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+def traced_lots(r: ReadTx, roots: Iterable[str]) -> tuple[set[str], set[int]]:
+    """The lots upstream of ``roots`` (themselves included) and the seqs of every
+    statement naming one of them: :func:`provenance.graph.collect`'s walk (a
+    lot's creating transform's inputs, recursively; custody hand-offs keep the
+    lot id), done for all roots at once."""
+    traced: set[str] = set()
+    seqs: set[int] = set()
+    frontier = set(roots)
+    while frontier:
+        traced |= frontier
+        creators: set[int] = set()
+        for _lot, seq, role in r.lot_refs(frontier):
+            seqs.add(seq)
+            if role == "output":
+                creators.add(seq)
+        inputs: set[str] = set()
+        t = LOT_REFS.c
+        for chunk in _chunks(creators):
+            rows = r.conn.execute(select(t.lot).where(t.seq.in_(chunk), t.role == "input"))
+            inputs.update(str(lot) for (lot,) in rows)
+        frontier = inputs - traced
+    return traced, seqs
+
+
 def compute_scope(r: ReadTx, party: str) -> Scope:
+    """Rules 1-3 for ``party``: the union, over its roots, of what
+    :func:`provenance.graph.collect` gathers (traced lots, every statement naming
+    one, the key history of the parties those statements name, seq 0), plus the
+    statements it issued or that name it. Computed in bulk: a party may hold
+    thousands of lots."""
     roots = roots_of(r, party)
     seqs = naming_seqs(r, party)
-    lots: set[str] = set()
-    # A root already traced as part of another root's upstream adds nothing new.
-    for root in sorted(roots):
-        if root in lots:
-            continue
-        found = collect(r, root)
-        lots.update(found.lots)
-        seqs.update(e.seq for e in found.entries)
+    lots, upstream = traced_lots(r, roots)
+    parties: set[str] = set()
+    for chunk in _chunks(upstream):
+        rows = r.conn.execute(select(ENTRIES.c.issuer).where(ENTRIES.c.seq.in_(chunk)).distinct())
+        parties.update(str(p) for (p,) in rows)
+    for chunk in _chunks(lots):
+        rows = r.conn.execute(select(DISPATCHES.c.to).where(DISPATCHES.c.lot.in_(chunk)).distinct())
+        parties.update(str(p) for (p,) in rows)
+    operator = r.operator()
+    if operator is not None:
+        parties.add(operator)
+    seqs |= upstream
+    if upstream:
+        seqs.add(0)
+        seqs.update(r.party_history(parties))
     return Scope(party, frozenset(roots), frozenset(lots), frozenset(seqs))
 
 

@@ -11,6 +11,7 @@ leaves this machine) and keeps the short-lived bearer token for the session.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -232,3 +233,67 @@ class Client:
         finally:
             tmp.unlink(missing_ok=True)
         return out
+
+
+# ---------------------------------------------------------------- for the commands
+
+
+def remote(server: str, party: str | None, key_file: Path | None) -> Client:
+    """A client for ``--server``, logged in when ``--key`` is given."""
+    client = Client(server)
+    try:
+        client.login_with_file(party, key_file)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def remote_report(server: str, lot: str, party: str | None, key: Path | None) -> dict[str, Any]:
+    """``custody verify --server``: the SPEC §10 report the server computed."""
+    with remote(server, party, key) as c:
+        return c.verify(lot)
+
+
+def remote_trace(server: str, lot: str, party: str | None, key: Path | None) -> dict[str, Any]:
+    """``custody trace --server``: the trace document (``provenance.render.trace_json``)."""
+    with remote(server, party, key) as c:
+        return c.trace(lot)
+
+
+def remote_bundle(
+    server: str,
+    lot: str,
+    output: Path,
+    entry_number: str | None,
+    party: str | None,
+    key: Path | None,
+) -> dict[str, Any]:
+    """``custody bundle export --server``: download the bundle, summarise it as
+    ``BundleSummary.to_json()`` does (from the zip's manifest and report)."""
+    from ledger.checkpoint import parse_checkpoint, split_note
+    from provenance.bundle import UnsafeBundleError, read_zip
+
+    with remote(server, party, key) as c:
+        c.bundle(lot, output, entry_number)
+    try:
+        members = read_zip(output)
+        manifest = json.loads(members["manifest.json"])
+        report = json.loads(members["report.json"]) if "report.json" in members else {}
+        cp = parse_checkpoint(split_note(manifest["checkpoint"])[0])
+    except (UnsafeBundleError, CustodyError, KeyError, TypeError, ValueError) as e:
+        raise ServerError(
+            f"the server sent a bundle that cannot be read ({e}); "
+            f"check it with `custody bundle verify {output}`"
+        ) from e
+    return {
+        "path": str(output),
+        "subject": manifest.get("subject"),
+        "entry_number": manifest.get("entry_number"),
+        "checkpoint": {"origin": cp.origin, "size": cp.size, "root": cp.root.hex()},
+        "entries": len(manifest.get("entries") or []),
+        "documents": len(manifest.get("documents") or []),
+        "missing_documents": [d.get("sha256") for d in manifest.get("missing_documents") or []],
+        "verdict": report.get("verdict"),
+        "server": server,
+    }

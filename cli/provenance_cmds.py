@@ -29,9 +29,9 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from cli.common import HomeOpt, JsonOpt, home_of
+from cli.client import KeyFileOpt, PartyOpt
+from cli.common import HomeOpt, JsonOpt, ServerOpt, home_of
 from cli.output import EXIT_FAIL, EXIT_INCOMPLETE, EXIT_OK, emit_json, handle_errors, out
-from ledger.errors import ConfigError
 from provenance.render import trace_dot, trace_json, trace_text
 from provenance.screening import ScreeningData, load_for_home, update_screening
 from provenance.verify import Report, verify_lot
@@ -94,22 +94,36 @@ def local_report(lot: str, home: Path | None) -> Report:
         ledger.store.close()
 
 
-def _no_server(server: str | None) -> None:
+def report_json(
+    lot: str,
+    *,
+    home: Path | None = None,
+    server: str | None = None,
+    party: str | None = None,
+    key: Path | None = None,
+) -> dict[str, Any]:
+    """The SPEC §10 verification report of ``lot``, from the home's ledger, or from
+    a server (logged in as ``party`` with the private ``key`` file)."""
     if server is not None:
-        raise ConfigError(f"verifying through a server ({server}) is not available yet")
+        from cli.client import remote_report
 
-
-def report_json(lot: str, *, home: Path | None = None, server: str | None = None) -> dict[str, Any]:
-    """The SPEC §10 verification report of ``lot``, from the home's ledger (or a server)."""
-    _no_server(server)
+        return remote_report(server, lot, party, key)
     return local_report(lot, home).to_json()
 
 
 def trace_document(
-    lot: str, *, home: Path | None = None, server: str | None = None
+    lot: str,
+    *,
+    home: Path | None = None,
+    server: str | None = None,
+    party: str | None = None,
+    key: Path | None = None,
 ) -> dict[str, Any]:
     """The trace document (:func:`provenance.render.trace_json`) of ``lot``."""
-    _no_server(server)
+    if server is not None:
+        from cli.client import remote_trace
+
+        return remote_trace(server, lot, party, key)
     return trace_json(local_report(lot, home))
 
 
@@ -124,10 +138,13 @@ def trace(
         typer.Option("--format", "-f", help="text (a tree), json or dot (Graphviz)."),
     ] = TraceFormat.text,
     home: HomeOpt = None,
+    server: ServerOpt = None,
+    party: PartyOpt = None,
+    key: KeyFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Trace LOT back to its origins: every transform, hand-off and external input."""
-    doc = trace_document(lot, home=home)
+    doc = trace_document(lot, home=home, server=server, party=party, key=key)
     if as_json or fmt is TraceFormat.json:
         emit_json(doc)
     elif fmt is TraceFormat.dot:
@@ -140,13 +157,16 @@ def trace(
 def verify(
     lot: Annotated[str, typer.Argument(help="The lot to verify (usually an imported good).")],
     home: HomeOpt = None,
+    server: ServerOpt = None,
+    party: PartyOpt = None,
+    key: KeyFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify LOT: findings by severity, composition by origin, verdict.
 
     Exit code 0 pass, 1 fail, 3 incomplete.
     """
-    doc = report_json(lot, home=home)
+    doc = report_json(lot, home=home, server=server, party=party, key=key)
     verdict = str(doc["verdict"])
     if as_json:
         emit_json(doc)

@@ -16,6 +16,7 @@ Write transactions are serialised across processes: SQLite by
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,10 +37,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
     column,
     create_engine,
     delete,
     event,
+    func,
     insert,
     select,
     text,
@@ -49,7 +52,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import ClauseElement
 from sqlmodel import Field, SQLModel
 
 from ledger.custody import (
@@ -225,38 +227,52 @@ STATE_TABLES = ("parties", "keys", "lots", "holdings", "dispatches", "lot_refs",
 # type processing of ``execute(insert(T), [dict, ...])``: that was a third of
 # the append's time. Derived state rows are upserted with INSERT ... ON CONFLICT
 # DO UPDATE (one statement; SQLite and PostgreSQL share the syntax).
+#
+# SQLite takes each statement as an executemany of the one-row form (the driver
+# loops in C over one prepared statement). PostgreSQL takes multi-row VALUES
+# statements of up to MULTIROW_MAX rows, in power-of-two sizes so that a few
+# statement texts recur and psycopg prepares them: a psycopg executemany sends
+# and executes each row as its own statement, which costs the client and the
+# server several times more per row.
 
 ENTRY_COLUMNS = ("seq", "leaf_hash", "leaf", "digest", "issuer", "stmt_id", "type", "received_at")
 EntryTuple = tuple[int, bytes, bytes, str, str, str, str, str]
 """An entries row in :data:`ENTRY_COLUMNS` order."""
-_NODE_COLUMNS = ("id", "hash")
-_LOT_REF_COLUMNS = ("lot", "seq", "role")
-_PARTY_REF_COLUMNS = ("party", "seq")
-_PARTY_COLUMNS = ("id", "name", "country", "subdivision", "roles", "seq")
-_KEY_COLUMNS = ("kid", "party", "public_key", "added_seq", "revoked_seq", "reason", "effective")
-_LOT_COLUMNS = ("id", "creator", "material", "unit", "quantity", "seq")
-_HOLDING_COLUMNS = ("lot", "party", "quantity")
-_DISPATCH_COLUMNS = ("digest", "seq", "lot", "sender", "to", "quantity", "received", "receipt_seq")
 
 PAIR_CHUNK = 500
-"""Pairs per (a, b) lookup statement; short chunks are padded so one SQL string serves."""
+"""Pairs per (a, b) lookup statement on SQLite; the last chunk is padded so that
+one statement text serves."""
+
+MULTIROW_MAX = 256
+"""Rows per multi-row INSERT on PostgreSQL (at most 8 columns: 2,048 parameters)."""
 
 
 @dataclass(frozen=True)
-class BulkSql:
-    """The append path's statements, as driver SQL for one dialect."""
+class _Bulk:
+    """One bulk insert (``key``: upsert on that primary key)."""
 
-    entries: str
-    nodes: str
-    lot_refs: str
-    party_refs: str
-    parties: str
-    keys: str
-    lots: str
-    holdings: str
-    dispatches: str
-    entries_by_issuer_id: str
-    holdings_by_lot_party: str
+    table: Table
+    columns: tuple[str, ...]
+    key: tuple[str, ...] = ()
+
+
+_ENTRIES = _Bulk(ENTRIES, ENTRY_COLUMNS)
+_NODES = _Bulk(NODES, ("id", "hash"))
+_LOT_REFS = _Bulk(LOT_REFS, ("lot", "seq", "role"))
+_PARTY_REFS = _Bulk(PARTY_REFS, ("party", "seq"))
+_PARTIES = _Bulk(PARTIES, ("id", "name", "country", "subdivision", "roles", "seq"), ("id",))
+_KEYS = _Bulk(
+    KEYS,
+    ("kid", "party", "public_key", "added_seq", "revoked_seq", "reason", "effective"),
+    ("kid",),
+)
+_LOTS = _Bulk(LOTS, ("id", "creator", "material", "unit", "quantity", "seq"), ("id",))
+_HOLDINGS = _Bulk(HOLDINGS, ("lot", "party", "quantity"), ("lot", "party"))
+_DISPATCHES = _Bulk(
+    DISPATCHES,
+    ("digest", "seq", "lot", "sender", "to", "quantity", "received", "receipt_seq"),
+    ("digest",),
+)
 
 
 def _positional(dialect: Dialect) -> Dialect:
@@ -266,84 +282,127 @@ def _positional(dialect: Dialect) -> Dialect:
     return cast(Dialect, cast(Any, type(dialect))(paramstyle="format"))
 
 
-def _driver_sql(stmt: ClauseElement, dialect: Dialect, names: Sequence[str]) -> str:
-    compiled = cast(SQLCompiler, stmt.compile(dialect=dialect, column_keys=list(names)))
-    if list(compiled.positiontup or ()) != list(names):  # the tuples we pass follow `names`
-        raise AssertionError(f"unexpected parameter order {compiled.positiontup} for {names}")
-    return str(compiled)
+class BulkSql:
+    """The append path's statements for one dialect, compiled on first use."""
 
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = _positional(dialect)
+        self.sqlite = dialect.name == "sqlite"
+        self._sql: dict[tuple[str, int], str] = {}
+        self._lookups: dict[str, str] = {}
 
-def _insert_sql(table: Table, dialect: Dialect, names: Sequence[str]) -> str:
-    return _driver_sql(insert(table), dialect, names)
+    # ---- inserts
 
+    def _compile_insert(self, bulk: _Bulk, rows: int) -> str:
+        names = [f"{c}_{i}" for i in range(rows) for c in bulk.columns]
+        it = iter(names)
+        params: list[dict[str, Any]] = [
+            {c: bindparam(next(it)) for c in bulk.columns} for _ in range(rows)
+        ]
+        stmt: Any
+        if bulk.key:
+            mod: Any = sqlite if self.sqlite else postgresql
+            stmt = mod.insert(bulk.table).values(params)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[bulk.table.c[k] for k in bulk.key],
+                set_={c: stmt.excluded[c] for c in bulk.columns if c not in bulk.key},
+            )
+        else:
+            stmt = insert(bulk.table).values(params)
+        compiled = cast(SQLCompiler, stmt.compile(dialect=self.dialect))
+        if list(compiled.positiontup or ()) != names:  # the tuples we pass follow `names`
+            raise AssertionError(f"unexpected parameter order in {compiled}")
+        return str(compiled)
 
-def _upsert_sql(table: Table, dialect: Dialect, names: Sequence[str], key: Sequence[str]) -> str:
-    mod: Any = sqlite if dialect.name == "sqlite" else postgresql
-    stmt = mod.insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c[k] for k in key],
-        set_={n: stmt.excluded[n] for n in names if n not in key},
-    )
-    return _driver_sql(stmt, dialect, names)
+    def insert_sql(self, bulk: _Bulk, rows: int = 1) -> str:
+        """The INSERT (or upsert) of ``rows`` rows into ``bulk.table``."""
+        key = (bulk.table.name, rows)
+        sql = self._sql.get(key)
+        if sql is None:
+            sql = self._sql[key] = self._compile_insert(bulk, rows)
+        return sql
 
+    def insert(self, conn: Connection, bulk: _Bulk, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` (tuples in ``bulk.columns`` order)."""
+        if not rows:
+            return
+        if self.sqlite:
+            conn.exec_driver_sql(self.insert_sql(bulk), list(rows))
+            return
+        done, total = 0, len(rows)
+        while done < total:
+            n = min(MULTIROW_MAX, 1 << ((total - done).bit_length() - 1))
+            flat = tuple(v for row in rows[done : done + n] for v in row)
+            conn.exec_driver_sql(self.insert_sql(bulk, n), flat)
+            done += n
 
-def _pairs_sql(table: Table, a: str, b: str, wanted: Sequence[str], dialect: Dialect) -> str:
-    """Rows of ``table`` whose (a, b) is one of PAIR_CHUNK given pairs.
+    # ---- lookups by (a, b)
 
-    A join with a VALUES list, so each pair is one index probe: SQLite answers
-    ``(a, b) IN (VALUES ...)`` by scanning the whole table, a cost that grows
-    with the ledger.
-    """
-    w = (
-        values(column("a", String), column("b", String), name="w")
-        .data([("", "")] * PAIR_CHUNK)
-        .cte("w")
-    )
-    stmt = select(*(table.c[n] for n in wanted)).select_from(
-        w.join(table, and_(table.c[a] == w.c.a, table.c[b] == w.c.b))
-    )
-    compiled = stmt.compile(dialect=dialect)
-    if len(compiled.positiontup or ()) != 2 * PAIR_CHUNK:
-        raise AssertionError("unexpected parameters in the pair lookup")
-    return str(compiled)
+    def _compile_lookup(self, table: Table, a: str, b: str, wanted: Sequence[str]) -> str:
+        w: Any
+        if self.sqlite:
+            # a join with a VALUES list, each pair one index probe: SQLite answers
+            # ``(a, b) IN (VALUES ...)`` by scanning the table, a cost that grows
+            # with the ledger
+            w = (
+                values(column("a", String), column("b", String), name="w")
+                .data([("", "")] * PAIR_CHUNK)
+                .cte("w")
+            )
+            params = 2 * PAIR_CHUNK
+        else:  # two arrays, whatever the number of pairs
+            w = (
+                func.unnest(
+                    bindparam("a", type_=postgresql.ARRAY(String)),
+                    bindparam("b", type_=postgresql.ARRAY(String)),
+                )
+                .table_valued("a", "b")
+                .render_derived(name="w")
+            )
+            params = 2
+        stmt = select(*(table.c[n] for n in wanted)).select_from(
+            w.join(table, and_(table.c[a] == w.c.a, table.c[b] == w.c.b))
+        )
+        compiled = stmt.compile(dialect=self.dialect)
+        if len(compiled.positiontup or ()) != params:
+            raise AssertionError(f"unexpected parameters in {compiled}")
+        return str(compiled)
+
+    def lookup(
+        self,
+        conn: Connection,
+        table: Table,
+        a: str,
+        b: str,
+        wanted: Sequence[str],
+        pairs: Iterable[tuple[str, str]],
+    ) -> Iterator[Any]:
+        """Rows (``wanted`` columns) of ``table`` whose (a, b) is one of ``pairs``."""
+        sql = self._lookups.get(table.name)
+        if sql is None:
+            sql = self._lookups[table.name] = self._compile_lookup(table, a, b, wanted)
+        todo = list(pairs)
+        if not todo:
+            return
+        if not self.sqlite:
+            yield from conn.exec_driver_sql(sql, ([p[0] for p in todo], [p[1] for p in todo]))
+            return
+        for i in range(0, len(todo), PAIR_CHUNK):
+            chunk = todo[i : i + PAIR_CHUNK]
+            chunk += [chunk[-1]] * (PAIR_CHUNK - len(chunk))
+            yield from conn.exec_driver_sql(sql, tuple(x for pair in chunk for x in pair))
 
 
 _BULK: dict[tuple[str, str], BulkSql] = {}
 
 
 def bulk_sql(dialect: Dialect) -> BulkSql:
-    """The compiled append statements for ``dialect`` (cached)."""
-    cache_key = (dialect.name, dialect.driver)
-    found = _BULK.get(cache_key)
-    if found is not None:
-        return found
-    d = _positional(dialect)
-    found = BulkSql(
-        entries=_insert_sql(ENTRIES, d, ENTRY_COLUMNS),
-        nodes=_insert_sql(NODES, d, _NODE_COLUMNS),
-        lot_refs=_insert_sql(LOT_REFS, d, _LOT_REF_COLUMNS),
-        party_refs=_insert_sql(PARTY_REFS, d, _PARTY_REF_COLUMNS),
-        parties=_upsert_sql(PARTIES, d, _PARTY_COLUMNS, ("id",)),
-        keys=_upsert_sql(KEYS, d, _KEY_COLUMNS, ("kid",)),
-        lots=_upsert_sql(LOTS, d, _LOT_COLUMNS, ("id",)),
-        holdings=_upsert_sql(HOLDINGS, d, _HOLDING_COLUMNS, ("lot", "party")),
-        dispatches=_upsert_sql(DISPATCHES, d, _DISPATCH_COLUMNS, ("digest",)),
-        entries_by_issuer_id=_pairs_sql(
-            ENTRIES, "issuer", "stmt_id", ("issuer", "stmt_id", "seq", "digest"), d
-        ),
-        holdings_by_lot_party=_pairs_sql(HOLDINGS, "lot", "party", ("lot", "party", "quantity"), d),
-    )
-    _BULK[cache_key] = found
+    """The append statements for ``dialect`` (one instance per dialect and driver)."""
+    key = (dialect.name, dialect.driver)
+    found = _BULK.get(key)
+    if found is None:
+        found = _BULK.setdefault(key, BulkSql(dialect))
     return found
-
-
-def _pair_chunks(pairs: Iterable[tuple[str, str]]) -> Iterator[list[str]]:
-    """Flat parameter lists of exactly PAIR_CHUNK pairs (the last padded by repeats)."""
-    wanted = list(pairs)
-    for i in range(0, len(wanted), PAIR_CHUNK):
-        chunk = wanted[i : i + PAIR_CHUNK]
-        chunk += [chunk[-1]] * (PAIR_CHUNK - len(chunk))
-        yield [x for pair in chunk for x in pair]
 
 
 # ---------------------------------------------------------------- values
@@ -386,11 +445,24 @@ def _is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with the pragmas and locking custody relies on."""
+WRITER_CACHE_KIB = 65536
+"""SQLite page cache of the appending connection: the hot pages of the indexes an
+append touches stay in memory as the ledger grows (the default is 2 MiB)."""
+
+
+def make_engine(url: str, *, writer: bool = False) -> Engine:
+    """An engine for ``url`` with the pragmas and locking custody relies on.
+
+    ``writer``: the engine :meth:`Store.write` uses — its connections are
+    reused most-recent-first and, on SQLite, get a larger page cache.
+    """
     try:
         if _is_sqlite(url):
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+            engine = create_engine(
+                url,
+                connect_args={"check_same_thread": False, "timeout": 60},
+                pool_use_lifo=writer,
+            )
 
             @event.listens_for(engine, "connect")
             def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -400,6 +472,8 @@ def make_engine(url: str) -> Engine:
                 cur.execute("PRAGMA synchronous=FULL")
                 cur.execute("PRAGMA busy_timeout=60000")
                 cur.execute("PRAGMA foreign_keys=ON")
+                if writer:
+                    cur.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
                 cur.close()
 
             @event.listens_for(engine, "begin")
@@ -408,7 +482,7 @@ def make_engine(url: str) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            engine = create_engine(url, pool_pre_ping=True, pool_use_lifo=writer)
     except (SQLAlchemyError, ValueError, ImportError) as e:
         raise ConfigError(f"cannot use database URL {url!r}: {e}") from e
     return engine
@@ -425,6 +499,18 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = _is_sqlite(url)
+        self._writer: Engine | None = None
+        self._writer_lock = threading.Lock()
+
+    @property
+    def write_engine(self) -> Engine:
+        """The engine of :meth:`write`, apart from :attr:`engine`: SQLite keeps a
+        page cache per connection and drops it when another connection has
+        written, so appends sharing a pool with reads would start cold every time."""
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = make_engine(self.url, writer=True)
+            return self._writer
 
     def create_schema(self) -> None:
         try:
@@ -434,13 +520,17 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        with self._writer_lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.dispose()
 
     # ------------------------------------------------------ transactions
 
     @contextmanager
     def write(self) -> Iterator[WriteTx]:
         """One serialised write transaction (the append lock)."""
-        with self.engine.connect() as conn:
+        with self.write_engine.connect() as conn:
             conn = conn.execution_options(custody_write=True)
             with conn.begin():
                 if not self.is_sqlite:
@@ -545,10 +635,16 @@ class ReadTx:
     ) -> dict[tuple[str, str], tuple[int, str]]:
         """(issuer, id) → (seq, digest) for those already appended."""
         out: dict[tuple[str, str], tuple[int, str]] = {}
-        sql = self.bulk.entries_by_issuer_id
-        for params in _pair_chunks(set(pairs)):
-            for issuer, sid, seq, digest in self.conn.exec_driver_sql(sql, tuple(params)):
-                out[(issuer, sid)] = (int(seq), digest)
+        rows = self.bulk.lookup(
+            self.conn,
+            ENTRIES,
+            "issuer",
+            "stmt_id",
+            ("issuer", "stmt_id", "seq", "digest"),
+            set(pairs),
+        )
+        for issuer, sid, seq, digest in rows:
+            out[(issuer, sid)] = (int(seq), digest)
         return out
 
     # ---- tree
@@ -644,10 +740,11 @@ class ReadTx:
         for chunk in _chunks(lot_ids):
             for r in self.conn.execute(select(lt).where(lt.c.id.in_(chunk))):
                 snap.lots[r.id] = _lot(r)
-        sql = self.bulk.holdings_by_lot_party
-        for params in _pair_chunks(pairs):
-            for lot, party, quantity in self.conn.exec_driver_sql(sql, tuple(params)):
-                snap.holdings[(lot, party)] = Decimal(quantity)
+        rows = self.bulk.lookup(
+            self.conn, HOLDINGS, "lot", "party", ("lot", "party", "quantity"), pairs
+        )
+        for lot, party, quantity in rows:
+            snap.holdings[(lot, party)] = Decimal(quantity)
         snap.known_parties.update(party_ids)
         snap.known_lots.update(lot_ids)
         snap.known_kids.update(kid_set)
@@ -858,14 +955,11 @@ class WriteTx(ReadTx):
         repeats."""
         if not entries:
             return
-        sql = self.bulk
-        run = self.conn.exec_driver_sql
-        run(sql.entries, list(entries))
-        run(sql.nodes, list(nodes))
-        if lot_refs:
-            run(sql.lot_refs, list(lot_refs))
-        if party_refs:
-            run(sql.party_refs, list(party_refs))
+        bulk, conn = self.bulk, self.conn
+        bulk.insert(conn, _ENTRIES, entries)
+        bulk.insert(conn, _NODES, nodes)
+        bulk.insert(conn, _LOT_REFS, lot_refs)
+        bulk.insert(conn, _PARTY_REFS, party_refs)
         self._write_state(changes)
         self._set_head(head)
         if checkpoint is not None:
@@ -888,59 +982,57 @@ class WriteTx(ReadTx):
         """Upsert the state rows a batch changed (one statement per table)."""
         if ch.operator is not None:
             self.set_meta("operator", ch.operator)
-        sql = self.bulk
-        run = self.conn.exec_driver_sql
-        if ch.parties:
-            run(
-                sql.parties,
-                [
-                    (p.id, p.name, p.country, p.subdivision, ",".join(p.roles), p.seq)
-                    for p in ch.parties.values()
-                ],
-            )
-        if ch.keys:
-            run(
-                sql.keys,
-                [
-                    (
-                        k.kid,
-                        k.party,
-                        k.public_key,
-                        k.added_seq,
-                        k.revoked_seq,
-                        k.reason,
-                        None if k.effective is None else k.effective.isoformat(),
-                    )
-                    for k in ch.keys.values()
-                ],
-            )
-        if ch.lots:
-            run(
-                sql.lots,
-                [
-                    (lot.id, lot.creator, lot.material, lot.unit, str(lot.quantity), lot.seq)
-                    for lot in ch.lots.values()
-                ],
-            )
-        if ch.dispatches:
-            run(
-                sql.dispatches,
-                [
-                    (
-                        d.digest,
-                        d.seq,
-                        d.lot,
-                        d.sender,
-                        d.to,
-                        str(d.quantity),
-                        None if d.received is None else str(d.received),
-                        d.receipt_seq,
-                    )
-                    for d in ch.dispatches.values()
-                ],
-            )
-        if ch.holdings:
-            run(sql.holdings, [(lot, p, str(q)) for (lot, p), q in ch.holdings.items()])
+        bulk, conn = self.bulk, self.conn
+        bulk.insert(
+            conn,
+            _PARTIES,
+            [
+                (p.id, p.name, p.country, p.subdivision, ",".join(p.roles), p.seq)
+                for p in ch.parties.values()
+            ],
+        )
+        bulk.insert(
+            conn,
+            _KEYS,
+            [
+                (
+                    k.kid,
+                    k.party,
+                    k.public_key,
+                    k.added_seq,
+                    k.revoked_seq,
+                    k.reason,
+                    None if k.effective is None else k.effective.isoformat(),
+                )
+                for k in ch.keys.values()
+            ],
+        )
+        bulk.insert(
+            conn,
+            _LOTS,
+            [
+                (lot.id, lot.creator, lot.material, lot.unit, str(lot.quantity), lot.seq)
+                for lot in ch.lots.values()
+            ],
+        )
+        bulk.insert(
+            conn,
+            _DISPATCHES,
+            [
+                (
+                    d.digest,
+                    d.seq,
+                    d.lot,
+                    d.sender,
+                    d.to,
+                    str(d.quantity),
+                    None if d.received is None else str(d.received),
+                    d.receipt_seq,
+                )
+                for d in ch.dispatches.values()
+            ],
+        )
+        bulk.insert(conn, _HOLDINGS, [(lot, p, str(q)) for (lot, p), q in ch.holdings.items()])
 
 
 def drop_all(url: str) -> None:

@@ -228,54 +228,67 @@ def _judge(
 Memo = dict[tuple[bytes, bytes, bytes], bool]
 
 
+Triple = tuple[bytes, bytes, bytes]
+
+_CHUNK = 1024
+
+
 class Preverified:
-    """Signatures being checked in one batch: :meth:`result` waits for the verdicts.
+    """Signature checks started ahead of the replay; :meth:`result` waits for them.
 
-    A verifier with ``submit(items)`` (such as :class:`ledger.log.ProcessVerifier`)
-    runs while the caller goes on; a plain callable runs at once.
+    Feed it entries in seq order (:meth:`add`): it learns each party's keys from
+    the ``party`` and ``key`` statements as they come and queues every
+    signature by a key already seen (a key is registered before it signs).
+    Every :data:`_CHUNK` signatures go to ``verifier``: one with
+    ``submit(items)`` (:class:`ledger.log.ProcessVerifier`) works in other
+    processes while the caller goes on reading; a plain callable runs at once.
+    The result only memoises the pure function (key, signature, message) →
+    valid; which key counts at which point is still judged by the replay.
     """
 
-    def __init__(self, triples: list[tuple[bytes, bytes, bytes]], verifier: Verifier) -> None:
-        self.triples = triples
-        self._done: list[bool] | None = None
-        self._pending: Any = None
-        submit = getattr(verifier, "submit", None)
-        if not triples:
-            self._done = []
-        elif callable(submit):
-            self._pending = submit(triples)
-        else:
-            self._done = verifier(triples)
+    def __init__(self, verifier: Verifier) -> None:
+        self.verifier = verifier
+        self.keys: dict[str, bytes] = {}
+        self._queue: list[Triple] = []
+        self._parts: list[tuple[list[Triple], Any]] = []
 
-    def result(self) -> Memo:
-        if self._done is None:
-            self._done = list(self._pending.result())
-        return dict(zip(self.triples, self._done, strict=True))
-
-
-def preverify(ordered: Iterable[ParsedEntry], verifier: Verifier) -> Preverified:
-    """Start checking every signature by a key that the evidence registers.
-
-    The result only memoises the pure function (key, signature, message) → valid;
-    which key counts at which point is still judged by the replay.
-    """
-    entries = list(ordered)
-    keys: dict[str, bytes] = {}
-    for e in entries:
+    def add(self, e: ParsedEntry) -> None:
         st = e.statement
         if isinstance(st, Party):
             for pk in st.public_keys:
-                keys.setdefault(kid_of(pk), pk)
+                self.keys.setdefault(kid_of(pk), pk)
         elif isinstance(st, Key):
             pk = st.public_key_bytes
-            keys.setdefault(kid_of(pk), pk)
-    triples = [
-        (public_key, sig, e.pae)
-        for e in entries
-        for kid, sig in e.signatures
-        if (public_key := keys.get(kid)) is not None
-    ]
-    return Preverified(triples, verifier)
+            self.keys.setdefault(kid_of(pk), pk)
+        for kid, sig in e.signatures:
+            key = self.keys.get(kid)
+            if key is not None:
+                self._queue.append((key, sig, e.pae))
+        if len(self._queue) >= _CHUNK:
+            self._send()
+
+    def _send(self) -> None:
+        items, self._queue = self._queue, []
+        if not items:
+            return
+        submit = getattr(self.verifier, "submit", None)
+        self._parts.append((items, submit(items) if callable(submit) else self.verifier(items)))
+
+    def result(self) -> Memo:
+        self._send()
+        memo: Memo = {}
+        for items, outcome in self._parts:
+            oks = outcome if isinstance(outcome, list) else outcome.result()
+            memo.update(zip(items, oks, strict=True))
+        return memo
+
+
+def preverify(ordered: Iterable[ParsedEntry], verifier: Verifier) -> Preverified:
+    """Start checking every signature by a key that the evidence registers (in seq order)."""
+    pre = Preverified(verifier)
+    for e in sorted(ordered, key=lambda e: e.seq):
+        pre.add(e)
+    return pre
 
 
 def replay(

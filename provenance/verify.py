@@ -17,9 +17,9 @@ pairs only, so the same code judges a live ledger and an evidence bundle
 4. :func:`replay_trace`: the statements replayed in seq order through the
    custody state machine over a state scoped to the traced lots
    (:mod:`provenance.replay`): signatures, keys, holdings, receipts. The
-   signatures by keys the evidence registers are checked first in one batch
-   (:func:`start_signatures`, before step 3) by a ``verifier``, which may fan
-   out to processes and work while steps 3 and 5 run;
+   signatures by keys the evidence registers are checked ahead, in batches
+   fed while step 1 reads the leaves (:func:`start_signatures`), by a
+   ``verifier`` that may fan out to processes and work meanwhile;
 5. :func:`compose_subject`: the subject's composition by origin
    (:mod:`provenance.composition`);
 6. :func:`run_rules`: the SPEC §6 rules (:data:`provenance.rules.DEFAULT_RULES`);
@@ -74,7 +74,7 @@ from ledger.store import Store
 from provenance.composition import Composition, Share, compose
 from provenance.graph import Collected, ParsedEntry, Trace, collect, stmt_node
 from provenance.graph import build_graph as _build_graph
-from provenance.replay import Preverified, Replay, preverify, replay
+from provenance.replay import Preverified, Replay, replay
 from provenance.rules import DEFAULT_RULES, RULE_IDS
 from provenance.rules.base import SEVERITIES, Context, Finding, Rule
 from provenance.screening import ScreeningData, default_screening
@@ -268,10 +268,16 @@ def _read_leaf(seq: int, leaf: bytes, out: Leaves) -> ParsedEntry:
     )
 
 
-def read_leaves(entries: Sequence[tuple[int, bytes]]) -> Leaves:
-    """Step 1: parse every leaf, its envelope and statement."""
+def read_leaves(
+    entries: Sequence[tuple[int, bytes]], signatures: Preverified | None = None
+) -> Leaves:
+    """Step 1: parse every leaf, its envelope and statement, in seq order.
+
+    With ``signatures``, each parsed entry is handed over so that its signature
+    checks start while the rest is read (step 4's batch, :func:`start_signatures`).
+    """
     out = Leaves()
-    for seq, leaf in entries:
+    for seq, leaf in sorted(entries, key=lambda pair: pair[0]):
         data = bytes(leaf)
         if seq in out.hashes:
             if out.hashes[seq] != merkle.leaf_hash(data):
@@ -281,7 +287,7 @@ def read_leaves(entries: Sequence[tuple[int, bytes]]) -> Leaves:
             continue
         out.hashes[seq] = merkle.leaf_hash(data)
         try:
-            out.parsed[seq] = _read_leaf(seq, data, out)
+            parsed = out.parsed[seq] = _read_leaf(seq, data, out)
         except _LeafError as e:
             out.unreadable += 1
             out.problems.append(
@@ -292,6 +298,9 @@ def read_leaves(entries: Sequence[tuple[int, bytes]]) -> Leaves:
                     code=e.code,
                 )
             )
+            continue
+        if signatures is not None:
+            signatures.add(parsed)
     return out
 
 
@@ -363,13 +372,14 @@ def trace_subject(leaves: Leaves, subject: str) -> Trace:
     return trace
 
 
-def start_signatures(leaves: Leaves, verifier: Verifier | None = None) -> Preverified:
-    """Step 4a: start checking, in one batch, the signatures by keys the evidence registers.
+def start_signatures(verifier: Verifier | None = None) -> Preverified:
+    """Step 4a: the batch of signature checks, fed while the leaves are read (step 1).
 
     ``verifier`` defaults to one after the other on this core; one with
-    ``submit`` (:class:`ledger.log.ProcessVerifier`) works while steps 3 and 5 run.
+    ``submit`` (:class:`ledger.log.ProcessVerifier`) works in other processes
+    while steps 1, 2, 3 and 5 run.
     """
-    return preverify(leaves.parsed.values(), verifier or verify_serial)
+    return Preverified(verifier or verify_serial)
 
 
 def replay_trace(leaves: Leaves, trace: Trace, preverified: Preverified | None = None) -> Replay:
@@ -462,11 +472,10 @@ def _judge(
     subject: str,
     screening: ScreeningData | None,
     yields: YieldTable | None,
-    verifier: Verifier | None,
+    signatures: Preverified,
 ) -> Report:
     screening = screening or default_screening()
     yields = yields or default_yields()
-    signatures = start_signatures(leaves, verifier)
     trace = trace_subject(leaves, subject)
     composition = compose_subject(trace)
     replayed = replay_trace(leaves, trace, signatures)
@@ -532,9 +541,10 @@ def verify_entries(
     NotFoundError only when no statement names the subject.
     """
     with _bulk():
-        leaves = read_leaves(entries)
+        signatures = start_signatures(verifier)
+        leaves = read_leaves(entries, signatures)
         leaves.problems.extend(check_chain(leaves))
-        return _judge(leaves, subject, screening, yields, verifier)
+        return _judge(leaves, subject, screening, yields, signatures)
 
 
 def check_store(collected: Collected, leaves: Leaves) -> list[Finding]:
@@ -608,7 +618,8 @@ def verify_lot(
     with store.read() as r:
         collected = collect(r, lot)
     with _bulk():
-        leaves = read_leaves([(e.seq, e.leaf) for e in collected.entries])
+        signatures = start_signatures(verifier)
+        leaves = read_leaves([(e.seq, e.leaf) for e in collected.entries], signatures)
         leaves.problems.extend(check_chain(leaves))
         leaves.problems.extend(check_store(collected, leaves))
-        return _judge(leaves, lot, screening, yields, verifier)
+        return _judge(leaves, lot, screening, yields, signatures)

@@ -120,6 +120,23 @@ def test_chain_submitted_over_http_traces_verifies_and_bundles(
             ("US", "US-TX")
         }
 
+        # ... and the CLI does the same through the server with the importer's key file
+        key_file = str(tmp_path / "keys" / "importer.key")
+        remote = ["--server", srv.url, "--party", "importer", "--key", key_file]
+        done = run_cli("verify", SUBJECT, *remote, "--json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert json.loads(done.stdout)["verdict"] == "pass"
+        done = run_cli("trace", SUBJECT, *remote)
+        assert done.returncode == 0, done.stderr
+        assert "farm/seed-1" in done.stdout
+        done = run_cli("verify", SUBJECT, "--server", srv.url, "--json")  # no login
+        assert done.returncode == 1
+        assert json.loads(done.stdout)["error"]["code"] == "unauthorized.missing_token"
+        farm_key = str(tmp_path / "keys" / "farm.key")
+        done = run_cli("verify", SUBJECT, "--server", srv.url, "--party", "farm", "--key", farm_key)
+        assert done.returncode == 1
+        assert "forbidden.not_visible" in done.stderr
+
         # 6. ... exports the bundle for the CBP entry, streamed as a zip
         r = http.get(
             f"/v1/lots/{SUBJECT}/bundle",
