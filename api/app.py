@@ -13,6 +13,7 @@ limits and the error codes.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.errors import HTTPStatusError, TooLargeError, error_response
-from api.ingest import Appender, Committer
+from api.ingest import Committer
 from api.ratelimit import TokenBucketLimiter
 from api.routes import auth as auth_routes
 from api.routes import entries, lots, meta, proofs, statements
@@ -32,7 +33,6 @@ from api.routes.meta import API_VERSION, custody_version
 from api.settings import Settings
 from api.tokens import TokenStore
 from api.visibility import ScopeCache
-from api.writer import ProcessCommitter
 from ledger.home import Home
 from ledger.log import Ledger
 from ledger.store import Store
@@ -48,7 +48,7 @@ class Services:
     home: Home
     ledger: Ledger
     tokens: TokenStore
-    committer: Appender
+    committer: Committer
     submit_limiter: TokenBucketLimiter
     auth_limiter: TokenBucketLimiter
     scopes: ScopeCache
@@ -142,18 +142,12 @@ def create_app(settings: Settings) -> FastAPI:
     tokens = TokenStore(store.engine)
     tokens.create_schema()
     lim = settings.limits
-    max_items = max(lim.max_batch_items, 1000)
-    committer: Appender = (
-        ProcessCommitter(home.path.resolve(), settings.database_url, max_items=max_items)
-        if settings.writer == "process"
-        else Committer(ledger, max_items=max_items)
-    )
     services = Services(
         settings=settings,
         home=home,
         ledger=ledger,
         tokens=tokens,
-        committer=committer,
+        committer=Committer(ledger, max_items=max(lim.max_batch_items, 1000)),
         submit_limiter=TokenBucketLimiter(lim.submit_rate, lim.submit_burst),
         auth_limiter=TokenBucketLimiter(lim.auth_rate, lim.auth_burst),
         scopes=ScopeCache(),
@@ -162,7 +156,11 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = lim.threads
-        services.committer.start()
+        # The app's long-lived objects (FastAPI, pydantic, SQLAlchemy) need no
+        # cyclic collection; freezing them keeps each collection during a large
+        # append short.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -11,10 +11,11 @@ share transactions. If a combined call fails unexpectedly, each job is retried
 alone so that one bad job cannot fail its neighbours.
 
 Several server processes each run one writer; the ledger's append lock
-serialises them (SPEC §5). By default the writer runs in a child process of
-its own (:mod:`api.writer`), so appending does not compete with the event loop
-for the interpreter lock; this thread-based one is the fallback
-(``CUSTODY_API_WRITER=thread``).
+serialises them (SPEC §5).
+(A writer in a child process of its own, so that appending would not compete
+with the event loop for the interpreter lock, was tried and measured: on a
+two-core machine it gained nothing for single submissions and halved the
+batch rate, so the writer is a thread.)
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from ledger.envelope import Envelope
 from ledger.errors import CustodyError
@@ -35,15 +35,6 @@ from ledger.log import Ledger, SubmitResult
 log = logging.getLogger(__name__)
 
 Item = Envelope | CustodyError
-
-
-class Appender(Protocol):
-    """What the routes need of a committer: :class:`Committer` or
-    :class:`api.writer.ProcessCommitter`."""
-
-    def start(self) -> None: ...
-    def submit(self, items: Sequence[Item]) -> Future[list[SubmitResult]]: ...
-    def close(self, timeout: float = 30.0) -> None: ...
 
 
 @dataclass
@@ -59,9 +50,6 @@ class Committer:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-
-    def start(self) -> None:
-        """Nothing to do: the writer thread starts with the first submission."""
 
     def submit(self, items: Sequence[Item]) -> Future[list[SubmitResult]]:
         """Queue ``items`` for appending; the future resolves to one result each."""

@@ -70,8 +70,6 @@ _ENV: dict[str, str] = {
     "threads": "CUSTODY_API_THREADS",
 }
 LIMIT_ENV_VARS: tuple[str, ...] = tuple(_ENV.values())
-WRITER_ENV = "CUSTODY_API_WRITER"
-WRITERS = ("process", "thread")
 
 
 def _number(name: str, text: str, kind: type[int] | type[float]) -> int | float:
@@ -108,13 +106,6 @@ class Settings:
     db_url: str | None = None
     """SQLAlchemy URL of the ledger; ``None``: the home's (``CUSTODY_DB_URL`` or SQLite)."""
     limits: Limits = field(default_factory=Limits)
-    writer: str = "process"
-    """Where appends run: ``process`` (a child process per server process, the
-    default) or ``thread`` (``CUSTODY_API_WRITER``)."""
-
-    def __post_init__(self) -> None:
-        if self.writer not in WRITERS:
-            raise ConfigError(f"{WRITER_ENV} must be one of {', '.join(WRITERS)}")
 
     @property
     def database_url(self) -> str:
@@ -128,5 +119,4 @@ class Settings:
             home=home,
             db_url=env.get(DB_URL_ENV) or None,
             limits=limits_from_env(env),
-            writer=env.get(WRITER_ENV) or "process",
         )

@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from ledger.envelope import Envelope
-from ledger.errors import RejectedError, SignatureError
+from ledger.errors import InputError, RejectedError, SignatureError
 from ledger.keys import b64decode, check_public_key, kid_of
 from ledger.statements import (
     Dispatch,
@@ -555,6 +555,15 @@ def _apply_receipt(state: StateReader, tx: _Tx, stmt: Receipt, seq: int) -> None
 Needs = tuple[set[str], set[str], set[str], set[tuple[str, str]], dict[str, set[str]]]
 
 
+def _named_kid(public_key_b64: str) -> str:
+    """The kid of a key a statement names ("" if it does not decode: the state
+    machine rejects it, and a kid nobody has costs a prefetch nothing)."""
+    try:
+        return kid_of(b64decode(public_key_b64))
+    except InputError:
+        return ""
+
+
 def prefetch_needs(statements: Iterable[Statement], envelopes: Iterable[Envelope]) -> Needs:
     """Parties, kids, lots, (lot, party) holdings and dispatches a batch will read.
 
@@ -573,8 +582,10 @@ def prefetch_needs(statements: Iterable[Statement], envelopes: Iterable[Envelope
         parties.add(st.issuer)
         if isinstance(st, Party):
             parties.add(st.party.id)
+            kids.update(_named_kid(k) for k in st.keys)  # checked for duplicates
         elif isinstance(st, Key | Revoke):
             parties.add(st.party)
+            kids.add(_named_kid(st.public_key))  # a duplicate, or the key revoked
         elif isinstance(st, Origin):
             lots.add(st.lot.id)
         elif isinstance(st, Transform):

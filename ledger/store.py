@@ -228,12 +228,14 @@ STATE_TABLES = ("parties", "keys", "lots", "holdings", "dispatches", "lot_refs",
 # the append's time. Derived state rows are upserted with INSERT ... ON CONFLICT
 # DO UPDATE (one statement; SQLite and PostgreSQL share the syntax).
 #
-# SQLite takes each statement as an executemany of the one-row form (the driver
-# loops in C over one prepared statement). PostgreSQL takes multi-row VALUES
-# statements of up to MULTIROW_MAX rows, in power-of-two sizes so that a few
-# statement texts recur and psycopg prepares them: a psycopg executemany sends
-# and executes each row as its own statement, which costs the client and the
-# server several times more per row.
+# Rows go in as an executemany of a multi-row form, as many rows a statement as
+# fit in MULTIROW_PARAMS parameters: psycopg sends and executes each statement
+# of an executemany on its own, so rows per statement divide the client's and
+# the server's per-statement work (and statements this small stay in psycopg's
+# query cache, which takes at most 50 parameters). On SQLite the driver loops in
+# C over one prepared statement; there the multi-row form pays only for the
+# narrow rows of the tree and the indexes (3x for nodes), not for entries nor
+# for the upserts, which measured slower, so those stay one row a statement.
 
 ENTRY_COLUMNS = ("seq", "leaf_hash", "leaf", "digest", "issuer", "stmt_id", "type", "received_at")
 EntryTuple = tuple[int, bytes, bytes, str, str, str, str, str]
@@ -243,23 +245,25 @@ PAIR_CHUNK = 500
 """Pairs per (a, b) lookup statement on SQLite; the last chunk is padded so that
 one statement text serves."""
 
-MULTIROW_MAX = 256
-"""Rows per multi-row INSERT on PostgreSQL (at most 8 columns: 2,048 parameters)."""
+MULTIROW_PARAMS = 48
+"""Parameters per multi-row INSERT on PostgreSQL."""
 
 
 @dataclass(frozen=True)
 class _Bulk:
-    """One bulk insert (``key``: upsert on that primary key)."""
+    """One bulk insert (``key``: upsert on that primary key; ``narrow``: rows
+    multi-row on SQLite too)."""
 
     table: Table
     columns: tuple[str, ...]
     key: tuple[str, ...] = ()
+    narrow: bool = False
 
 
 _ENTRIES = _Bulk(ENTRIES, ENTRY_COLUMNS)
-_NODES = _Bulk(NODES, ("id", "hash"))
-_LOT_REFS = _Bulk(LOT_REFS, ("lot", "seq", "role"))
-_PARTY_REFS = _Bulk(PARTY_REFS, ("party", "seq"))
+_NODES = _Bulk(NODES, ("id", "hash"), narrow=True)
+_LOT_REFS = _Bulk(LOT_REFS, ("lot", "seq", "role"), narrow=True)
+_PARTY_REFS = _Bulk(PARTY_REFS, ("party", "seq"), narrow=True)
 _PARTIES = _Bulk(PARTIES, ("id", "name", "country", "subdivision", "roles", "seq"), ("id",))
 _KEYS = _Bulk(
     KEYS,
@@ -326,15 +330,19 @@ class BulkSql:
         """Insert ``rows`` (tuples in ``bulk.columns`` order)."""
         if not rows:
             return
-        if self.sqlite:
+        if self.sqlite and not bulk.narrow:
             conn.exec_driver_sql(self.insert_sql(bulk), list(rows))
             return
-        done, total = 0, len(rows)
-        while done < total:
-            n = min(MULTIROW_MAX, 1 << ((total - done).bit_length() - 1))
-            flat = tuple(v for row in rows[done : done + n] for v in row)
-            conn.exec_driver_sql(self.insert_sql(bulk, n), flat)
-            done += n
+        per = max(1, MULTIROW_PARAMS // len(bulk.columns))
+        full = len(rows) - len(rows) % per
+        if full:
+            groups = [
+                tuple(v for row in rows[i : i + per] for v in row) for i in range(0, full, per)
+            ]
+            conn.exec_driver_sql(self.insert_sql(bulk, per), groups)
+        if full < len(rows):
+            rest = tuple(v for row in rows[full:] for v in row)
+            conn.exec_driver_sql(self.insert_sql(bulk, len(rows) - full), rest)
 
     # ---- lookups by (a, b)
 

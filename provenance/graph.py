@@ -47,10 +47,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import networkx as nx
-from sqlalchemy import select, text
+from sqlalchemy import TextClause, select, text
 
 from ledger.errors import NotFoundError
 from ledger.statements import (
@@ -97,11 +98,20 @@ WITH RECURSIVE traced(lot) AS (
 
 _LOTS_SQL = text(_TRACED + "SELECT lot FROM traced")  # noqa: S608 (constant text)
 
-_ENTRIES_SQL = text(
-    _TRACED  # noqa: S608 (constant text, no input is formatted into it)
+# Statements naming a traced lot, driven from the traced lots through the index
+# on lot_refs.lot. PostgreSQL's planner cannot size the recursive CTE and may
+# scan all of lot_refs for ``IN (SELECT ...)``; ``= ANY(ARRAY(...))`` makes it
+# probe the index, so the query grows with the trace, not the ledger.
+_IN_TRACED = {
+    "postgresql": "= ANY(ARRAY(SELECT lot FROM traced))",
+    "default": "IN (SELECT lot FROM traced)",
+}
+
+_ENTRIES = (
+    _TRACED  # noqa: S608 (constant text; only a constant clause is formatted in)
     + """,
 seqs AS (
-    SELECT DISTINCT r.seq AS seq FROM lot_refs r WHERE r.lot IN (SELECT lot FROM traced)
+    SELECT DISTINCT r.seq AS seq FROM lot_refs r WHERE r.lot {in_traced}
 )
 SELECT s.seq AS ref_seq, e.seq, e.leaf_hash, e.leaf, e.digest, e.issuer, e.stmt_id, e.type,
        e.received_at, n.hash AS node_hash
@@ -110,13 +120,20 @@ LEFT JOIN entries e ON e.seq = s.seq
 LEFT JOIN nodes n ON n.id = s.seq
 """
 )
-
 # The Merkle leaf node (0, seq) is stored under ledger.store.node_id(0, seq), which is seq.
 
-_ADDRESSEES_SQL = text(
-    _TRACED  # noqa: S608 (constant text, no input is formatted into it)
-    + 'SELECT DISTINCT d."to" FROM dispatches d WHERE d.lot IN (SELECT lot FROM traced)'
-)
+_ADDRESSEES = _TRACED + 'SELECT DISTINCT d."to" FROM dispatches d WHERE d.lot {in_traced}'  # noqa: S608
+
+
+@lru_cache(maxsize=8)
+def _queries(dialect: str) -> tuple[TextClause, TextClause]:
+    """The entries and addressees queries for a database dialect (constant texts)."""
+    in_traced = _IN_TRACED.get(dialect, _IN_TRACED["default"])
+    return (
+        text(_ENTRIES.format(in_traced=in_traced)),
+        text(_ADDRESSEES.format(in_traced=in_traced)),
+    )
+
 
 _SUBJECT_SQL = text("SELECT COUNT(*) FROM lot_refs WHERE lot = :subject")
 
@@ -181,11 +198,12 @@ def collect(r: ReadTx, lot: str) -> Collected:
     nodes: dict[int, bytes | None] = {}
     missing: list[int] = []
     parties: set[str] = set()
-    _rows(r.conn.execute(_ENTRIES_SQL, {"subject": lot}).all(), entries, nodes, missing)
+    entries_sql, addressees_sql = _queries(r.conn.dialect.name)
+    _rows(r.conn.execute(entries_sql, {"subject": lot}).all(), entries, nodes, missing)
     parties.update(e.issuer for e in entries)
     # Addressees of dispatches of traced lots, from the derived dispatch table: a
     # tampered table can only leave a party's keys out, which verification reports.
-    parties.update(str(p) for (p,) in r.conn.execute(_ADDRESSEES_SQL, {"subject": lot}))
+    parties.update(str(p) for (p,) in r.conn.execute(addressees_sql, {"subject": lot}))
     operator = r.operator()
     if operator is not None:
         parties.add(operator)

@@ -180,3 +180,32 @@ def test_cli_client_logs_in_and_downloads(initialised: Home, tmp_path: Path) -> 
         c.logout()
         with pytest.raises(Exception, match="Bearer"):
             c.whoami()
+
+
+def test_docs_login_example_runs(initialised: Home, tmp_path: Path) -> None:
+    """The Python login example of docs/api.md works as written (URL and key path aside)."""
+    import contextlib
+    import io
+    import os
+    import re
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+    story = cotton_story(initialised, keys_dir=tmp_path / "keys")
+    with Server(initialised.path) as srv, httpx.Client(base_url=srv.url) as http:
+        r = http.post("/v1/entries/batch", json=[json.loads(e.to_json()) for e in story.envelopes])
+        assert all("seq" in x for x in r.json()["results"])
+        code = example.replace("http://127.0.0.1:8000", srv.url)
+        printed = io.StringIO()
+        cwd = os.getcwd()
+        namespace: dict[str, object] = {}
+        os.chdir(tmp_path / "keys")
+        try:
+            with contextlib.redirect_stdout(printed):
+                exec(compile(code, "docs/api.md", "exec"), namespace)
+        finally:
+            os.chdir(cwd)
+            client = namespace.get("http")
+            if isinstance(client, httpx.Client):
+                client.close()
+    assert printed.getvalue().strip() == "pass"

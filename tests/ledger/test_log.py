@@ -127,3 +127,31 @@ def test_postgres_ledger_appends_and_proves(pg_world: World):
     cp = open_checkpoint(pg_world.ledger.checkpoint(), verifier)
     p = pg_world.ledger.prove(3)
     merkle.verify_inclusion(p.leaf_hash, 3, cp.size, list(p.proof), cp.root)
+
+
+def test_signature_copied_onto_other_bytes_in_the_same_batch_is_refused(world: World):
+    """Regression: pre-verified signatures were memoised by (key, signature)
+    without the message, so a valid signature pasted onto other bytes in the
+    same batch was accepted."""
+    from ledger.envelope import Envelope, EnvelopeSignature
+
+    farm = world.party("farm")
+    good = farm.envelope(
+        "origin",
+        lot={"id": "L1", "material": "cotton.seed", "quantity": q(5), "unit": "kg"},
+        site=site(),
+    )
+    other = farm.payload(
+        "origin",
+        lot={"id": "L2", "material": "cotton.seed", "quantity": q(500), "unit": "kg"},
+        site=site(),
+    )
+    forged = Envelope(
+        good.payload_type,
+        other,
+        (EnvelopeSignature(good.signatures[0].keyid, good.signatures[0].sig),),
+    )
+    ok, bad = world.ledger.submit([good, forged])
+    assert ok.error is None
+    assert bad.error is not None
+    assert bad.error.code == "bad_signature.invalid"
