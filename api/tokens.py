@@ -24,8 +24,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, Column, Connection, Engine, Index, String, delete, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
+
+from ledger.errors import ConfigError
 
 PURGE_EVERY_MS = 60_000
 
@@ -83,7 +86,17 @@ class TokenStore:
         self._purge_lock = threading.Lock()
 
     def create_schema(self) -> None:
-        ApiModel.metadata.create_all(self.engine, tables=list(API_TABLES))
+        """Create the tables if missing. Several workers may start at once and race
+        to create them: the loser's error is retried after the winner's commit."""
+        for attempt in range(5):
+            try:
+                ApiModel.metadata.create_all(self.engine, tables=list(API_TABLES))
+            except SQLAlchemyError as e:
+                if attempt == 4:
+                    raise ConfigError(f"cannot create the API's tables: {e}") from e
+                time.sleep(0.2 * (attempt + 1))
+            else:
+                return
 
     def drop_schema(self) -> None:
         ApiModel.metadata.drop_all(self.engine, tables=list(API_TABLES))

@@ -4,9 +4,11 @@ Append, for a batch of envelopes:
 
 1. parse every envelope and statement (no lock held);
 2. verify every signature whose key is already registered (no lock held;
-   this is the expensive part, and it may run on several processes);
+   this is the expensive part, and it may run on several processes, see
+   :class:`ProcessVerifier`);
 3. take the append lock (one write transaction), read the head, the Merkle
-   frontier and the custody state the batch touches;
+   frontier and the custody state the batch touches (a fixed number of bulk
+   reads, whatever the batch holds);
 4. for each statement in order: idempotency by (issuer, id), then the pure
    custody state machine; a rejected statement is reported and skipped,
    the rest of the batch goes on (a later statement that depended on it is
@@ -14,6 +16,10 @@ Append, for a batch of envelopes:
 5. build each leaf (``seq``, ``prev``, ``received_at``, ``envelope``), hash
    chain and Merkle nodes, sign a checkpoint for the new size, and write it
    all in the same transaction; commit is the acknowledgement.
+
+:meth:`Ledger.submit` runs the steps for one batch. :meth:`Ledger.submit_stream`
+runs them for a sequence of batches with the same outcome, pipelined: steps 1
+and 2 of later batches overlap steps 3 to 5 of the current one.
 """
 
 from __future__ import annotations
@@ -34,7 +40,14 @@ from typing import Any, Protocol
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, sign_note, verifier_key
-from ledger.custody import EntryRef, MemoryState, apply, check_signatures, prefetch_needs
+from ledger.custody import (
+    EntryRef,
+    MemoryState,
+    Needs,
+    apply,
+    check_signatures,
+    prefetch_needs,
+)
 from ledger.envelope import Envelope
 from ledger.errors import (
     ConfigError,
@@ -131,6 +144,7 @@ class _Parsed:
     envelope: Envelope
     statement: Statement
     envelope_json: bytes  # the envelope as it is written into the leaf
+    signatures: tuple[tuple[str, bytes], ...]  # (keyid, sig), as the state machine takes them
 
 
 Triple = tuple[bytes, bytes, bytes]
@@ -233,6 +247,7 @@ class _Prepared:
     parsed: list[_Parsed]
     triples: list[Triple]
     verification: PendingVerification
+    needs: Needs  # what the batch reads from the state (prefetched under the lock)
 
 
 Item = Envelope | CustodyError
@@ -383,7 +398,8 @@ class Ledger:
             except InputError as e:
                 results[i] = SubmitResult(_digest(item.payload), error=e)
                 continue
-            parsed.append(_Parsed(i, item, stmt, envelope_json(item)))
+            sigs = tuple((s.keyid, s.sig) for s in item.signatures)
+            parsed.append(_Parsed(i, item, stmt, envelope_json(item), sigs))
         triples: list[Triple] = []
         if parsed:
             kids = {s.keyid for p in parsed for s in p.envelope.signatures}
@@ -403,7 +419,8 @@ class Ledger:
             pending = start(triples)
         else:
             pending = _Done(self.verifier(triples))
-        return _Prepared(results, parsed, triples, pending)
+        needs = prefetch_needs([p.statement for p in parsed], [p.envelope for p in parsed])
+        return _Prepared(results, parsed, triples, pending, needs)
 
     def _finish(
         self, batch: _Prepared, during_commit: Callable[[], None] | None = None
@@ -415,7 +432,7 @@ class Ledger:
             # keyed by the whole triple: a signature copied onto other bytes
             # must not borrow the verdict of the envelope it was taken from
             verified = dict(zip(batch.triples, batch.verification.result(), strict=True))
-            appended = self._append(batch.parsed, verified, during_commit)
+            appended = self._append(batch.parsed, batch.needs, verified, during_commit)
             for p, res in zip(batch.parsed, appended, strict=True):
                 results[p.index] = res
         return [r for r in results if r is not None]
@@ -423,6 +440,7 @@ class Ledger:
     def _append(
         self,
         parsed: list[_Parsed],
+        needs: Needs,
         verified: dict[Triple, bool],
         during_commit: Callable[[], None] | None = None,
     ) -> list[SubmitResult]:
@@ -446,7 +464,6 @@ class Ledger:
             received = received_at.encode("ascii")
             frontier_map = w.nodes(merkle.frontier_coords(head.size)) if head.size else {}
             frontier = [frontier_map[c] for c in merkle.frontier_coords(head.size)]
-            needs = prefetch_needs([p.statement for p in parsed], [p.envelope for p in parsed])
             state = MemoryState(w.prefetch(*needs))
             existing = w.by_issuer_ids((p.statement.issuer, p.statement.id) for p in parsed)
             rows: list[EntryTuple] = []
@@ -463,7 +480,7 @@ class Ledger:
                     seq=size,
                     received_at=now,
                     statement=stmt,
-                    signatures=tuple((s.keyid, s.sig) for s in p.envelope.signatures),
+                    signatures=p.signatures,
                     pae=p.envelope.pae,
                 )
                 if earlier is not None and earlier[1] != stmt.digest:

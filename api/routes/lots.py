@@ -13,17 +13,15 @@ lot exists.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
-from starlette.background import BackgroundTask
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from api.auth import CallerDep
 from api.deps import AUTH_ERRORS, not_visible, services
@@ -182,7 +180,7 @@ def verify(request: Request, caller: CallerDep, lot: LotPath) -> Response:
 
 @router.get(
     "/{lot:path}/bundle",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     summary="Export the evidence bundle of a lot",
     description=(
         "The evidence bundle (SPEC §7, a zip) of the lot, streamed: every statement the "
@@ -209,9 +207,8 @@ def bundle(
 ) -> Response:
     authorize_lot(request, caller, lot)
     svc = services(request)
-    tmp = FilePath(tempfile.mkdtemp(prefix="custody-bundle-"))
-    try:
-        out = tmp / "bundle.zip"
+    with tempfile.TemporaryDirectory(prefix="custody-bundle-") as tmp:
+        out = FilePath(tmp) / "bundle.zip"
         export_bundle(
             svc.ledger,
             lot,
@@ -221,15 +218,24 @@ def bundle(
             screening=_screening.get(svc.home.path),
             yields=_yields.get(svc.home.path),
         )
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        size = out.stat().st_size
+        # the open file outlives its directory: nothing is left behind, even if
+        # the client goes away mid-download
+        zipped = out.open("rb")
+
+    def chunks() -> Iterator[bytes]:
+        with zipped:
+            while data := zipped.read(1 << 16):
+                yield data
+
     safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in lot)[:120]
-    return FileResponse(
-        out,
+    return StreamingResponse(
+        chunks(),
         media_type="application/zip",
-        filename=f"bundle-{safe}.zip",
-        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True),
+        headers={
+            "Content-Length": str(size),
+            "Content-Disposition": f'attachment; filename="bundle-{safe}.zip"',
+        },
     )
 
 

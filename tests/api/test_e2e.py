@@ -160,10 +160,10 @@ def test_chain_submitted_over_http_traces_verifies_and_bundles(
 
 def test_cli_client_logs_in_and_downloads(initialised: Home, tmp_path: Path) -> None:
     """The CLI's HTTP client (cli/client.py) against the real server."""
-    from cli.client import Client
+    from cli.client import Client, remote_bundle
     from ledger.errors import NotFoundError
 
-    story = cotton_story(initialised)
+    story = cotton_story(initialised, keys_dir=tmp_path / "keys")
     with Server(initialised.path) as srv, Client(srv.url) as c:
         results = c.submit(list(story.envelopes))
         assert all("seq" in x for x in results)
@@ -180,6 +180,19 @@ def test_cli_client_logs_in_and_downloads(initialised: Home, tmp_path: Path) -> 
         c.logout()
         with pytest.raises(Exception, match="Bearer"):
             c.whoami()
+        # what `custody bundle export --server` will call
+        summary = remote_bundle(
+            srv.url,
+            SUBJECT,
+            tmp_path / "remote.zip",
+            ENTRY_NUMBER,
+            "importer",
+            tmp_path / "keys" / "importer.key",
+        )
+        assert summary["verdict"] == "pass"
+        assert summary["entry_number"] == ENTRY_NUMBER
+        assert summary["entries"] > 20
+        assert summary["checkpoint"]["origin"] == "custody.e2e/ledger"
 
 
 def test_docs_login_example_runs(initialised: Home, tmp_path: Path) -> None:
