@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from cli.common import HomeOpt, JsonOpt, home_of
+from cli.client import KeyFileOpt, PartyOpt
+from cli.common import HomeOpt, JsonOpt, ServerOpt, home_of
 from cli.output import (
     EXIT_FAIL,
     EXIT_INCOMPLETE,
@@ -57,9 +58,27 @@ def export(
         ),
     ] = None,
     home: HomeOpt = None,
+    server: ServerOpt = None,
+    party: PartyOpt = None,
+    key: KeyFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Export the evidence bundle of LOT: leaves, proofs, documents and the report."""
+    if server:
+        from cli.client import remote_bundle
+
+        remote = remote_bundle(server, lot, output, entry_number, party, key)
+        if as_json:
+            emit_json(remote)
+            return
+        cp_json = remote["checkpoint"]
+        out.print(f"Wrote {escape(str(output))} (from {escape(server)})")
+        out.print(
+            f"  {remote['entries']} ledger entries with inclusion proofs against checkpoint "
+            f"{escape(str(cp_json['origin']))} size {cp_json['size']}"
+        )
+        out.print(f"  verdict at export: {remote.get('verdict')}")
+        return
     h = home_of(home)
     ledger = h.open(with_key=False)
     summary = export_bundle(

@@ -136,6 +136,20 @@ def test_chain_submitted_over_http_traces_verifies_and_bundles(
         done = run_cli("verify", SUBJECT, "--server", srv.url, "--party", "farm", "--key", farm_key)
         assert done.returncode == 1
         assert "forbidden.not_visible" in done.stderr
+        done = run_cli(
+            "bundle",
+            "export",
+            SUBJECT,
+            "-o",
+            str(tmp_path / "cli.zip"),
+            "--entry-number",
+            ENTRY_NUMBER,
+            *remote,
+            "--json",
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert json.loads(done.stdout)["verdict"] == "pass"
+        assert verify_bundle(tmp_path / "cli.zip", operator_key=vkey).verdict == "pass"
 
         # 6. ... exports the bundle for the CBP entry, streamed as a zip
         r = http.get(
