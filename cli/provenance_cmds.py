@@ -195,10 +195,11 @@ def print_report(doc: dict[str, Any]) -> None:
         where = s.get("subdivision") or s.get("country")
         out.print(f"  {float(s['share']) * 100:7.2f}%  {escape(str(where))}  {s['material']}")
     out.print(f"  {float(doc.get('untraced_share') or 0) * 100:7.2f}%  untraced")
-    out.print(
-        f"\nScreening data {escape(str(doc.get('screening_version')))}, "
-        f"yield table {escape(str(doc.get('yields_version')))}"
-    )
+    if doc.get("screening_version"):
+        out.print(
+            f"\nScreening data {escape(str(doc.get('screening_version')))}, "
+            f"yield table {escape(str(doc.get('yields_version')))}"
+        )
     out.print(f"verdict: [{style}]{verdict}[/]")
 
 
