@@ -9,13 +9,17 @@ Appends N pre-signed envelopes in batches and prints, from the same run:
   ``Ledger.submit`` batch after batch instead;
 * the rate over the first and over the last 10% of the batches (the cost of
   an append must not grow with the ledger);
-* PyNaCl (libsodium) Ed25519 verifications/s on one core (measured before and
-  after the run; the ratio uses their mean);
+* PyNaCl (libsodium) Ed25519 verifications/s on one core (measured before the
+  first run and after every run; the ratio uses their mean);
 * the rate of the same statements with custody state checks replaced by the
   signature check alone (the cost of the state machine);
 * the median time for an inclusion proof at the final size.
 
+Each figure is the median of ``--repeat`` runs (default 3), the full and the
+signatures-only runs alternated so that both see the same background load.
+
     .venv/bin/python bench/ingest.py --n 100000 [--mix origin|realistic] [--workers 2]
+    .venv/bin/python bench/ingest.py --n 200000 --repeat 1   # first vs last 10%
     CUSTODY_DB_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
         .venv/bin/python bench/ingest.py
 
@@ -293,6 +297,9 @@ def main() -> None:
     )
     ap.add_argument("--proofs", type=int, default=2000, help="inclusion proofs to time")
     ap.add_argument(
+        "--repeat", type=int, default=3, help="runs of each variant, alternated (median)"
+    )
+    ap.add_argument(
         "--no-compare",
         action="store_true",
         help="skip the signatures-only run (the cost of the custody checks)",
@@ -305,71 +312,93 @@ def main() -> None:
         f"{os.cpu_count()} cores, Python {platform.python_version()}, {backend}"
     )
     vrates = [verify_rate()]
-
+    variants = [("full", True)] + ([] if args.no_compare else [("signatures only", False)])
+    runs: dict[str, list[Run]] = {label: [] for label, _ in variants}
+    size, median_ms = 0, 0.0
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
-        counts = {"farm": 60, "gin": 12, "spin": 6}
-        runs: dict[str, Run] = {}
-        variants = [("full", True)] + ([] if args.no_compare else [("signatures only", False)])
-        for label, custody_checks in variants:
-            home, ledger = fresh_home(tmp, label.replace(" ", "-"))
-            parties = Parties(ledger, home.operator_key(), counts)
-            ledger.store.close()
-            gen = realistic_mix if args.mix == "realistic" else origin_mix
-            envs: list[Envelope] = []
-            for e in gen(parties, args.n):
-                envs.append(e)
-                if len(envs) % 10000 == 0:
-                    progress("signing", len(envs), args.n)
-            envs = envs[: args.n]
-            namespace = vars(ledger_log)  # swap the state machine for signatures alone
-            original = namespace["apply"]
-            if not custody_checks:
-                namespace["apply"] = signatures_only
-            try:
-                runs[label] = run(
-                    home.path, envs, args.batch, args.workers, f"append ({label})", args.mode
-                )
-            finally:
-                namespace["apply"] = original
-            del envs
-            if custody_checks:
+        for r in range(args.repeat):
+            for label, custody_checks in variants:  # alternated: both see the same noise
+                home = tmp / f"{label.replace(' ', '-')}-{r}"
+                runs[label].append(one_run(args, home, label, custody_checks))
                 vrates.append(verify_rate())
-                led = Home(home.path).open(with_key=False)
-                size = led.size()
-                times = []
-                step = max(1, size // args.proofs)
-                for seq in range(0, size, step):
-                    s = time.perf_counter()
-                    led.prove(seq)
-                    times.append(time.perf_counter() - s)
-                median_ms = statistics.median(times) * 1000
-                led.store.close()
+                if custody_checks and r == 0:
+                    size, median_ms = proof_times(home, args.proofs)
 
-    full = runs["full"]
+    full = _median(runs["full"])
     vrate = statistics.mean(vrates)
     print(
         f"PyNaCl Ed25519 verify, one core:          {vrate:10,.0f} /s "
-        f"(before {vrates[0]:,.0f}, after {vrates[1]:,.0f})"
+        f"(mean of {len(vrates)}: {min(vrates):,.0f} to {max(vrates):,.0f})"
     )
     print(
         f"mix: {args.mix}, {args.n:,} statements in batches of {args.batch}, "
-        f"verification on {args.workers} process(es), {args.mode}"
+        f"verification on {args.workers} process(es), {args.mode}; "
+        f"median of {args.repeat} run(s)"
     )
-    print(f"end-to-end ingest with custody checks:    {full.rate:10,.0f} statements/s")
+    print(
+        f"end-to-end ingest with custody checks:    {full.rate:10,.0f} statements/s "
+        f"({_rates(runs['full'])})"
+    )
     print(
         f"  first 10% / last 10% of the batches:    {full.first:10,.0f} / {full.last:,.0f} "
         f"statements/s ({full.last / full.first:.2f}x)"
     )
     if "signatures only" in runs:
-        sig = runs["signatures only"]
-        print(f"end-to-end ingest, signature checks only: {sig.rate:10,.0f} statements/s")
+        sig = _median(runs["signatures only"])
+        print(
+            f"end-to-end ingest, signature checks only: {sig.rate:10,.0f} statements/s "
+            f"({_rates(runs['signatures only'])})"
+        )
         print(f"custody checks cost:                      {1 - full.rate / sig.rate:10.1%}")
     print(
         f"ingest / one-core verify ratio:           {full.rate / vrate:10.2f}x "
         "(target 0.5x, stretch 1.0x)"
     )
     print(f"median inclusion proof at {size:,} entries: {median_ms:8.3f} ms (target < 5 ms)")
+
+
+def one_run(args: argparse.Namespace, path: Path, label: str, custody_checks: bool) -> Run:
+    """A fresh ledger, its parties, ``args.n`` signed statements, and the timed append."""
+    home, ledger = fresh_home(path.parent, path.name)
+    parties = Parties(ledger, home.operator_key(), {"farm": 60, "gin": 12, "spin": 6})
+    ledger.store.close()
+    gen = realistic_mix if args.mix == "realistic" else origin_mix
+    envs: list[Envelope] = []
+    for e in gen(parties, args.n):
+        envs.append(e)
+        if len(envs) % 10000 == 0:
+            progress("signing", len(envs), args.n)
+    envs = envs[: args.n]
+    namespace = vars(ledger_log)  # swap the state machine for signatures alone
+    original = namespace["apply"]
+    if not custody_checks:
+        namespace["apply"] = signatures_only
+    try:
+        return run(home.path, envs, args.batch, args.workers, f"append ({label})", args.mode)
+    finally:
+        namespace["apply"] = original
+
+
+def proof_times(home: Path, proofs: int) -> tuple[int, float]:
+    """The ledger size and the median time of ``proofs`` inclusion proofs across it, in ms."""
+    led = Home(home).open(with_key=False)
+    size = led.size()
+    times = []
+    for seq in range(0, size, max(1, size // proofs)):
+        s = time.perf_counter()
+        led.prove(seq)
+        times.append(time.perf_counter() - s)
+    led.store.close()
+    return size, statistics.median(times) * 1000
+
+
+def _median(runs: list[Run]) -> Run:
+    return sorted(runs, key=lambda r: r.rate)[(len(runs) - 1) // 2]
+
+
+def _rates(runs: list[Run]) -> str:
+    return ", ".join(f"{r.rate:,.0f}" for r in runs)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,23 @@ import pytest
 from tests.support import World
 
 PG_ADMIN = os.environ.get("CUSTODY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _shared_dir() -> Path:
+    """The project's shared folder (SPEC, test vectors): ``CUSTODY_SHARED``, else
+    ``../shared`` beside the checkout, else ``/work/shared``."""
+    candidates = [
+        os.environ.get("CUSTODY_SHARED", ""),
+        str(Path(__file__).resolve().parents[2] / "shared"),
+        "/work/shared",
+    ]
+    for c in candidates:
+        if c and (Path(c) / "vectors").is_dir():
+            return Path(c)
+    return Path(candidates[1])
+
+
+SHARED = _shared_dir()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -14,8 +13,9 @@ from hypothesis import strategies as st
 from ledger import checkpoint as cp
 from ledger.errors import NoteError
 from ledger.merkle import leaf_hash
+from tests.conftest import SHARED
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "signed-note"
+VECTORS = SHARED / "vectors" / "signed-note"
 DATA = json.loads((VECTORS / "notes.json").read_text(encoding="utf-8"))
 DASH = "\u2014"
 

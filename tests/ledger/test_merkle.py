@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from ledger import merkle
 from ledger.errors import ProofError
+from tests.conftest import SHARED
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "merkle"
+VECTORS = SHARED / "vectors" / "merkle"
 
 
 def _cases(kind: str) -> list[Path]:
