@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -172,7 +173,9 @@ def register(app: typer.Typer) -> None:
                 "documents/, bundles/, reports/ (open the .html files in a browser)."
             )
             out.print("Try next:")
-            h = escape(str(home.path))
+            if shutil.which("custody") is None:
+                out.print(f"  source {escape(str(Path(sys.executable).parent / 'activate'))}")
+            h = escape(str(home.path.resolve()))
             out.print(f"  export CUSTODY_HOME={h}")
             out.print("  custody trace angkor-garments/tshirts-2026-07")
             out.print("  custody verify assembler/modules-2026-03 --json")
