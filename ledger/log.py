@@ -57,7 +57,7 @@ from ledger.errors import (
     NotFoundError,
 )
 from ledger.keys import PrivateKey, is_valid_signature
-from ledger.statements import Statement, parse_statement
+from ledger.statements import Statement, parse_statement, statement_digest
 from ledger.store import EntryTuple, Head, Store, node_id
 
 log = logging.getLogger(__name__)
@@ -396,7 +396,7 @@ class Ledger:
             try:
                 stmt = parse_statement(item.payload)
             except InputError as e:
-                results[i] = SubmitResult(_digest(item.payload), error=e)
+                results[i] = SubmitResult(statement_digest(item.payload), error=e)
                 continue
             sigs = tuple((s.keyid, s.sig) for s in item.signatures)
             parsed.append(_Parsed(i, item, stmt, envelope_json(item), sigs))
@@ -659,9 +659,3 @@ def _run_now(fn: Callable[[Sequence[Item]], _Prepared], items: Sequence[Item]) -
     except Exception as e:  # noqa: BLE001 (raised when the batch's turn comes)
         done.set_exception(e)
     return done
-
-
-def _digest(payload: bytes) -> str:
-    import hashlib
-
-    return "sha256:" + hashlib.sha256(payload).hexdigest()
