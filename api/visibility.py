@@ -25,7 +25,6 @@ The scope of a party is computed in one read transaction and cached per
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -34,8 +33,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledger.envelope import envelope_from_obj
-from ledger.statements import Receipt, parse_statement
+from ledger.log import decode_leaf
+from ledger.statements import Receipt
 from ledger.store import DISPATCHES, ENTRIES, HOLDINGS, LOT_REFS, ReadTx, StoredEntry
 
 PRIVILEGED_ROLES = frozenset({"auditor", "operator"})
@@ -165,8 +164,7 @@ def names_party(r: ReadTx, entry: StoredEntry, party: str) -> bool:
     """Rules 1 and 2 for one entry, without computing a whole scope."""
     if entry.issuer == party:
         return True
-    env = envelope_from_obj(json.loads(entry.leaf)["envelope"])
-    stmt = parse_statement(env.payload)
+    stmt = decode_leaf(entry.leaf).statement
     if party in stmt.parties_referenced():
         return True
     if isinstance(stmt, Receipt):

@@ -36,7 +36,7 @@ from ledger.custody import EntryRef, MemoryState, apply
 from ledger.envelope import envelope_from_obj
 from ledger.errors import CustodyError
 from ledger.keys import is_valid_signature
-from ledger.log import leaf_bytes, parse_time
+from ledger.log import decode_leaf, leaf_bytes, parse_time
 from ledger.statements import parse_statement
 from ledger.store import ReadTx, Store, StoredEntry
 
@@ -330,15 +330,6 @@ def audit(store: Store, progress: Callable[[int, int], None] | None = None) -> A
 def replay(leaves: list[tuple[int, bytes]]) -> MemoryState:
     """Replay (seq, leaf bytes) through the custody state machine (no checks kept)."""
     state = MemoryState()
-    for seq, leaf in leaves:
-        obj = json.loads(leaf)
-        env = envelope_from_obj(obj["envelope"])
-        entry = EntryRef(
-            seq,
-            parse_time(obj["received_at"]),
-            parse_statement(env.payload),
-            tuple((s.keyid, s.sig) for s in env.signatures),
-            env.pae,
-        )
-        state.commit(apply(state, entry, is_valid_signature))
+    for _seq, leaf in leaves:
+        state.commit(apply(state, decode_leaf(leaf).entry, is_valid_signature))
     return state

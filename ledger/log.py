@@ -48,12 +48,14 @@ from ledger.custody import (
     check_signatures,
     prefetch_needs,
 )
-from ledger.envelope import Envelope
+from ledger.envelope import Envelope, envelope_from_obj
 from ledger.errors import (
     ConfigError,
     ConflictError,
     CustodyError,
+    EnvelopeError,
     InputError,
+    IntegrityError,
     NotFoundError,
 )
 from ledger.keys import PrivateKey, is_valid_signature
@@ -82,6 +84,52 @@ def leaf_bytes(seq: int, prev: str, received_at: str, envelope: dict[str, Any]) 
     """Compact, sorted-key, ASCII JSON of the leaf object (SPEC §5)."""
     obj = {"seq": seq, "prev": prev, "received_at": received_at, "envelope": envelope}
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A stored leaf decoded: its chain fields and the envelope it carries."""
+
+    seq: int
+    prev: str
+    received_at: str
+    envelope: Envelope
+
+    @property
+    def statement(self) -> Statement:
+        return parse_statement(self.envelope.payload)
+
+    @property
+    def entry(self) -> EntryRef:
+        """The statement as the custody state machine judges it at this seq."""
+        return EntryRef(
+            self.seq,
+            parse_time(self.received_at),
+            self.statement,
+            tuple((s.keyid, s.sig) for s in self.envelope.signatures),
+            self.envelope.pae,
+        )
+
+
+def decode_leaf(data: bytes) -> Leaf:
+    """Decode stored leaf bytes; anything that is not a ledger leaf is an IntegrityError."""
+
+    def bad(why: str) -> IntegrityError:
+        return IntegrityError(f"stored leaf is not a ledger leaf: {why}", code="integrity.leaf")
+
+    try:
+        obj = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise bad(f"not JSON ({e})") from e
+    if not isinstance(obj, dict) or set(obj) != {"seq", "prev", "received_at", "envelope"}:
+        raise bad("not an object of exactly seq, prev, received_at, envelope")
+    seq, prev, received_at = obj["seq"], obj["prev"], obj["received_at"]
+    if type(seq) is not int or not isinstance(prev, str) or not isinstance(received_at, str):
+        raise bad("seq, prev or received_at has the wrong type")
+    try:
+        return Leaf(seq, prev, received_at, envelope_from_obj(obj["envelope"]))
+    except EnvelopeError as e:
+        raise bad(e.message) from e
 
 
 @dataclass(frozen=True)

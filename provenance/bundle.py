@@ -50,10 +50,9 @@ from ledger.checkpoint import (
     parse_verifier_key,
     split_note,
 )
-from ledger.envelope import envelope_from_obj
 from ledger.errors import CustodyError, InputError, IntegrityError, NotFoundError
-from ledger.log import Ledger, format_time
-from ledger.statements import Dispatch, Evidence, Import, Statement, parse_statement
+from ledger.log import Ledger, decode_leaf, format_time
+from ledger.statements import Dispatch, Evidence, Import, Statement
 from ledger.store import ReadTx, StoredEntry
 from provenance.graph import collect
 from provenance.report.html import DocumentRef, render_report
@@ -371,7 +370,7 @@ def _derived_nodes(leaf_hashes: Mapping[int, bytes]) -> dict[tuple[int, int], by
 def _parse_entries(entries: Iterable[StoredEntry]) -> dict[int, Statement]:
     out: dict[int, Statement] = {}
     for e in entries:
-        out[e.seq] = parse_statement(envelope_from_obj(json.loads(e.leaf)["envelope"]).payload)
+        out[e.seq] = decode_leaf(e.leaf).statement
     return out
 
 
