@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from cli.common import HomeOpt, JsonOpt, ServerOpt, home_of
 from cli.output import emit_json, handle_errors, out
 from ledger.audit import audit as run_audit
+from ledger.log import decode_leaf
 
 app = typer.Typer(help="Inspect, prove and audit the ledger.", no_args_is_help=True)
 
@@ -140,17 +141,14 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Print the leaf at SEQ (with --json: the leaf object itself)."""
-    leaf = home_of(home).open(with_key=False).leaf(seq)
-    obj = json.loads(leaf)
+    raw = home_of(home).open(with_key=False).leaf(seq)
     if as_json:
-        emit_json(obj)
+        emit_json(json.loads(raw))
         return
-    import base64
-
-    payload = base64.b64decode(obj["envelope"]["payload"])
-    out.print(f"seq {obj['seq']}  received {obj['received_at']}")
-    out.print(f"prev {obj['prev']}")
-    for s in obj["envelope"]["signatures"]:
-        out.print(f"signed by key {s['keyid']}")
+    leaf = decode_leaf(raw)
+    out.print(f"seq {leaf.seq}  received {leaf.received_at}")
+    out.print(f"prev {leaf.prev}")
+    for s in leaf.envelope.signatures:
+        out.print(f"signed by key {s.keyid}")
     out.print("statement:")
-    print(json.dumps(json.loads(payload), indent=2))
+    print(json.dumps(json.loads(leaf.envelope.payload), indent=2))
