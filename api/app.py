@@ -17,7 +17,6 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -30,6 +29,7 @@ from api.ratelimit import TokenBucketLimiter
 from api.routes import auth as auth_routes
 from api.routes import entries, lots, meta, proofs, statements
 from api.routes.meta import API_VERSION, custody_version
+from api.services import Services
 from api.settings import Settings
 from api.tokens import TokenStore
 from api.visibility import ScopeCache
@@ -38,24 +38,6 @@ from ledger.log import Ledger
 from ledger.store import Store
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Services:
-    """What the routes share: one per app (``app.state.services``)."""
-
-    settings: Settings
-    home: Home
-    ledger: Ledger
-    tokens: TokenStore
-    committer: Committer
-    submit_limiter: TokenBucketLimiter
-    auth_limiter: TokenBucketLimiter
-    scopes: ScopeCache
-
-    def close(self) -> None:
-        self.committer.close()
-        self.ledger.store.close()
 
 
 class BodyLimit:

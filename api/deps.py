@@ -3,16 +3,14 @@ and the documented error responses of each kind of endpoint."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import Request
 
 from api.errors import ForbiddenError, RateLimitedError
 from api.ratelimit import TokenBucketLimiter
 from api.schemas import ErrorBody
-
-if TYPE_CHECKING:
-    from api.app import Services
+from api.services import Services
 
 
 def services(request: Request) -> Services:
