@@ -38,7 +38,7 @@ from itertools import islice
 from json.encoder import encode_basestring_ascii
 from typing import Any, Protocol
 
-from ledger import merkle
+from ledger import merkle, proofs
 from ledger.checkpoint import Checkpoint, sign_note, verifier_key
 from ledger.custody import (
     EntryRef,
@@ -59,6 +59,7 @@ from ledger.errors import (
     NotFoundError,
 )
 from ledger.keys import PrivateKey, is_valid_signature
+from ledger.proofs import ConsistencyProof, InclusionProof
 from ledger.statements import Statement, parse_statement, statement_digest
 from ledger.store import EntryTuple, Head, Store, node_id
 
@@ -148,42 +149,6 @@ class SubmitResult:
         if self.duplicate:
             out["duplicate"] = True
         return out
-
-
-@dataclass(frozen=True)
-class InclusionProof:
-    seq: int
-    size: int
-    leaf_hash: bytes
-    root: bytes
-    proof: tuple[bytes, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "size": self.size,
-            "leaf_hash": self.leaf_hash.hex(),
-            "root": self.root.hex(),
-            "proof": [h.hex() for h in self.proof],
-        }
-
-
-@dataclass(frozen=True)
-class ConsistencyProof:
-    size1: int
-    size2: int
-    root1: bytes
-    root2: bytes
-    proof: tuple[bytes, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "from": self.size1,
-            "to": self.size2,
-            "root_from": self.root1.hex(),
-            "root_to": self.root2.hex(),
-            "proof": [h.hex() for h in self.proof],
-        }
 
 
 @dataclass(slots=True)
@@ -619,66 +584,24 @@ class Ledger:
 
     def root(self, size: int) -> bytes:
         with self.store.read() as r:
-            return self._root(r.nodes, size)
-
-    @staticmethod
-    def _root(
-        fetch: Callable[[list[tuple[int, int]]], dict[tuple[int, int], bytes]], size: int
-    ) -> bytes:
-        plan = merkle.root_plan(size)
-        nodes = fetch(plan) if plan else {}
-        return merkle.combine([nodes[c] for c in plan]) if plan else merkle.EMPTY_ROOT
+            return proofs.root(r, size)
 
     def prove(self, seq: int, size: int | None = None) -> InclusionProof:
         """Inclusion proof of ``seq`` in the tree of ``size`` (default: the head)."""
         with self.store.read() as r:
-            head = r.head().size
-            size = head if size is None else size
-            if not 0 < size <= head:
-                raise NotFoundError(
-                    f"tree size {size} is not between 1 and the ledger size {head}",
-                    details={"size": size, "ledger_size": head},
-                )
-            if not 0 <= seq < size:
-                raise NotFoundError(
-                    f"seq {seq} is not in a tree of size {size}",
-                    details={"seq": seq, "size": size},
-                )
-            plan = merkle.inclusion_plan(seq, size)
-            rplan = merkle.root_plan(size)
-            nodes = r.nodes([*merkle.plan_nodes(plan), *rplan, (0, seq)])
-        return InclusionProof(
-            seq,
-            size,
-            nodes[(0, seq)],
-            merkle.combine([nodes[c] for c in rplan]),
-            tuple(merkle.combine([nodes[c] for c in part]) for part in plan),
-        )
+            size = r.head().size if size is None else size
+            return proofs.prove_many(r, [seq], size)[seq]
+
+    def prove_many(self, seqs: Iterable[int], size: int | None = None) -> dict[int, InclusionProof]:
+        """Inclusion proofs of ``seqs`` in the tree of ``size`` (default: the head), from
+        one bulk read (:func:`ledger.proofs.prove_many`)."""
+        with self.store.read() as r:
+            size = r.head().size if size is None else size
+            return proofs.prove_many(r, seqs, size)
 
     def consistency(self, size1: int, size2: int | None = None) -> ConsistencyProof:
         with self.store.read() as r:
-            head = r.head().size
-            size2 = head if size2 is None else size2
-            if not 0 <= size1 <= size2 <= head:
-                raise NotFoundError(
-                    f"need 0 <= from ({size1}) <= to ({size2}) <= ledger size ({head})",
-                    details={"from": size1, "to": size2, "ledger_size": head},
-                )
-            plan = merkle.consistency_plan(size1, size2)
-            p1, p2 = merkle.root_plan(size1), merkle.root_plan(size2)
-            coords = [*merkle.plan_nodes(plan), *p1, *p2]
-            nodes = r.nodes(coords) if coords else {}
-
-        def root_of(p: list[tuple[int, int]]) -> bytes:
-            return merkle.combine([nodes[c] for c in p]) if p else merkle.EMPTY_ROOT
-
-        return ConsistencyProof(
-            size1,
-            size2,
-            root_of(p1),
-            root_of(p2),
-            tuple(merkle.combine([nodes[c] for c in part]) for part in plan),
-        )
+            return proofs.consistency(r, size1, size2)
 
 
 class _Handoff:

@@ -1,0 +1,70 @@
+"""The one proof builder (ledger.proofs): bulk inclusion proofs equal single ones and verify."""
+
+import pytest
+
+from ledger import merkle, proofs
+from ledger.checkpoint import open_checkpoint, parse_verifier_key
+from ledger.errors import NotFoundError
+from tests.support import World, q, site
+
+
+def _chain(world: World, n: int) -> None:
+    farm = world.party("farm", "Farm", subdivision="US-TX")
+    for i in range(n):
+        farm.submit(
+            "origin",
+            lot={"id": f"farm/lot-{i}", "material": "cotton.seed", "quantity": q(1), "unit": "kg"},
+            site=site("Field", "US", "US-TX"),
+        )
+
+
+def test_prove_many_equals_prove_and_verifies_for_every_size(world: World):
+    _chain(world, 11)
+    n = world.ledger.size()
+    for size in range(1, n + 1):
+        root = world.ledger.root(size)
+        many = world.ledger.prove_many(range(size), size)
+        assert sorted(many) == list(range(size))
+        for seq, p in many.items():
+            assert p == world.ledger.prove(seq, size)
+            assert p.root == root
+            merkle.verify_inclusion(
+                merkle.leaf_hash(world.ledger.leaf(seq)), seq, size, list(p.proof), root
+            )
+
+
+def test_prove_many_defaults_to_the_signed_head(world: World):
+    _chain(world, 5)
+    cp = open_checkpoint(world.ledger.checkpoint(), parse_verifier_key(world.ledger.verifier_key()))
+    many = world.ledger.prove_many([0, 3, 6])
+    assert {p.size for p in many.values()} == {cp.size}
+    for seq, p in many.items():
+        merkle.verify_inclusion(p.leaf_hash, seq, cp.size, list(p.proof), cp.root)
+
+
+def test_prove_many_inside_a_read_transaction_with_leaves_the_caller_hashed(world: World):
+    """The bundle exporter's form: its own read transaction, and subtrees of the
+    leaves it already holds computed rather than read; the proofs are the same."""
+    _chain(world, 14)
+    size = world.ledger.size()
+    seqs = [0, 1, 2, 3, 4, 5, 9, 12, 13]
+    with world.ledger.store.read() as r:
+        hashes = {e.seq: merkle.leaf_hash(e.leaf) for e in r.entries_by_seqs(seqs)}
+        derived = proofs.prove_many(r, seqs, size, leaf_hashes=hashes)
+        read = proofs.prove_many(r, seqs, size)
+    assert derived == read == world.ledger.prove_many(seqs, size)
+
+
+def test_prove_many_of_nothing_is_empty(world: World):
+    assert world.ledger.prove_many([]) == {}
+
+
+@pytest.mark.parametrize(
+    ("seqs", "size"),
+    [([0, 5], None), ([0], 7), ([0], 0), ([-1], None)],
+    ids=["seq beyond head", "size beyond head", "size zero", "negative seq"],
+)
+def test_prove_many_out_of_range_is_not_found(world: World, seqs: list[int], size: int | None):
+    _chain(world, 2)
+    with pytest.raises(NotFoundError):
+        world.ledger.prove_many(seqs, size)
