@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types layers wheel-check pytest clean
+.PHONY: demo test lint types layers structure wheel-check pytest clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/custody demo
 
-test: $(STAMP) lint types layers wheel-check pytest
+test: $(STAMP) lint types layers structure wheel-check pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -26,6 +26,9 @@ types: $(STAMP)
 
 layers: $(STAMP)
 	$(BIN)/lint-imports
+
+structure: $(STAMP)
+	$(PY) tests/check_structure.py
 
 wheel-check: $(STAMP)
 	$(PY) tests/check_wheel.py
