@@ -55,7 +55,8 @@ from ledger.custody import Changes, EntryRef, SigCheck, StateReader, check_signa
 from ledger.envelope import Envelope, sign_envelope
 from ledger.home import Home
 from ledger.keys import PrivateKey, is_valid_signature
-from ledger.log import Ledger, ProcessVerifier
+from ledger.log import Ledger
+from ledger.sigcheck import ProcessVerifier
 from ledger.statements import build_statement, statement_digest
 from ledger.store import drop_all
 

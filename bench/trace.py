@@ -60,7 +60,7 @@ from typing import Any
 from ledger.envelope import Envelope, envelope_from_obj, sign_envelope
 from ledger.home import DB_URL_ENV, Home
 from ledger.keys import PrivateKey, is_valid_signature, kid_of
-from ledger.log import ProcessVerifier
+from ledger.sigcheck import ProcessVerifier
 from ledger.statements import (
     Key,
     Party,

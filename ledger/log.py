@@ -26,17 +26,15 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing as mp
-import threading
 from binascii import b2a_base64, hexlify
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from json.encoder import encode_basestring_ascii
-from typing import Any, Protocol
+from typing import Any
 
 from ledger import merkle, proofs
 from ledger.checkpoint import Checkpoint, sign_note, verifier_key
@@ -58,8 +56,15 @@ from ledger.errors import (
     IntegrityError,
     NotFoundError,
 )
-from ledger.keys import PrivateKey, is_valid_signature
+from ledger.keys import PrivateKey
 from ledger.proofs import ConsistencyProof, InclusionProof
+from ledger.sigcheck import (
+    Batch,
+    Memo,
+    ProcessVerifier,
+    Verifier,
+    verify_serial,
+)
 from ledger.statements import Statement, parse_statement, statement_digest
 from ledger.store import EntryTuple, Head, Store, node_id
 
@@ -160,106 +165,13 @@ class _Parsed:
     signatures: tuple[tuple[str, bytes], ...]  # (keyid, sig), as the state machine takes them
 
 
-Triple = tuple[bytes, bytes, bytes]
-"""``(public_key, signature, message)``."""
-
-Verifier = Callable[[list[tuple[bytes, bytes, bytes]]], list[bool]]
-"""Verifies many (public_key, signature, message) triples; may fan out to processes.
-
-A verifier that also has ``submit(items)`` returning an object with
-``result() -> list[bool]`` (like :class:`ProcessVerifier`) is used
-asynchronously: :meth:`Ledger.submit_stream` verifies one batch while it
-appends the one before."""
-
-
-def verify_serial(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
-    return [is_valid_signature(pk, sig, msg) for pk, sig, msg in items]
-
-
-class PendingVerification(Protocol):
-    def result(self) -> list[bool]: ...
-
-
-class _Done:
-    """A verification already finished."""
-
-    def __init__(self, value: list[bool]) -> None:
-        self.value = value
-
-    def result(self) -> list[bool]:
-        return self.value
-
-
-class _Gathered:
-    """Verification running in parts on worker processes; results in input order."""
-
-    def __init__(self, futures: list[Future[list[bool]]]) -> None:
-        self.futures = futures
-
-    def result(self) -> list[bool]:
-        out: list[bool] = []
-        for f in self.futures:
-            out.extend(f.result())
-        return out
-
-
-class ProcessVerifier:
-    """A :data:`Verifier` that fans out to worker processes.
-
-    libsodium itself releases the GIL but the Python around each call does not,
-    so threads gain little; processes scale with the cores. :meth:`submit`
-    returns at once. The pool starts on first use (``forkserver``, so a
-    multi-threaded server forks nothing it holds); :meth:`close` stops it.
-    """
-
-    def __init__(self, workers: int, *, min_parallel: int = 64) -> None:
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers}")
-        self.workers = workers
-        self.min_parallel = min_parallel
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def _executor(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context(method))
-            return self._pool
-
-    def start(self) -> None:
-        """Start every worker process now rather than during the first batches."""
-        pool = self._executor()
-        for f in [pool.submit(verify_serial, []) for _ in range(self.workers)]:
-            f.result()
-
-    def submit(self, items: list[Triple]) -> PendingVerification:
-        if len(items) < self.min_parallel:
-            return _Done(verify_serial(items))
-        pool = self._executor()
-        step = -(-len(items) // (2 * self.workers))  # two parts a worker: they share the cores
-        return _Gathered(
-            [pool.submit(verify_serial, items[i : i + step]) for i in range(0, len(items), step)]
-        )
-
-    def __call__(self, items: list[Triple]) -> list[bool]:
-        return self.submit(items).result()
-
-    def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown()
-
-
 @dataclass
 class _Prepared:
     """A batch parsed, with its signature checks started, waiting for the append lock."""
 
     results: list[SubmitResult | None]
     parsed: list[_Parsed]
-    triples: list[Triple]
-    verification: PendingVerification
+    signatures: Batch  # checks of signatures by registered keys, running
     needs: Needs  # what the batch reads from the state (prefetched under the lock)
 
 
@@ -413,7 +325,7 @@ class Ledger:
                 continue
             sigs = tuple((s.keyid, s.sig) for s in item.signatures)
             parsed.append(_Parsed(i, item, stmt, envelope_json(item), sigs))
-        triples: list[Triple] = []
+        batch = Batch(self.verifier)
         if parsed:
             kids = {s.keyid for p in parsed for s in p.envelope.signatures}
             with self.store.read() as r:
@@ -423,17 +335,10 @@ class Ledger:
                 for s in p.envelope.signatures:
                     rec = keys.get(s.keyid)
                     if rec is not None:
-                        triples.append((rec.public_key, s.sig, pae))
-        pending: PendingVerification
-        start = getattr(self.verifier, "submit", None)
-        if not triples:
-            pending = _Done([])
-        elif start is not None:
-            pending = start(triples)
-        else:
-            pending = _Done(self.verifier(triples))
+                        batch.add(rec.public_key, s.sig, pae)
+            batch.send()
         needs = prefetch_needs([p.statement for p in parsed], [p.envelope for p in parsed])
-        return _Prepared(results, parsed, triples, pending, needs)
+        return _Prepared(results, parsed, batch, needs)
 
     def _finish(
         self, batch: _Prepared, during_commit: Callable[[], None] | None = None
@@ -444,8 +349,8 @@ class Ledger:
         if batch.parsed:
             # keyed by the whole triple: a signature copied onto other bytes
             # must not borrow the verdict of the envelope it was taken from
-            verified = dict(zip(batch.triples, batch.verification.result(), strict=True))
-            appended = self._append(batch.parsed, batch.needs, verified, during_commit)
+            sig_ok = batch.signatures.memo()
+            appended = self._append(batch.parsed, batch.needs, sig_ok, during_commit)
             for p, res in zip(batch.parsed, appended, strict=True):
                 results[p.index] = res
         return [r for r in results if r is not None]
@@ -454,17 +359,9 @@ class Ledger:
         self,
         parsed: list[_Parsed],
         needs: Needs,
-        verified: dict[Triple, bool],
+        sig_ok: Memo,
         during_commit: Callable[[], None] | None = None,
     ) -> list[SubmitResult]:
-        def sig_ok(pk: bytes, sig: bytes, msg: bytes) -> bool:
-            triple = (pk, sig, msg)
-            ok = verified.get(triple)
-            if ok is None:
-                ok = is_valid_signature(pk, sig, msg)
-                verified[triple] = ok
-            return ok
-
         out: list[SubmitResult] = []
         with self.store.write() as w:
             if w.meta("origin") is None:

@@ -58,7 +58,7 @@ from ledger.custody import (
 )
 from ledger.errors import CustodyError
 from ledger.keys import is_valid_signature, kid_of
-from ledger.log import Verifier, verify_serial
+from ledger.sigcheck import Batch, Memo, Verifier, verify_serial
 from ledger.statements import Key, Party, Receipt, Revoke, Statement
 from provenance.graph import ParsedEntry
 
@@ -225,11 +225,6 @@ def _judge(
     return None, errors
 
 
-Memo = dict[tuple[bytes, bytes, bytes], bool]
-
-
-Triple = tuple[bytes, bytes, bytes]
-
 _CHUNK = 1024
 
 
@@ -239,18 +234,18 @@ class Preverified:
     Feed it entries in seq order (:meth:`add`): it learns each party's keys from
     the ``party`` and ``key`` statements as they come and queues every
     signature by a key already seen (a key is registered before it signs).
-    Every :data:`_CHUNK` signatures go to ``verifier``: one with
-    ``submit(items)`` (:class:`ledger.log.ProcessVerifier`) works in other
-    processes while the caller goes on reading; a plain callable runs at once.
-    The result only memoises the pure function (key, signature, message) →
-    valid; which key counts at which point is still judged by the replay.
+    Every :data:`_CHUNK` signatures go to ``verifier`` (a
+    :class:`ledger.sigcheck.Batch`): one with ``submit(items)``
+    (:class:`ledger.sigcheck.ProcessVerifier`) works in other processes while
+    the caller goes on reading; a plain callable runs at once. The result only
+    memoises the pure function (key, signature, message) → valid; which key
+    counts at which point is still judged by the replay.
     """
 
     def __init__(self, verifier: Verifier) -> None:
         self.verifier = verifier
         self.keys: dict[str, bytes] = {}
-        self._queue: list[Triple] = []
-        self._parts: list[tuple[list[Triple], Any]] = []
+        self._batch = Batch(verifier, _CHUNK)
 
     def add(self, e: ParsedEntry) -> None:
         st = e.statement
@@ -263,24 +258,11 @@ class Preverified:
         for kid, sig in e.signatures:
             key = self.keys.get(kid)
             if key is not None:
-                self._queue.append((key, sig, e.pae))
-        if len(self._queue) >= _CHUNK:
-            self._send()
+                self._batch.add(key, sig, e.pae)
 
-    def _send(self) -> None:
-        items, self._queue = self._queue, []
-        if not items:
-            return
-        submit = getattr(self.verifier, "submit", None)
-        self._parts.append((items, submit(items) if callable(submit) else self.verifier(items)))
-
-    def result(self) -> Memo:
-        self._send()
-        memo: Memo = {}
-        for items, outcome in self._parts:
-            oks = outcome if isinstance(outcome, list) else outcome.result()
-            memo.update(zip(items, oks, strict=True))
-        return memo
+    def result(self, check: SigCheck = is_valid_signature) -> Memo:
+        """The memoised check: the verdicts started ahead; ``check`` judges any other."""
+        return self._batch.memo(check)
 
 
 def preverify(ordered: Iterable[ParsedEntry], verifier: Verifier) -> Preverified:
@@ -309,15 +291,7 @@ def replay(
     state = ScopedState(scope)
     if preverified is None and verifier is not None:
         preverified = preverify(ordered, verifier)
-    memo: Memo = preverified.result() if preverified is not None else {}
-
-    def check(pk: bytes, sig: bytes, msg: bytes) -> bool:
-        key = (pk, sig, msg)
-        ok = memo.get(key)
-        if ok is None:
-            ok = sig_ok(pk, sig, msg)
-            memo[key] = ok
-        return ok
+    check = preverified.result(sig_ok) if preverified is not None else Memo(check=sig_ok)
 
     rejections: list[Rejection] = []
     accepted_revokes: list[ParsedEntry] = []

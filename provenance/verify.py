@@ -60,7 +60,7 @@ import networkx as nx
 from ledger import merkle
 from ledger.envelope import envelope_from_obj
 from ledger.errors import CustodyError, NotFoundError
-from ledger.log import Verifier, verify_serial
+from ledger.sigcheck import Verifier, verify_serial
 from ledger.statements import (
     Import,
     Origin,
@@ -376,7 +376,7 @@ def start_signatures(verifier: Verifier | None = None) -> Preverified:
     """Step 4a: the batch of signature checks, fed while the leaves are read (step 1).
 
     ``verifier`` defaults to one after the other on this core; one with
-    ``submit`` (:class:`ledger.log.ProcessVerifier`) works in other processes
+    ``submit`` (:class:`ledger.sigcheck.ProcessVerifier`) works in other processes
     while steps 1, 2, 3 and 5 run.
     """
     return Preverified(verifier or verify_serial)

@@ -26,12 +26,11 @@ from ledger.home import Home
 from ledger.keys import PrivateKey
 from ledger.log import (
     Ledger,
-    ProcessVerifier,
     SubmitResult,
     envelope_json,
     leaf_bytes,
-    verify_serial,
 )
+from ledger.sigcheck import ProcessVerifier, verify_serial
 from ledger.statements import statement_digest
 from ledger.store import PAIR_CHUNK
 from tests.support import Actor, World, q, site

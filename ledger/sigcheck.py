@@ -1,0 +1,202 @@
+"""The one memoised Ed25519 signature check, and verification fanned out to processes.
+
+Checking signatures is the expensive part of appending and of verifying a
+trace, so both start the checks early, in batches, and look the verdicts up
+later. The verdict is a pure function of the whole triple ``(public key,
+signature, message)``: a :class:`Memo` is keyed by all three, so a signature
+copied onto other bytes never borrows the verdict of the envelope it was taken
+from (an earlier copy of this code keyed it without the message).
+
+* :data:`Verifier`: checks many triples at once; :func:`verify_serial` does so
+  on this core, :class:`ProcessVerifier` on worker processes.
+* :class:`Batch`: triples queued, sent to a verifier in chunks (asynchronously
+  when it has ``submit``), then gathered into a :class:`Memo`.
+* :class:`Memo`: the :data:`ledger.custody.SigCheck` the state machine calls;
+  a triple nobody checked ahead is checked on the spot and remembered.
+
+Every check ends in :func:`ledger.keys.is_valid_signature` (libsodium).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Protocol
+
+from ledger.keys import is_valid_signature
+
+__all__ = [
+    "Batch",
+    "Memo",
+    "PendingVerification",
+    "ProcessVerifier",
+    "Triple",
+    "Verifier",
+    "start",
+    "verify_serial",
+]
+
+Triple = tuple[bytes, bytes, bytes]
+"""``(public_key, signature, message)``."""
+
+Verifier = Callable[[list[Triple]], list[bool]]
+"""Verifies many (public_key, signature, message) triples; may fan out to processes.
+
+A verifier that also has ``submit(items)`` returning an object with
+``result() -> list[bool]`` (like :class:`ProcessVerifier`) is used
+asynchronously: the caller goes on while the checks run."""
+
+
+def verify_serial(items: list[Triple]) -> list[bool]:
+    """Check every triple on this core, in order."""
+    return [is_valid_signature(pk, sig, msg) for pk, sig, msg in items]
+
+
+class PendingVerification(Protocol):
+    def result(self) -> list[bool]: ...
+
+
+class _Done:
+    """A verification already finished."""
+
+    def __init__(self, value: list[bool]) -> None:
+        self.value = value
+
+    def result(self) -> list[bool]:
+        return self.value
+
+
+class _Gathered:
+    """Verification running in parts on worker processes; results in input order."""
+
+    def __init__(self, futures: list[Future[list[bool]]]) -> None:
+        self.futures = futures
+
+    def result(self) -> list[bool]:
+        out: list[bool] = []
+        for f in self.futures:
+            out.extend(f.result())
+        return out
+
+
+def start(verifier: Verifier, items: list[Triple]) -> PendingVerification:
+    """Start checking ``items``: in the background if ``verifier`` has ``submit``."""
+    if not items:
+        return _Done([])
+    submit = getattr(verifier, "submit", None)
+    if callable(submit):
+        pending: PendingVerification = submit(items)
+        return pending
+    return _Done(verifier(items))
+
+
+class ProcessVerifier:
+    """A :data:`Verifier` that fans out to worker processes.
+
+    libsodium itself releases the GIL but the Python around each call does not,
+    so threads gain little; processes scale with the cores. :meth:`submit`
+    returns at once. The pool starts on first use (``forkserver``, so a
+    multi-threaded server forks nothing it holds); :meth:`close` stops it.
+    """
+
+    def __init__(self, workers: int, *, min_parallel: int = 64) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers
+        self.min_parallel = min_parallel
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context(method))
+            return self._pool
+
+    def start(self) -> None:
+        """Start every worker process now rather than during the first batches."""
+        pool = self._executor()
+        for f in [pool.submit(verify_serial, []) for _ in range(self.workers)]:
+            f.result()
+
+    def submit(self, items: list[Triple]) -> PendingVerification:
+        if len(items) < self.min_parallel:
+            return _Done(verify_serial(items))
+        pool = self._executor()
+        step = -(-len(items) // (2 * self.workers))  # two parts a worker: they share the cores
+        return _Gathered(
+            [pool.submit(verify_serial, items[i : i + step]) for i in range(0, len(items), step)]
+        )
+
+    def __call__(self, items: list[Triple]) -> list[bool]:
+        return self.submit(items).result()
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown()
+
+
+class Memo:
+    """A memoised signature check keyed by the whole ``(public key, signature, message)``.
+
+    Called as ``memo(public_key, signature, message) -> bool`` (a
+    :data:`ledger.custody.SigCheck`); a triple not known yet is checked with
+    ``check`` and remembered.
+    """
+
+    __slots__ = ("check", "known")
+
+    def __init__(
+        self,
+        known: dict[Triple, bool] | None = None,
+        check: Callable[[bytes, bytes, bytes], bool] = is_valid_signature,
+    ) -> None:
+        self.known: dict[Triple, bool] = {} if known is None else known
+        self.check = check
+
+    def __call__(self, public_key: bytes, signature: bytes, message: bytes) -> bool:
+        triple = (public_key, signature, message)
+        ok = self.known.get(triple)
+        if ok is None:
+            ok = self.check(public_key, signature, message)
+            self.known[triple] = ok
+        return ok
+
+
+class Batch:
+    """Signature checks started ahead; :meth:`memo` waits for them and returns a :class:`Memo`.
+
+    :meth:`add` queues a triple; every ``chunk`` triples (or at :meth:`send`)
+    the queue goes to ``verifier``, which works in other processes meanwhile
+    if it has ``submit``. Without ``chunk``, everything goes at :meth:`send`.
+    """
+
+    def __init__(self, verifier: Verifier, chunk: int | None = None) -> None:
+        self.verifier = verifier
+        self.chunk = chunk
+        self._queue: list[Triple] = []
+        self._parts: list[tuple[list[Triple], PendingVerification]] = []
+
+    def add(self, public_key: bytes, signature: bytes, message: bytes) -> None:
+        self._queue.append((public_key, signature, message))
+        if self.chunk is not None and len(self._queue) >= self.chunk:
+            self.send()
+
+    def send(self) -> None:
+        """Start checking what is queued."""
+        items, self._queue = self._queue, []
+        if items:
+            self._parts.append((items, start(self.verifier, items)))
+
+    def memo(self, check: Callable[[bytes, bytes, bytes], bool] = is_valid_signature) -> Memo:
+        """Wait for every check sent (sending the rest first); ``check`` judges the others."""
+        self.send()
+        known: dict[Triple, bool] = {}
+        for items, pending in self._parts:
+            known.update(zip(items, pending.result(), strict=True))
+        return Memo(known, check)

@@ -1,0 +1,61 @@
+"""The one memoised signature check (ledger.sigcheck): keyed by key, signature and message."""
+
+import pytest
+
+from ledger.keys import PrivateKey
+from ledger.sigcheck import Batch, Memo, ProcessVerifier, verify_serial
+
+
+def _signed(n: int) -> list[tuple[bytes, bytes, bytes]]:
+    key = PrivateKey(bytes(range(32)))
+    return [(key.public_key, key.sign(b"m%d" % i), b"m%d" % i) for i in range(n)]
+
+
+def test_a_signature_copied_onto_other_bytes_does_not_borrow_its_verdict():
+    """Regression: the memo was once keyed by (key, signature) only."""
+    ((pk, sig, msg),) = _signed(1)
+    batch = Batch(verify_serial)
+    batch.add(pk, sig, msg)
+    memo = batch.memo()
+    assert memo(pk, sig, msg) is True
+    assert memo(pk, sig, b"other bytes") is False
+    assert memo.known[(pk, sig, b"other bytes")] is False
+
+
+def test_memo_checks_what_was_not_checked_ahead_once():
+    calls: list[bytes] = []
+
+    def check(pk: bytes, sig: bytes, msg: bytes) -> bool:
+        calls.append(msg)
+        return True
+
+    memo = Memo(check=check)
+    assert memo(b"k", b"s", b"m")
+    assert memo(b"k", b"s", b"m")
+    assert calls == [b"m"]
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 3], ids=["one send", "chunk 1", "chunk 3"])
+def test_batch_in_chunks_gives_every_verdict(chunk: int | None):
+    triples = _signed(7)
+    bad = (triples[2][0], triples[3][1], triples[2][2])
+    batch = Batch(verify_serial, chunk)
+    for t in [*triples, bad]:
+        batch.add(*t)
+    memo = batch.memo(check=lambda *_: pytest.fail("everything was checked ahead"))
+    assert [memo(*t) for t in triples] == [True] * 7
+    assert memo(*bad) is False
+
+
+def test_process_verifier_agrees_with_serial():
+    triples = _signed(10)
+    triples.append((triples[0][0], triples[1][1], triples[0][2]))
+    pool = ProcessVerifier(2, min_parallel=1)
+    try:
+        batch = Batch(pool)
+        for t in triples:
+            batch.add(*t)
+        memo = batch.memo()
+        assert [memo(*t) for t in triples] == verify_serial(triples) == [True] * 10 + [False]
+    finally:
+        pool.close()
