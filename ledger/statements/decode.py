@@ -1,0 +1,203 @@
+"""Statements from their verbatim payload bytes: :func:`parse_statement`,
+:func:`parse_header` and :func:`statement_digest`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final, NoReturn
+
+from ledger.errors import StatementError
+from ledger.statements.bodies import (
+    _SCHEMAS,
+    _Common,
+)
+from ledger.statements.fields import (
+    _COMMON,
+    _check_keys,
+    _fail,
+    _join,
+    _party_id,
+    _show,
+    _statement_id,
+    _string,
+)
+from ledger.statements.models import (
+    MAX_PAYLOAD_BYTES,
+    SPEC,
+    Header,
+    Statement,
+)
+from ledger.statements.times import parse_time
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(key)
+            seen.add(key)
+    return obj
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_pairs, parse_float=Decimal, parse_constant=_no_constant
+)
+
+
+class _Duplicated(dict[str, Any]):
+    """Marks the object holding a duplicate key while locating it (slow path)."""
+
+    duplicate: str = ""
+
+
+def _marking_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    try:
+        return _pairs(pairs)
+    except _DuplicateKeyError as error:
+        marked = _Duplicated(pairs)
+        marked.duplicate = error.key
+        return marked
+
+
+def _find_duplicate(value: Any, path: str) -> str | None:
+    if isinstance(value, _Duplicated):
+        return _join(path, value.duplicate)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _find_duplicate(item, _join(path, key))
+            if found is not None:
+                return found
+    elif type(value) is list:
+        for index, item in enumerate(value):
+            found = _find_duplicate(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _duplicate_path(text: str, key: str) -> str:
+    try:
+        tree = json.loads(
+            text,
+            object_pairs_hook=_marking_pairs,
+            parse_float=Decimal,
+            parse_constant=_no_constant,
+        )
+        return _find_duplicate(tree, "") or key
+    except (ValueError, ArithmeticError, RecursionError):
+        return key
+
+
+def _decode(payload: bytes) -> dict[str, Any]:
+    if type(payload) is not bytes:
+        payload = bytes(payload)
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise StatementError(
+            f"statement is {len(payload)} bytes, more than the {MAX_PAYLOAD_BYTES} allowed",
+            code="invalid_statement.too_large",
+            details={"size": len(payload), "limit": MAX_PAYLOAD_BYTES},
+        )
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise StatementError(
+            f"statement is not UTF-8: {error.reason} at byte {error.start}",
+            code="invalid_statement.bad_encoding",
+        ) from error
+    try:
+        tree = _DECODER.decode(text)
+    except _DuplicateKeyError as error:
+        where = _duplicate_path(text, error.key)
+        raise StatementError(
+            f"{where}: duplicate key {_show(error.key)}",
+            field=where,
+            code="invalid_statement.duplicate_key",
+        ) from error
+    except ArithmeticError as error:
+        raise StatementError(
+            "statement is not valid JSON: a number is out of range",
+            code="invalid_statement.bad_json",
+        ) from error
+    except (ValueError, RecursionError) as error:
+        raise StatementError(
+            f"statement is not valid JSON: {error}", code="invalid_statement.bad_json"
+        ) from error
+    if type(tree) is not dict:
+        raise StatementError(
+            f"statement must be a JSON object, got {_show(tree)}",
+            code="invalid_statement.bad_json",
+        )
+    return tree
+
+
+def _common(obj: dict[str, Any]) -> tuple[str, str, str, datetime]:
+    for name in _COMMON:
+        if name not in obj:
+            _fail("missing_field", name, "is required")
+    spec = obj["spec"]
+    if spec != SPEC or type(spec) is not str:
+        _fail("bad_spec", "spec", f'must be "{SPEC}", got {_show(spec)}')
+    kind = _string(obj["type"], "type")
+    if kind not in _SCHEMAS:
+        _fail(
+            "unknown_type",
+            "type",
+            f"must be one of {', '.join(_SCHEMAS)}, got {_show(kind)}",
+        )
+    return (
+        kind,
+        _statement_id(obj["id"], "id"),
+        _party_id(obj["issuer"], "issuer"),
+        parse_time(obj["time"], "time"),
+    )
+
+
+def statement_digest(payload: bytes) -> str:
+    """``"sha256:" + hex(sha256(payload))``: how statements reference each other."""
+    return "sha256:" + hashlib.sha256(payload).hexdigest()
+
+
+def parse_header(payload: bytes) -> Header:
+    """Decode ``payload`` and check only the common fields (SPEC §3).
+
+    The payload must still be a well-formed statement object (size, UTF-8,
+    JSON, no duplicate keys); the type-specific fields are not checked.
+    """
+    obj = _decode(payload)
+    kind, statement_id, issuer, time = _common(obj)
+    return Header(spec=SPEC, type=kind, id=statement_id, issuer=issuer, time=time)
+
+
+def parse_statement(payload: bytes) -> Statement:
+    """Parse and validate the verbatim ``payload`` of a statement (SPEC §3).
+
+    Raises :class:`~ledger.errors.StatementError` with a specific ``code`` and
+    the dotted ``field`` path of the first problem found.
+    """
+    obj = _decode(payload)
+    kind, statement_id, issuer, time = _common(obj)
+    schema = _SCHEMAS[kind]
+    _check_keys(obj, "", schema.required, schema.allowed)
+    common: _Common = {
+        "id": statement_id,
+        "issuer": issuer,
+        "time": time,
+        "payload": bytes(payload),
+        "digest": statement_digest(payload),
+    }
+    return schema.parse(obj, common)
