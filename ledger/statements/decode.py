@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, NoReturn
 
+from ledger import strictjson
 from ledger.errors import StatementError
 from ledger.statements.bodies import (
     _SCHEMAS,
@@ -31,11 +32,12 @@ from ledger.statements.models import (
     Statement,
 )
 from ledger.statements.times import parse_time
+from ledger.strictjson import JsonError
 
 
-class _DuplicateKeyError(ValueError):
+class _DuplicateKeyError(JsonError):
     def __init__(self, key: str) -> None:
-        super().__init__(key)
+        super().__init__(f"duplicate key {key!r}", reason="duplicate_key")
         self.key = key
 
 
@@ -51,12 +53,20 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _no_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a JSON number")
+    raise JsonError(f"not valid JSON: {name} is not a JSON number", reason="constant")
 
 
 _DECODER: Final = json.JSONDecoder(
     object_pairs_hook=_pairs, parse_float=Decimal, parse_constant=_no_constant
 )
+
+
+def _parse(text: str) -> Any:
+    """:data:`_DECODER` for :func:`ledger.strictjson.loads` (which adds the depth limit)."""
+    try:
+        return _DECODER.decode(text)
+    except ArithmeticError:
+        raise JsonError("not valid JSON: a number is out of range", reason="syntax") from None
 
 
 class _Duplicated(dict[str, Any]):
@@ -74,33 +84,34 @@ def _marking_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         return marked
 
 
-def _find_duplicate(value: Any, path: str) -> str | None:
-    if isinstance(value, _Duplicated):
-        return _join(path, value.duplicate)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _find_duplicate(item, _join(path, key))
-            if found is not None:
-                return found
-    elif type(value) is list:
-        for index, item in enumerate(value):
-            found = _find_duplicate(item, f"{path}[{index}]")
-            if found is not None:
-                return found
+_MARKING_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_marking_pairs, parse_float=Decimal, parse_constant=_no_constant
+)
+
+
+def _find_duplicate(tree: Any) -> str | None:
+    """The dotted path of the first duplicate key in ``tree``, depth first, in order."""
+    stack: list[tuple[Any, str]] = [(tree, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, _Duplicated):
+            return _join(path, value.duplicate)
+        if isinstance(value, dict):
+            items = [(item, _join(path, key)) for key, item in value.items()]
+        elif type(value) is list:
+            items = [(item, f"{path}[{index}]") for index, item in enumerate(value)]
+        else:
+            continue
+        stack.extend(reversed(items))
     return None
 
 
 def _duplicate_path(text: str, key: str) -> str:
     try:
-        tree = json.loads(
-            text,
-            object_pairs_hook=_marking_pairs,
-            parse_float=Decimal,
-            parse_constant=_no_constant,
-        )
-        return _find_duplicate(tree, "") or key
-    except (ValueError, ArithmeticError, RecursionError):
+        tree = strictjson.loads(text, decoder=_MARKING_DECODER.decode)
+    except (JsonError, ArithmeticError):
         return key
+    return _find_duplicate(tree) or key
 
 
 def _decode(payload: bytes) -> dict[str, Any]:
@@ -120,7 +131,7 @@ def _decode(payload: bytes) -> dict[str, Any]:
             code="invalid_statement.bad_encoding",
         ) from error
     try:
-        tree = _DECODER.decode(text)
+        tree = strictjson.loads(text, decoder=_parse)
     except _DuplicateKeyError as error:
         where = _duplicate_path(text, error.key)
         raise StatementError(
@@ -128,14 +139,15 @@ def _decode(payload: bytes) -> dict[str, Any]:
             field=where,
             code="invalid_statement.duplicate_key",
         ) from error
-    except ArithmeticError as error:
+    except JsonError as error:
+        # the text is UTF-8 already: an "encoding" reason here is a byte order mark
+        said = error.message
+        if not said.startswith(("not valid JSON", "nested")):
+            said = f"not valid JSON: it {said}"
         raise StatementError(
-            "statement is not valid JSON: a number is out of range",
+            f"statement is {said}",
             code="invalid_statement.bad_json",
-        ) from error
-    except (ValueError, RecursionError) as error:
-        raise StatementError(
-            f"statement is not valid JSON: {error}", code="invalid_statement.bad_json"
+            details={"reason": error.reason},
         ) from error
     if type(tree) is not dict:
         raise StatementError(
