@@ -24,16 +24,11 @@ and 2 of later batches overlap steps 3 to 5 of the current one.
 
 from __future__ import annotations
 
-import json
 import logging
-from binascii import b2a_base64, hexlify
-from collections import deque
+from binascii import hexlify
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
-from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from ledger import merkle, proofs
@@ -46,17 +41,26 @@ from ledger.custody import (
     check_signatures,
     prefetch_needs,
 )
-from ledger.envelope import Envelope, envelope_from_obj
+from ledger.envelope import Envelope
 from ledger.errors import (
     ConfigError,
     ConflictError,
     CustodyError,
-    EnvelopeError,
     InputError,
-    IntegrityError,
     NotFoundError,
 )
 from ledger.keys import PrivateKey
+from ledger.leaf import (  # Leaf, decode_leaf, leaf_bytes: old paths, until callers move
+    LEAF_TEMPLATE,
+    Leaf,  # noqa: F401
+    decode_leaf,  # noqa: F401
+    envelope_json,
+    format_received_at,
+    leaf_bytes,  # noqa: F401
+    parse_received_at,
+    prev_of,
+)
+from ledger.pipeline import pipelined
 from ledger.proofs import ConsistencyProof, InclusionProof
 from ledger.sigcheck import (
     Batch,
@@ -70,72 +74,11 @@ from ledger.store import EntryTuple, Head, Store, node_id
 
 log = logging.getLogger(__name__)
 
-ZERO_HASH = "0" * 64
+format_time, parse_time = format_received_at, parse_received_at  # old names (ledger.leaf)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def format_time(t: datetime) -> str:
-    """RFC 3339 UTC with ``Z`` and microseconds."""
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def leaf_bytes(seq: int, prev: str, received_at: str, envelope: dict[str, Any]) -> bytes:
-    """Compact, sorted-key, ASCII JSON of the leaf object (SPEC §5)."""
-    obj = {"seq": seq, "prev": prev, "received_at": received_at, "envelope": envelope}
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
-
-
-@dataclass(frozen=True)
-class Leaf:
-    """A stored leaf decoded: its chain fields and the envelope it carries."""
-
-    seq: int
-    prev: str
-    received_at: str
-    envelope: Envelope
-
-    @property
-    def statement(self) -> Statement:
-        return parse_statement(self.envelope.payload)
-
-    @property
-    def entry(self) -> EntryRef:
-        """The statement as the custody state machine judges it at this seq."""
-        return EntryRef(
-            self.seq,
-            parse_time(self.received_at),
-            self.statement,
-            tuple((s.keyid, s.sig) for s in self.envelope.signatures),
-            self.envelope.pae,
-        )
-
-
-def decode_leaf(data: bytes) -> Leaf:
-    """Decode stored leaf bytes; anything that is not a ledger leaf is an IntegrityError."""
-
-    def bad(why: str) -> IntegrityError:
-        return IntegrityError(f"stored leaf is not a ledger leaf: {why}", code="integrity.leaf")
-
-    try:
-        obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:
-        raise bad(f"not JSON ({e})") from e
-    if not isinstance(obj, dict) or set(obj) != {"seq", "prev", "received_at", "envelope"}:
-        raise bad("not an object of exactly seq, prev, received_at, envelope")
-    seq, prev, received_at = obj["seq"], obj["prev"], obj["received_at"]
-    if type(seq) is not int or not isinstance(prev, str) or not isinstance(received_at, str):
-        raise bad("seq, prev or received_at has the wrong type")
-    try:
-        return Leaf(seq, prev, received_at, envelope_from_obj(obj["envelope"]))
-    except EnvelopeError as e:
-        raise bad(e.message) from e
 
 
 @dataclass(frozen=True)
@@ -176,32 +119,6 @@ class _Prepared:
 
 
 Item = Envelope | CustodyError
-
-_LEAF = b'{"envelope":%s,"prev":"%s","received_at":"%s","seq":%d}'
-""":func:`leaf_bytes` with the envelope already encoded (its keys sort first)."""
-
-
-def envelope_json(envelope: Envelope) -> bytes:
-    """The envelope as :func:`leaf_bytes` encodes it inside a leaf.
-
-    Byte for byte ``json.dumps(envelope.to_json_obj(), sort_keys=True,
-    separators=(",", ":"), ensure_ascii=True)``, written out directly: the keys
-    in sorted order, base64 text needing no escapes, other strings escaped by
-    :mod:`json`'s own encoder.
-    """
-    sigs = b",".join(
-        b'{"keyid":%s,"sig":"%s"}' % (_json_str(s.keyid), b2a_base64(s.sig, newline=False))
-        for s in envelope.signatures
-    )
-    return b'{"payload":"%s","payloadType":%s,"signatures":[%s]}' % (
-        b2a_base64(envelope.payload, newline=False),
-        _json_str(envelope.payload_type),
-        sigs,
-    )
-
-
-def _json_str(text: str) -> bytes:
-    return encode_basestring_ascii(text).encode("ascii")
 
 
 class Ledger:
@@ -289,25 +206,7 @@ class Ledger:
         register are checked under the lock instead, as :meth:`submit` does.
         An error preparing a batch is raised when that batch's turn comes.
         """
-        it = iter(batches)
-        ahead: deque[Future[_Prepared]] = deque(_run_now(self._prepare, b) for b in islice(it, 2))
-        with ThreadPoolExecutor(1, thread_name_prefix="custody-prepare") as helper:
-            while ahead:
-                current = ahead.popleft().result()
-                items = next(it, None)
-                if items is None:
-                    yield self._finish(current)
-                    continue
-                handoff = _Handoff(helper, self._prepare, items)
-                results = self._finish(current, handoff)
-                if handoff.future is None:  # no commit to overlap
-                    ahead.append(_run_now(self._prepare, items))
-                else:
-                    # joined before any more database work: a thread holding the
-                    # GIL would stall every row of the next executemany
-                    wait([handoff.future])
-                    ahead.append(handoff.future)
-                yield results
+        return pipelined(self._prepare, self._finish, batches)
 
     def _prepare(self, items: Sequence[Item]) -> _Prepared:
         """Steps 1 and 2, outside the lock: parse, then start verifying every
@@ -369,8 +268,8 @@ class Ledger:
             head = w.head()
             now = self.clock()
             if head.received_at:
-                now = max(now, parse_time(head.received_at))
-            received_at = format_time(now)
+                now = max(now, parse_received_at(head.received_at))
+            received_at = format_received_at(now)
             received = received_at.encode("ascii")
             frontier_map = w.nodes(merkle.frontier_coords(head.size)) if head.size else {}
             frontier = [frontier_map[c] for c in merkle.frontier_coords(head.size)]
@@ -380,7 +279,7 @@ class Ledger:
             lot_refs: list[tuple[str, int, str]] = []
             party_refs: list[tuple[str, int]] = []
             seen: dict[tuple[str, str], tuple[int, str]] = {}
-            prev = hexlify(head.last_leaf_hash) if head.size else ZERO_HASH.encode("ascii")
+            prev = prev_of(head.last_leaf_hash if head.size else None).encode("ascii")
             size = head.size
             for p in parsed:
                 stmt = p.statement
@@ -422,7 +321,7 @@ class Ledger:
                     out.append(SubmitResult(stmt.digest, error=e))
                     continue
                 state.commit(changes)
-                leaf = _LEAF % (p.envelope_json, prev, received, size)
+                leaf = LEAF_TEMPLATE % (p.envelope_json, prev, received, size)
                 lh = merkle.leaf_hash(leaf)
                 rows.append(
                     (size, lh, leaf, stmt.digest, stmt.issuer, stmt.id, stmt.type, received_at)
@@ -499,31 +398,3 @@ class Ledger:
     def consistency(self, size1: int, size2: int | None = None) -> ConsistencyProof:
         with self.store.read() as r:
             return proofs.consistency(r, size1, size2)
-
-
-class _Handoff:
-    """Called just before a commit: starts preparing ``items`` on the helper thread."""
-
-    def __init__(
-        self,
-        helper: ThreadPoolExecutor,
-        fn: Callable[[Sequence[Item]], _Prepared],
-        items: Sequence[Item],
-    ) -> None:
-        self.helper = helper
-        self.fn = fn
-        self.items = items
-        self.future: Future[_Prepared] | None = None
-
-    def __call__(self) -> None:
-        self.future = self.helper.submit(self.fn, self.items)
-
-
-def _run_now(fn: Callable[[Sequence[Item]], _Prepared], items: Sequence[Item]) -> Future[_Prepared]:
-    """``fn(items)`` called here and now, as a finished future (its error kept for later)."""
-    done: Future[_Prepared] = Future()
-    try:
-        done.set_result(fn(items))
-    except Exception as e:  # noqa: BLE001 (raised when the batch's turn comes)
-        done.set_exception(e)
-    return done
