@@ -10,9 +10,9 @@
   3. for every lot P holds, has held, or that was dispatched to P (its
      *roots*), the lot's full upstream provenance as the verifier needs it:
      the lots and statements :func:`provenance.graph.collect` gathers (so an
-     importer can trace, verify and bundle what it bought). The tests check
-     that :func:`compute_scope`, which walks all roots at once, equals the
-     union of ``collect`` over them.
+     importer can trace, verify and bundle what it bought), through the same
+     upstream walk of the store (:meth:`ledger.store.ReadTx.upstream`), run
+     for all roots at once.
 
   P sees the state, trace, verification and bundle of a lot that is one of its
   roots or is upstream of one of them.
@@ -27,15 +27,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select
-
-from ledger.log import decode_leaf
+from ledger.leaf import decode_leaf
 from ledger.statements import Receipt
-from ledger.store import DISPATCHES, ENTRIES, HOLDINGS, LOT_REFS, ReadTx, StoredEntry
+from ledger.store import ReadTx, StoredEntry
 
 PRIVILEGED_ROLES = frozenset({"auditor", "operator"})
 
@@ -70,86 +66,29 @@ class Scope:
 
 def roots_of(r: ReadTx, party: str) -> set[str]:
     """Lots ``party`` holds, has held (a holding row, even at zero), or was sent."""
-    held = r.conn.execute(select(HOLDINGS.c.lot).where(HOLDINGS.c.party == party))
-    sent = r.conn.execute(select(DISPATCHES.c.lot).where(DISPATCHES.c.to == party))
-    return {str(lot) for (lot,) in held} | {str(lot) for (lot,) in sent}
+    return r.roots_of(party)
 
 
 def is_root(r: ReadTx, party: str, lot: str) -> bool:
-    held = r.conn.execute(
-        select(HOLDINGS.c.lot).where(HOLDINGS.c.party == party, HOLDINGS.c.lot == lot).limit(1)
-    ).first()
-    if held is not None:
-        return True
-    sent = r.conn.execute(
-        select(DISPATCHES.c.lot).where(DISPATCHES.c.to == party, DISPATCHES.c.lot == lot).limit(1)
-    ).first()
-    return sent is not None
+    return r.is_root(party, lot)
 
 
 def naming_seqs(r: ReadTx, party: str) -> set[int]:
     """Seqs of the statements ``party`` issued or that name it (rules 1 and 2)."""
-    seqs = {
-        int(s) for (s,) in r.conn.execute(select(ENTRIES.c.seq).where(ENTRIES.c.issuer == party))
-    }
-    d = DISPATCHES
-    seqs.update(int(s) for (s,) in r.conn.execute(select(d.c.seq).where(d.c.to == party)))
-    seqs.update(
-        int(s)
-        for (s,) in r.conn.execute(
-            select(d.c.receipt_seq).where(d.c.sender == party, d.c.receipt_seq.is_not(None))
-        )
-    )
-    seqs.update(r.party_history([party]))
-    return seqs
-
-
-def _chunks(items: Iterable[Any], size: int = 900) -> Iterator[list[Any]]:
-    seq = list(items)
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]
-
-
-def traced_lots(r: ReadTx, roots: Iterable[str]) -> tuple[set[str], set[int]]:
-    """The lots upstream of ``roots`` (themselves included) and the seqs of every
-    statement naming one of them: :func:`provenance.graph.collect`'s walk (a
-    lot's creating transform's inputs, recursively; custody hand-offs keep the
-    lot id), done for all roots at once."""
-    traced: set[str] = set()
-    seqs: set[int] = set()
-    frontier = set(roots)
-    while frontier:
-        traced |= frontier
-        creators: set[int] = set()
-        for _lot, seq, role in r.lot_refs(frontier):
-            seqs.add(seq)
-            if role == "output":
-                creators.add(seq)
-        inputs: set[str] = set()
-        t = LOT_REFS.c
-        for chunk in _chunks(creators):
-            rows = r.conn.execute(select(t.lot).where(t.seq.in_(chunk), t.role == "input"))
-            inputs.update(str(lot) for (lot,) in rows)
-        frontier = inputs - traced
-    return traced, seqs
+    return r.naming_seqs(party)
 
 
 def compute_scope(r: ReadTx, party: str) -> Scope:
     """Rules 1-3 for ``party``: the union, over its roots, of what
     :func:`provenance.graph.collect` gathers (traced lots, every statement naming
     one, the key history of the parties those statements name, seq 0), plus the
-    statements it issued or that name it. Computed in bulk: a party may hold
-    thousands of lots."""
-    roots = roots_of(r, party)
-    seqs = naming_seqs(r, party)
-    lots, upstream = traced_lots(r, roots)
-    parties: set[str] = set()
-    for chunk in _chunks(upstream):
-        rows = r.conn.execute(select(ENTRIES.c.issuer).where(ENTRIES.c.seq.in_(chunk)).distinct())
-        parties.update(str(p) for (p,) in rows)
-    for chunk in _chunks(lots):
-        rows = r.conn.execute(select(DISPATCHES.c.to).where(DISPATCHES.c.lot.in_(chunk)).distinct())
-        parties.update(str(p) for (p,) in rows)
+    statements it issued or that name it. It is the store's upstream walk
+    (:meth:`ledger.store.ReadTx.upstream`, the walk ``collect`` uses) run for all
+    roots at once: a party may hold thousands of lots."""
+    roots = r.roots_of(party)
+    seqs = r.naming_seqs(party)
+    lots, upstream = r.upstream(roots)
+    parties = r.issuers(upstream) | r.upstream_addressees(roots)
     operator = r.operator()
     if operator is not None:
         parties.add(operator)
