@@ -149,10 +149,13 @@ class LeafError(IntegrityError):
 
     ``reason`` is the finer code (see the module docstring), ``why`` says what
     does not hold, ``digest`` is the statement digest when the leaf is fine but
-    its statement is not.
+    its statement is not, ``prev`` the leaf's well-formed ``prev`` when the
+    failure came after it (so the hash chain can still be checked).
     """
 
-    def __init__(self, why: str, reason: str, digest: str | None = None) -> None:
+    def __init__(
+        self, why: str, reason: str, digest: str | None = None, prev: str | None = None
+    ) -> None:
         details: dict[str, Any] = {"reason": reason}
         if digest is not None:
             details["digest"] = digest
@@ -162,6 +165,7 @@ class LeafError(IntegrityError):
         self.why = why
         self.reason = reason
         self.digest = digest
+        self.prev = prev
 
 
 @dataclass(frozen=True)
@@ -185,7 +189,9 @@ class Leaf:
             return parse_statement(self.envelope.payload)
         except CustodyError as e:
             digest = statement_digest(self.envelope.payload)
-            raise LeafError(f"statement: {e.message}", f"integrity.{e.code}", digest) from e
+            raise LeafError(
+                f"statement: {e.message}", f"integrity.{e.code}", digest, self.prev
+            ) from e
 
     @cached_property
     def statement(self) -> Statement:
@@ -227,5 +233,5 @@ def decode_leaf(data: bytes, seq: int | None = None) -> Leaf:
         time = parse_received_at(text)
         envelope = envelope_from_obj(obj["envelope"])
     except CustodyError as e:
-        raise LeafError(e.message, f"integrity.{e.code}") from e
+        raise LeafError(e.message, f"integrity.{e.code}", prev=prev) from e
     return Leaf(said, prev, text, envelope, time)

@@ -6,12 +6,14 @@ Verification recomputes everything it relies on from the ledger leaves
 pairs only, so the same code judges a live ledger and an evidence bundle
 (SPEC §7). Its steps, one small function each:
 
-1. :func:`read_leaves`: every leaf parses as ``{"seq", "prev", "received_at",
-   "envelope"}`` with the expected seq, its DSSE envelope (SPEC §4) and its
-   statement (SPEC §3); a leaf that does not is an INTEGRITY finding;
-2. :func:`check_chain`: the hash chain (``prev`` of seq n+1 equals the leaf
-   hash of seq n) wherever consecutive seqs are present, and ``received_at``
-   never going back;
+1. :func:`read_leaves` (:mod:`provenance.leaves`): every leaf decodes with the
+   leaf codec (:func:`ledger.leaf.decode_leaf`: ``{"seq", "prev",
+   "received_at", "envelope"}`` with the expected seq, its DSSE envelope, SPEC
+   §4) and its statement parses (SPEC §3); a leaf that does not is an
+   INTEGRITY finding;
+2. :func:`check_chain` (:mod:`provenance.leaves`): the hash chain (``prev`` of
+   seq n+1 equals the leaf hash of seq n) wherever consecutive seqs are
+   present, and ``received_at`` (as parsed times) never going back;
 3. :func:`trace_subject`: the subject's upstream trace, recomputed from the
    statements (:class:`provenance.graph.Trace`);
 4. :func:`replay_trace`: the statements replayed in seq order through the
@@ -23,8 +25,8 @@ pairs only, so the same code judges a live ledger and an evidence bundle
 5. :func:`compose_subject`: the subject's composition by origin
    (:mod:`provenance.composition`);
 6. :func:`run_rules`: the SPEC §6 rules (:data:`provenance.rules.DEFAULT_RULES`);
-7. :func:`verdict_of`: ``fail`` if any error, else ``incomplete`` if any gap,
-   else ``pass``;
+7. :func:`verdict_of` (:mod:`provenance.verdict`): ``fail`` if any error,
+   else ``incomplete`` if any gap, else ``pass``;
 8. :func:`build_graph` and :func:`flag_nodes`: the networkx provenance graph,
    its nodes flagged by the findings; built on first use of
    :attr:`Report.graph` (``custody trace``, the HTML report), since the
@@ -32,325 +34,66 @@ pairs only, so the same code judges a live ledger and an evidence bundle
 
 :func:`verify_lot` adds, around those steps, the reading of the evidence from
 storage (:func:`provenance.graph.collect`, one read transaction) and
-store-level INTEGRITY checks (:func:`check_store`: each stored leaf hash and
-Merkle leaf node ``(0, seq)`` against the leaf bytes, the indexed columns
-against the payload, index rows naming missing entries).
+store-level INTEGRITY checks (:func:`check_store`, :mod:`provenance.leaves`:
+each stored leaf hash and Merkle leaf node ``(0, seq)`` against the leaf bytes,
+the indexed columns against the payload, index rows naming missing entries).
 
-:class:`Report` is the non-raising result; :func:`ensure_pass` raises
-:class:`VerificationError` unless the verdict is ``pass``.
+:class:`Report` (:mod:`provenance.verdict`) is the non-raising result;
+:func:`ensure_pass` raises :class:`VerificationError` unless the verdict is ``pass``.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import logging
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
-from functools import cached_property
-from itertools import pairwise
-from typing import Any, Literal
 
 import networkx as nx
 
-from ledger import merkle
-from ledger.envelope import envelope_from_obj
-from ledger.errors import CustodyError, NotFoundError
+from ledger.errors import NotFoundError
 from ledger.sigcheck import Verifier, verify_serial
 from ledger.statements import (
     Import,
     Origin,
-    Statement,
     Transform,
-    parse_statement,
-    parse_time,
-    statement_digest,
 )
 from ledger.store import Store
 from provenance.composition import Composition, Share, compose
-from provenance.graph import Collected, ParsedEntry, Trace, collect, stmt_node
+from provenance.graph import Trace, collect, stmt_node
 from provenance.graph import build_graph as _build_graph
+from provenance.leaves import Leaves, check_chain, check_store, read_leaves
 from provenance.replay import Preverified, Replay, replay
 from provenance.rules import DEFAULT_RULES, RULE_IDS
 from provenance.rules.base import SEVERITIES, Context, Finding, Rule
 from provenance.screening import ScreeningData, default_screening
+from provenance.verdict import (
+    Report,
+    Verdict,
+    VerificationError,
+    ensure_pass,
+    verdict_of,
+)
 from provenance.yields import YieldTable, default_yields
 
 __all__ = [
     "Finding",
+    "Leaves",
     "Report",
     "Share",
     "Verdict",
     "VerificationError",
+    "check_chain",
+    "check_store",
     "ensure_pass",
+    "flag_nodes",
+    "read_leaves",
+    "verdict_of",
     "verify_entries",
     "verify_lot",
 ]
 
 log = logging.getLogger(__name__)
-
-Verdict = Literal["pass", "incomplete", "fail"]
-
-_LEAF_KEYS = frozenset({"seq", "prev", "received_at", "envelope"})
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_SIX = Decimal("0.000001")
-
-
-# --------------------------------------------------------------------------- report
-
-
-def _number(value: Decimal) -> float:
-    """A share as a JSON number rounded to 6 decimals (SPEC §10)."""
-    return float(value.quantize(_SIX, rounding=ROUND_HALF_EVEN))
-
-
-@dataclass(frozen=True)
-class Report:
-    """The outcome of verifying one subject lot."""
-
-    subject: str
-    verdict: Verdict
-    findings: list[Finding]
-    composition: list[Share]
-    untraced_share: Decimal
-    statements: dict[int, Statement]
-    """seq → the parsed statement, for every entry of the evidence that parsed."""
-    screening_version: str
-    yields_version: str
-    import_entries: list[str] = field(default_factory=list)
-    """CBP entry numbers of the ``import`` statements of the subject, in seq order."""
-    received_at: dict[int, datetime] = field(default_factory=dict)
-    """seq → the entry's ledger time (``received_at`` of its leaf)."""
-    entries: dict[int, ParsedEntry] = field(default_factory=dict, repr=False)
-    """seq → the parsed entry (statement, signatures, ledger time, leaf hash)."""
-    graph_builder: Callable[[], nx.DiGraph[str]] | None = field(
-        default=None, repr=False, compare=False
-    )
-    """Builds :attr:`graph` on first use (verification itself does not need it)."""
-
-    @cached_property
-    def graph(self) -> nx.DiGraph[str]:
-        """The provenance graph (:mod:`provenance.graph`), nodes flagged by the findings."""
-        if self.graph_builder is None:
-            return nx.DiGraph(subject=self.subject)
-        return self.graph_builder()
-
-    def to_json(self) -> dict[str, Any]:
-        """SPEC §10: ``subject, verdict, findings, composition, untraced_share`` (+ versions)."""
-        return {
-            "subject": self.subject,
-            "verdict": self.verdict,
-            "findings": [f.to_json() for f in self.findings],
-            "composition": [
-                {
-                    "country": s.country,
-                    "subdivision": s.subdivision,
-                    "material": s.material,
-                    "share": _number(s.share),
-                }
-                for s in self.composition
-            ],
-            "untraced_share": _number(self.untraced_share),
-            "screening_version": self.screening_version,
-            "yields_version": self.yields_version,
-        }
-
-    def by_severity(self) -> dict[str, list[Finding]]:
-        """Findings grouped by severity, strongest first (every severity present as a key)."""
-        return {s: [f for f in self.findings if f.severity == s] for s in SEVERITIES}
-
-
-class VerificationError(CustodyError):
-    """Raised by :func:`ensure_pass` when a verdict is not ``pass``.
-
-    ``code`` is ``verification.fail`` or ``verification.incomplete``; the
-    report is on ``.report``.
-    """
-
-    code = "verification"
-
-    def __init__(self, report: Report) -> None:
-        counts = {s: len(fs) for s, fs in report.by_severity().items() if fs}
-        summary = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no findings"
-        first = next((f for f in report.findings if f.severity in ("error", "gap")), None)
-        message = f"verification of lot {report.subject!r} is {report.verdict} ({summary})"
-        if first is not None:
-            message += f": {first.rule}: {first.message}"
-        super().__init__(
-            message,
-            code=f"verification.{report.verdict}",
-            details={"subject": report.subject, "verdict": report.verdict, "counts": counts},
-        )
-        self.report = report
-
-
-def ensure_pass(report: Report) -> Report:
-    """Return ``report`` if its verdict is ``pass``, else raise :class:`VerificationError`."""
-    if report.verdict != "pass":
-        raise VerificationError(report)
-    return report
-
-
-# --------------------------------------------------------------------------- step 1
-
-
-@dataclass
-class Leaves:
-    """What step 1 read: parsed entries, every leaf's hash, and what did not hold."""
-
-    parsed: dict[int, ParsedEntry] = field(default_factory=dict)
-    hashes: dict[int, bytes] = field(default_factory=dict)
-    prevs: dict[int, str] = field(default_factory=dict)
-    times: dict[int, str] = field(default_factory=dict)
-    problems: list[Finding] = field(default_factory=list)
-    unreadable: int = 0
-    """How many leaves did not parse."""
-    parsed_times: dict[str, datetime] = field(default_factory=dict, repr=False)
-    """received_at text → time (a batch of appends shares one ledger time)."""
-
-
-class _LeafError(Exception):
-    def __init__(self, message: str, code: str, digest: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.digest = digest
-
-
-def integrity(message: str, statements: Iterable[str] = (), **details: Any) -> Finding:
-    """An INTEGRITY finding."""
-    return Finding("INTEGRITY", "error", message, list(statements), details)
-
-
-def _read_leaf(seq: int, leaf: bytes, out: Leaves) -> ParsedEntry:
-    try:
-        obj = json.loads(leaf)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise _LeafError(f"leaf is not JSON ({e})", "integrity.leaf_json") from e
-    if type(obj) is not dict or obj.keys() != _LEAF_KEYS:
-        raise _LeafError(
-            "leaf is not an object of exactly seq, prev, received_at, envelope",
-            "integrity.leaf_shape",
-        )
-    if type(obj["seq"]) is not int or obj["seq"] != seq:
-        raise _LeafError(f"leaf says seq {obj['seq']!r}", "integrity.leaf_seq")
-    prev = obj["prev"]
-    if type(prev) is not str or _HEX64.fullmatch(prev) is None:
-        raise _LeafError("leaf prev is not a 64-hex hash", "integrity.leaf_prev")
-    out.prevs[seq] = prev
-    try:
-        text = obj["received_at"]
-        received_at = out.parsed_times.get(text) if type(text) is str else None
-        if received_at is None:
-            received_at = parse_time(text, "received_at")
-            out.parsed_times[text] = received_at
-        envelope = envelope_from_obj(obj["envelope"])
-    except CustodyError as e:
-        raise _LeafError(e.message, f"integrity.{e.code}") from e
-    out.times[seq] = obj["received_at"]
-    try:
-        statement = parse_statement(envelope.payload)
-    except CustodyError as e:
-        digest = statement_digest(envelope.payload)
-        raise _LeafError(f"statement: {e.message}", f"integrity.{e.code}", digest) from e
-    return ParsedEntry(
-        seq,
-        received_at,
-        statement,
-        tuple((s.keyid, s.sig) for s in envelope.signatures),
-        envelope.pae,
-        out.hashes[seq],
-        prev,
-    )
-
-
-def read_leaves(
-    entries: Sequence[tuple[int, bytes]], signatures: Preverified | None = None
-) -> Leaves:
-    """Step 1: parse every leaf, its envelope and statement, in seq order.
-
-    With ``signatures``, each parsed entry is handed over so that its signature
-    checks start while the rest is read (step 4's batch, :func:`start_signatures`).
-    """
-    out = Leaves()
-    for seq, leaf in sorted(entries, key=lambda pair: pair[0]):
-        data = bytes(leaf)
-        if seq in out.hashes:
-            if out.hashes[seq] != merkle.leaf_hash(data):
-                out.problems.append(
-                    integrity(f"seq {seq} is given twice with different leaves", seq=seq)
-                )
-            continue
-        out.hashes[seq] = merkle.leaf_hash(data)
-        try:
-            parsed = out.parsed[seq] = _read_leaf(seq, data, out)
-        except _LeafError as e:
-            out.unreadable += 1
-            out.problems.append(
-                integrity(
-                    f"seq {seq}: {e.message}",
-                    [e.digest] if e.digest else [],
-                    seq=seq,
-                    code=e.code,
-                )
-            )
-            continue
-        if signatures is not None:
-            signatures.add(parsed)
-    return out
-
-
-# --------------------------------------------------------------------------- step 2
-
-
-def check_chain(leaves: Leaves) -> list[Finding]:
-    """Step 2: hash-chain links where consecutive seqs are present; time never goes back."""
-    problems: list[Finding] = []
-    seqs = sorted(leaves.hashes)
-    for a, b in pairwise(seqs):
-        if b != a + 1 or b not in leaves.prevs:
-            continue
-        expected = leaves.hashes[a].hex()
-        if leaves.prevs[b] != expected:
-            problems.append(
-                integrity(
-                    f"seq {b}: prev does not link to the leaf hash of seq {a}",
-                    _digests(leaves, a, b),
-                    seq=b,
-                    code="integrity.chain",
-                    expected=expected,
-                    actual=leaves.prevs[b],
-                )
-            )
-    timed = sorted(leaves.times)
-    for a, b in pairwise(timed):
-        ta, tb = leaves.parsed.get(a), leaves.parsed.get(b)
-        if ta is not None and tb is not None and tb.received_at < ta.received_at:
-            problems.append(
-                integrity(
-                    f"seq {b}: received_at {leaves.times[b]} is before that of seq {a} "
-                    f"({leaves.times[a]})",
-                    _digests(leaves, a, b),
-                    seq=b,
-                    code="integrity.time",
-                )
-            )
-    if 0 not in leaves.hashes:
-        problems.append(
-            integrity(
-                "seq 0 (the operator's registration) is missing from the evidence",
-                code="integrity.no_seq0",
-            )
-        )
-    return problems
-
-
-def _digests(leaves: Leaves, *seqs: int) -> list[str]:
-    return [leaves.parsed[s].digest for s in seqs if s in leaves.parsed]
 
 
 # --------------------------------------------------------------------------- steps 3-6
@@ -433,16 +176,6 @@ def flag_nodes(graph: nx.DiGraph[str], findings: Iterable[Finding]) -> None:
             worst = attrs.get("severity")
             if worst is None or rank[f.severity] < rank[worst]:
                 attrs["severity"] = f.severity
-
-
-def verdict_of(findings: Iterable[Finding]) -> Verdict:
-    """Step 7: ``fail`` if any error, else ``incomplete`` if any gap, else ``pass``."""
-    severities = {f.severity for f in findings}
-    if "error" in severities:
-        return "fail"
-    if "gap" in severities:
-        return "incomplete"
-    return "pass"
 
 
 # --------------------------------------------------------------------------- entry points
@@ -545,62 +278,6 @@ def verify_entries(
         leaves = read_leaves(entries, signatures)
         leaves.problems.extend(check_chain(leaves))
         return _judge(leaves, subject, screening, yields, signatures)
-
-
-def check_store(collected: Collected, leaves: Leaves) -> list[Finding]:
-    """Store-level INTEGRITY: stored hashes, leaf nodes and columns against the leaf bytes."""
-    problems: list[Finding] = []
-    for e in collected.entries:
-        computed = leaves.hashes.get(e.seq)
-        if computed is None:
-            continue
-        parsed = leaves.parsed.get(e.seq)
-        digests = [parsed.digest] if parsed is not None else []
-        if e.leaf_hash != computed:
-            problems.append(
-                integrity(
-                    f"seq {e.seq}: the stored leaf hash does not match the leaf bytes",
-                    digests,
-                    seq=e.seq,
-                    code="integrity.leaf_hash",
-                    expected=computed.hex(),
-                    actual=e.leaf_hash.hex(),
-                )
-            )
-        node = collected.leaf_nodes.get(e.seq)
-        if node != computed:
-            problems.append(
-                integrity(
-                    f"seq {e.seq}: the Merkle leaf node (0, {e.seq}) "
-                    + ("is missing" if node is None else "does not match the leaf bytes"),
-                    digests,
-                    seq=e.seq,
-                    code="integrity.leaf_node",
-                    expected=computed.hex(),
-                    actual=None if node is None else node.hex(),
-                )
-            )
-        if parsed is not None:
-            st = parsed.statement
-            if (e.digest, e.issuer, e.stmt_id, e.type) != (st.digest, st.issuer, st.id, st.type):
-                problems.append(
-                    integrity(
-                        f"seq {e.seq}: the indexed columns (digest, issuer, id, type) do not "
-                        "match the payload",
-                        digests,
-                        seq=e.seq,
-                        code="integrity.columns",
-                    )
-                )
-    for seq in collected.missing_seqs:
-        problems.append(
-            integrity(
-                f"the lot index names seq {seq} but the ledger has no such entry",
-                seq=seq,
-                code="integrity.missing_entry",
-            )
-        )
-    return problems
 
 
 def verify_lot(
