@@ -1,12 +1,31 @@
 """DSSE envelopes (secure-systems-lab/dsse, protocol v1) carrying custody statements.
 
-``{"payloadType", "payload", "signatures": [{"keyid", "sig"}]}`` with standard
-base64; every signature is over ``PAE(payloadType, payload)``:
+``{"payloadType", "payload", "signatures": [{"keyid", "sig"}]}``; every
+signature is over ``PAE(payloadType, payload)``:
 
     "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body
 
 The payload bytes are kept exactly as signed (SPEC §4); nothing is
 canonicalised. ``keyid`` is the signer's ``kid`` (hex SHA-256 of its public key).
+
+As a DSSE consumer (envelope.md "Parsing rules", protocol.md) custody
+
+* ignores fields it does not know, at the top level and inside signatures;
+* accepts standard or URL-safe base64 (RFC 4648 §4 and §5) for ``payload`` and
+  ``sig``, with the padding RFC 4648 requires (DSSE does not waive it); one
+  value may not mix the two alphabets;
+* treats an unset ``keyid`` as empty. custody finds a signature's key by its
+  ``keyid`` (an unauthenticated hint: the key it names must still verify the
+  signature), so a signature without one cannot be verified here.
+
+What custody keeps is the canonical form: :meth:`Envelope.to_json_obj` writes the
+known fields only, in standard base64 with padding, so stored leaves stay
+canonical whatever form was submitted. Signatures are unaffected: they cover the
+PAE of the payload bytes, not the envelope's JSON. Stored leaves are read back with
+``envelope_from_obj(obj, stored=True)``, which accepts the canonical form only.
+
+All JSON is read by :mod:`ledger.strictjson` (UTF-8, no duplicate keys, no NaN,
+bounded depth).
 """
 
 from __future__ import annotations
@@ -17,8 +36,9 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Final
 
+from ledger import strictjson
 from ledger.errors import EnvelopeError, SignatureError
 from ledger.keys import Signer, verify_signature
 
@@ -73,6 +93,8 @@ class Envelope:
         """
         kids: list[str] = []
         for i, s in enumerate(self.signatures):
+            if not s.keyid:
+                raise no_keyid(i)
             pk = lookup(s.keyid)
             if pk is None:
                 raise SignatureError(
@@ -90,6 +112,16 @@ class Envelope:
         return kids
 
 
+def no_keyid(index: int) -> SignatureError:
+    """The error for a signature without a ``keyid``: custody finds keys by keyid."""
+    return SignatureError(
+        f"signatures[{index}] has no keyid: custody finds the signing key by its keyid "
+        "(the hex SHA-256 of the Ed25519 public key)",
+        code="bad_signature.unknown_key",
+        details={"kid": "", "index": index},
+    )
+
+
 def sign_envelope(
     payload: bytes, signers: Iterable[Signer], payload_type: str = PAYLOAD_TYPE
 ) -> Envelope:
@@ -101,25 +133,58 @@ def sign_envelope(
     return Envelope(payload_type, payload, sigs)
 
 
-def _b64(value: object, where: str) -> bytes:
+_STANDARD: Final = frozenset("+/")
+_URL_SAFE: Final = frozenset("-_")
+_BASE64_RULE: Final = "standard or URL-safe base64 with padding"
+
+
+def _b64(value: object, where: str, *, stored: bool = False) -> bytes:
+    """Decode standard or URL-safe base64; ``stored`` accepts canonical standard only."""
     if not isinstance(value, str):
         raise EnvelopeError(f"{where}: must be a base64 string", code="invalid_envelope.type")
+    chars = set(value)
+    url_safe = not chars.isdisjoint(_URL_SAFE)
+    if url_safe and (stored or not chars.isdisjoint(_STANDARD)):
+        what = "standard base64" if stored else "one base64 alphabet, not a mix"
+        raise EnvelopeError(f"{where}: must be {what}", code="invalid_envelope.base64")
     try:
-        return base64.b64decode(value, validate=True)
+        raw = base64.b64decode(value, altchars=b"-_" if url_safe else None, validate=True)
     except (binascii.Error, ValueError) as e:
+        rule = "canonical standard base64" if stored else _BASE64_RULE
+        raise EnvelopeError(f"{where}: not valid {rule}", code="invalid_envelope.base64") from e
+    if stored and base64.b64encode(raw).decode("ascii") != value:
         raise EnvelopeError(
-            f"{where}: not valid standard base64", code="invalid_envelope.base64"
-        ) from e
+            f"{where}: not canonical standard base64", code="invalid_envelope.base64"
+        )
+    return raw
 
 
-def envelope_from_obj(obj: object) -> Envelope:
-    """Validate a decoded JSON envelope object."""
+def _keyid(item: Mapping[str, Any], i: int) -> str:
+    keyid = item.get("keyid")
+    if keyid is None:  # DSSE: an unset keyid is the same as an empty one
+        return ""
+    if not isinstance(keyid, str) or (keyid and (len(keyid) != 64 or not set(keyid) <= _KID_CHARS)):
+        raise EnvelopeError(
+            f"signatures[{i}].keyid must be a key id (64 lowercase hex)",
+            code="invalid_envelope.keyid",
+        )
+    return keyid
+
+
+def envelope_from_obj(obj: object, *, stored: bool = False) -> Envelope:
+    """Validate a decoded JSON envelope object, as a DSSE consumer.
+
+    Unknown fields are ignored and URL-safe base64 is accepted unless ``stored``
+    is true: a stored leaf must hold the canonical form (known fields only,
+    standard base64, every ``keyid`` present), which is what :meth:`Envelope.to_json_obj`
+    writes.
+    """
     if not isinstance(obj, Mapping):
         raise EnvelopeError("an envelope must be a JSON object", code="invalid_envelope.type")
     extra = set(obj) - {"payloadType", "payload", "signatures"}
-    if extra:
+    if extra and stored:
         raise EnvelopeError(
-            f"unknown envelope field(s): {', '.join(sorted(extra))}",
+            f"unknown envelope field(s): {', '.join(sorted(map(str, extra)))}",
             code="invalid_envelope.field",
         )
     for field in ("payloadType", "payload", "signatures"):
@@ -128,10 +193,10 @@ def envelope_from_obj(obj: object) -> Envelope:
     ptype = obj["payloadType"]
     if ptype != PAYLOAD_TYPE:
         raise EnvelopeError(
-            f"payloadType must be {PAYLOAD_TYPE!r}, got {ptype!r}",
+            f"payloadType must be {PAYLOAD_TYPE!r}, got {_show(ptype)}",
             code="invalid_envelope.payload_type",
         )
-    payload = _b64(obj["payload"], "payload")
+    payload = _b64(obj["payload"], "payload", stored=stored)
     raw_sigs = obj["signatures"]
     if not isinstance(raw_sigs, list) or not raw_sigs:
         raise EnvelopeError(
@@ -139,19 +204,30 @@ def envelope_from_obj(obj: object) -> Envelope:
         )
     sigs: list[EnvelopeSignature] = []
     for i, item in enumerate(raw_sigs):
-        if not isinstance(item, Mapping) or set(item) != {"keyid", "sig"}:
+        if not isinstance(item, Mapping) or "sig" not in item:
+            raise EnvelopeError(
+                f"signatures[{i}] must be an object with a 'sig' (and a 'keyid')",
+                code="invalid_envelope.signatures",
+            )
+        if stored and set(item) != {"keyid", "sig"}:
             raise EnvelopeError(
                 f"signatures[{i}] must be an object with exactly 'keyid' and 'sig'",
                 code="invalid_envelope.signatures",
             )
-        keyid = item["keyid"]
-        if not isinstance(keyid, str) or len(keyid) != 64 or not set(keyid) <= _KID_CHARS:
-            raise EnvelopeError(
-                f"signatures[{i}].keyid must be a key id (64 lowercase hex)",
-                code="invalid_envelope.keyid",
-            )
-        sigs.append(EnvelopeSignature(keyid, _b64(item["sig"], f"signatures[{i}].sig")))
+        keyid = _keyid(item, i)
+        sig = _b64(item["sig"], f"signatures[{i}].sig", stored=stored)
+        sigs.append(EnvelopeSignature(keyid, sig))
     return Envelope(PAYLOAD_TYPE, payload, tuple(sigs))
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:56] + "...'"
+
+
+def _json_error(e: strictjson.JsonError) -> EnvelopeError:
+    said = e.message if e.message.startswith("not valid JSON") else f"not valid JSON: {e.message}"
+    return EnvelopeError(said, code="invalid_envelope.json", details={"reason": e.reason})
 
 
 def parse_envelope(data: bytes | str) -> Envelope:
@@ -161,9 +237,9 @@ def parse_envelope(data: bytes | str) -> Envelope:
             f"envelope is larger than {MAX_ENVELOPE_BYTES} bytes", code="invalid_envelope.size"
         )
     try:
-        obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise EnvelopeError(f"not valid JSON: {e}", code="invalid_envelope.json") from e
+        obj = strictjson.loads(data)
+    except strictjson.JsonError as e:
+        raise _json_error(e) from None
     return envelope_from_obj(obj)
 
 
@@ -175,13 +251,19 @@ def parse_envelopes(text: str) -> list[Envelope | EnvelopeError]:
     if not stripped:
         return [EnvelopeError("no envelope in input", code="invalid_envelope.empty")]
     try:
-        whole = json.loads(stripped)
-    except ValueError:
-        whole = None
+        whole = strictjson.loads(stripped)
+    except strictjson.JsonError as e:
+        whole_error = _json_error(e)
     else:
         items = whole if isinstance(whole, list) else [whole]
         return [_safe(envelope_from_obj, o) for o in items]
-    return [_safe(parse_envelope, line) for line in stripped.splitlines() if line.strip()]
+    lines = [_safe(parse_envelope, line) for line in stripped.splitlines() if line.strip()]
+    if whole_error.details["reason"] != "syntax" and any(
+        isinstance(x, EnvelopeError) and x.details.get("reason") == "syntax" for x in lines
+    ):
+        # one JSON text that is too deep, has a duplicate key, ...: not JSON lines
+        return [whole_error]
+    return lines
 
 
 def _safe(fn: Callable[[Any], Envelope], arg: Any) -> Envelope | EnvelopeError:

@@ -10,6 +10,7 @@ from ledger.custody.records import (
     StateReader,
     _reject,
 )
+from ledger.envelope import no_keyid
 from ledger.errors import SignatureError
 from ledger.keys import b64decode, kid_of
 from ledger.statements import (
@@ -36,6 +37,8 @@ def check_signatures(state: StateReader, entry: EntryRef, sig_ok: SigCheck) -> s
     issuer_kid: str | None = None
     revoked: SignatureError | None = None  # raised only if no unrevoked issuer key signed
     for i, (kid, sig) in enumerate(entry.signatures):
+        if not kid:
+            raise no_keyid(i)
         rec = state.key(kid)
         if rec is None:
             raise SignatureError(

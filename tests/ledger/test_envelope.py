@@ -77,7 +77,10 @@ BAD = {
         json.dumps({**GOOD, "signatures": [{"keyid": "a" * 64, "sig": "%%"}]}),
         "invalid_envelope.base64",
     ),
-    "extra field": (json.dumps({**GOOD, "extra": 1}), "invalid_envelope.field"),
+    "unpadded base64": (json.dumps({**GOOD, "payload": "e30"}), "invalid_envelope.base64"),
+    "mixed base64 alphabets": (json.dumps({**GOOD, "payload": "+-=="}), "invalid_envelope.base64"),
+    "deep json": ("[" * 100_000 + "]" * 100_000, "invalid_envelope.json"),
+    "duplicate key": ('{"payload": "", "payload": ""}', "invalid_envelope.json"),
     "oversize": ('{"payload": "' + "A" * 300_000 + '"}', "invalid_envelope.size"),
 }
 
