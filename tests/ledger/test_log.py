@@ -155,33 +155,3 @@ def test_signature_copied_onto_other_bytes_in_the_same_batch_is_refused(world: W
     assert ok.error is None
     assert bad.error is not None
     assert bad.error.code == "bad_signature.invalid"
-
-
-@pytest.mark.parametrize(
-    "leaf",
-    [
-        b"{",
-        b"[]",
-        b'{"seq": 0}',
-        b'{"seq": "0", "prev": "", "received_at": "", "envelope": {}}',
-        b'{"seq": 0, "prev": "", "received_at": "", "envelope": {"payload": 1}}',
-    ],
-    ids=["not json", "array", "missing keys", "wrong types", "bad envelope"],
-)
-def test_decode_leaf_turns_garbage_into_integrity_errors(leaf):
-    from ledger.errors import IntegrityError
-    from ledger.log import decode_leaf
-
-    with pytest.raises(IntegrityError) as e:
-        decode_leaf(leaf)
-    assert e.value.code == "integrity.leaf"
-
-
-def test_decode_leaf_round_trips_a_stored_leaf(world: World):
-    from ledger.log import decode_leaf
-
-    leaf = decode_leaf(world.ledger.leaf(0))
-    assert leaf.seq == 0
-    assert leaf.prev == "0" * 64
-    assert leaf.statement.type == "party"
-    assert leaf.entry.seq == 0
