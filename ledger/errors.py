@@ -12,6 +12,8 @@ Tree::
     │   ├── SignatureError            bad_signature        1     400
     │   ├── KeyFormatError            invalid_key          1     400
     │   ├── StatementError            invalid_statement    1     422
+    │   ├── UnsafeBundleError         invalid_input.unsafe_bundle 1 400
+    │   │   (a bundle zip refused unread: traversal, zip bomb, symlink ...)
     │   ├── RejectedError             rejected             1     409
     │   │   (a statement that would break the custody state)
     │   └── ConflictError             conflict             1     409
@@ -19,9 +21,9 @@ Tree::
     ├── ProofError                    invalid_proof        1     400
     ├── NoteError                     invalid_note         1     400
     ├── NotFoundError                 not_found            1     404
-    ├── IntegrityError                integrity            1     500*
-    │   (*stored data does not hold; audit reports it, the API maps it to 409)
-    └── ConfigError                   config               2     500
+    ├── IntegrityError                integrity            1     409
+    │   (stored data does not hold; audit reports it)
+    └── ConfigError                   config               2     503
 
 Subclasses refine ``code`` with a suffix (``rejected.overdraw``,
 ``invalid_statement.missing_field``) so callers may match on the prefix.
@@ -103,6 +105,21 @@ class StatementError(InputError):
             merged.setdefault("field", field)
         super().__init__(message, code=code, details=merged)
         self.field = field
+
+
+class UnsafeBundleError(InputError):
+    """A bundle zip that is refused before anything in it is read.
+
+    ``member`` names the culprit (or ``(archive)``), ``reason`` says what is wrong;
+    the message is ``"<member>: <reason>"``.
+    """
+
+    code = "invalid_input.unsafe_bundle"
+
+    def __init__(self, member: str, reason: str) -> None:
+        super().__init__(f"{member}: {reason}", details={"member": member, "reason": reason})
+        self.member = member
+        self.reason = reason
 
 
 class RejectedError(InputError):

@@ -1,0 +1,219 @@
+"""Export one lot's evidence bundle (SPEC §7) from a ledger, in one read transaction."""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ledger import merkle
+from ledger.checkpoint import parse_checkpoint, split_note
+from ledger.errors import InputError, IntegrityError, NotFoundError
+from ledger.leaf import decode_leaf
+from ledger.log import Ledger
+from ledger.proofs import prove_many
+from ledger.statements import Import, Statement
+from provenance.bundle.manifest import (
+    MANIFEST,
+    REPORT_HTML,
+    REPORT_JSON,
+    build_manifest,
+    json_bytes,
+    manifest_bytes,
+)
+from provenance.bundle.results import BundleSummary
+from provenance.bundle.zipsafe import write_zip
+from provenance.documents import CitedDocument, StoreDocuments, referenced_documents
+from provenance.documents import with_documents as _with_documents
+from provenance.graph import collect
+from provenance.report.html import DocumentRef, render_report
+from provenance.screening import ScreeningData
+from provenance.verify import verify_entries
+from provenance.yields import YieldTable
+
+__all__ = ["batch", "document_refs", "export_bundle", "require_import"]
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Pause the cyclic garbage collector for one export or verification.
+
+    Both build tens of thousands of small acyclic objects (parsed statements,
+    graph nodes) that reference counting frees; the collector's repeated full
+    passes over them cost about as much as the work itself (measured: a
+    10,000-statement bundle verifies in half the time without them). The
+    previous state is restored on the way out.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def export_bundle(
+    ledger: Ledger,
+    lot: str,
+    out: Path,
+    *,
+    entry_number: str | None = None,
+    documents_dir: Path | None = None,
+    screening: ScreeningData | None = None,
+    yields: YieldTable | None = None,
+    created: datetime | None = None,
+) -> BundleSummary:
+    """Write the evidence bundle of ``lot`` to ``out`` (atomically) and summarise it.
+
+    1. In one read transaction: the latest signed checkpoint, the entries the
+       verification of ``lot`` needs (:func:`provenance.graph.collect`), and
+       each entry's inclusion proof against that checkpoint's size
+       (:func:`ledger.proofs.prove_many`); the tree's root is checked against
+       the checkpoint.
+    2. With ``entry_number``, an ``import`` statement of ``lot`` with that
+       entry number must be among them (else :class:`InputError`).
+    3. The provenance rules are run over the leaves (the same pure function
+       the offline verification runs), with the ``DOCUMENT`` findings for the
+       documents ``documents_dir`` lacks, into ``report.json`` and
+       ``report.html``.
+    4. Every document referenced by a bundled ``dispatch`` or ``evidence``
+       statement is copied from ``documents_dir``; one that is not there is
+       listed in the manifest under ``missing_documents`` and in the summary.
+
+    Prefer :meth:`provenance.context.VerificationContext.export_bundle`, which
+    passes the home's document store, screening data and yield table.
+    """
+    with batch():
+        return _export(ledger, lot, out, entry_number, documents_dir, screening, yields, created)
+
+
+def _export(
+    ledger: Ledger,
+    lot: str,
+    out: Path,
+    entry_number: str | None,
+    documents_dir: Path | None,
+    screening: ScreeningData | None,
+    yields: YieldTable | None,
+    created: datetime | None,
+) -> BundleSummary:
+    created = (created or datetime.now(UTC)).astimezone(UTC)
+    with ledger.store.read() as r:
+        latest = r.latest_checkpoint()
+        if latest is None:
+            raise NotFoundError("the ledger has no checkpoint yet; nothing can be proven")
+        size, note = latest
+        checkpoint = parse_checkpoint(split_note(note)[0])
+        if size != checkpoint.size:
+            raise IntegrityError(
+                f"the latest checkpoint is stored as size {size} but says {checkpoint.size}",
+                code="integrity.checkpoint",
+            )
+        collected = collect(r, lot)
+        entries = [e for e in collected.entries if e.seq < size]
+        hashes = {e.seq: merkle.leaf_hash(e.leaf) for e in entries}
+        for e in entries:
+            if collected.leaf_nodes.get(e.seq) != hashes[e.seq]:
+                raise IntegrityError(
+                    f"seq {e.seq}: the stored leaf does not match the Merkle tree; "
+                    "run `custody ledger audit` before exporting",
+                    code="integrity.leaf",
+                    details={"seq": e.seq},
+                )
+        proofs = prove_many(r, hashes, size, leaf_hashes=hashes) if hashes else {}
+    root = next(iter(proofs.values())).root if proofs else checkpoint.root
+    if root != checkpoint.root:
+        raise IntegrityError(
+            f"the stored tree of size {size} does not match its signed checkpoint; "
+            "run `custody ledger audit`",
+            code="integrity.checkpoint",
+            details={"size": size, "expected": checkpoint.root.hex(), "actual": root.hex()},
+        )
+    verifier_key = ledger.verifier_key()
+    leaves = [(e.seq, e.leaf) for e in entries]
+    if entry_number is not None:
+        imports = {e.seq: decode_leaf(e.leaf).statement for e in entries if e.type == "import"}
+        require_import(imports, lot, entry_number)
+    store = StoreDocuments(documents_dir)
+    report = _with_documents(verify_entries(leaves, lot, screening=screening, yields=yields), store)
+    refs = referenced_documents(report.statements)
+    contents = {sha: data for sha in sorted(refs) if (data := store.read(sha)) is not None}
+    missing = [sha for sha in sorted(refs) if sha not in contents]
+    documents = document_refs(refs, contents)
+    html = render_report(
+        report,
+        entry_number=entry_number,
+        checkpoint=checkpoint,
+        verifier_key=verifier_key,
+        documents=documents,
+    )
+    manifest = build_manifest(
+        lot,
+        entry_number,
+        created,
+        note,
+        verifier_key,
+        hashes,
+        {seq: p.proof for seq, p in proofs.items()},
+        documents,
+    )
+    members: list[tuple[str, bytes]] = [(MANIFEST, manifest_bytes(manifest))]
+    members += [(f"leaves/{e.seq}.json", e.leaf) for e in entries]
+    members += [(f"documents/{sha}", contents[sha]) for sha in sorted(contents)]
+    members += [
+        (REPORT_JSON, json_bytes(report.to_json())),
+        (REPORT_HTML, html.encode("utf-8")),
+    ]
+    write_zip(out, members, created)
+    if missing:
+        log.warning("bundle %s: %d referenced document(s) missing", out, len(missing))
+    return BundleSummary(
+        path=out,
+        subject=lot,
+        entry_number=entry_number,
+        checkpoint=checkpoint,
+        entries=len(entries),
+        documents=len(contents),
+        missing_documents=tuple(missing),
+        report=report,
+    )
+
+
+def require_import(statements: Mapping[int, Statement], lot: str, entry_number: str) -> None:
+    """Raise InputError unless an ``import`` statement declares ``lot`` as ``entry_number``."""
+    for stmt in statements.values():
+        if isinstance(stmt, Import) and stmt.lot == lot and stmt.entry_number == entry_number:
+            return
+    declared = sorted(
+        {s.entry_number for s in statements.values() if isinstance(s, Import) and s.lot == lot}
+    )
+    hint = f" (it is declared as {', '.join(declared)})" if declared else ""
+    raise InputError(
+        f"no import statement declares lot {lot!r} as CBP entry {entry_number!r}{hint}",
+        code="invalid_input.entry_number",
+        details={"lot": lot, "entry_number": entry_number, "declared": declared},
+    )
+
+
+def document_refs(
+    refs: Mapping[str, CitedDocument], contents: Mapping[str, bytes]
+) -> list[DocumentRef]:
+    """The cited documents as the report and the manifest list them (present or not)."""
+    return [
+        DocumentRef(
+            sha256=sha,
+            name=ref.name,
+            kind=ref.kind,
+            media_type=ref.media_type,
+            size=len(contents[sha]) if sha in contents else ref.size,
+            present=sha in contents,
+            referenced_by=tuple(ref.referenced_by),
+        )
+        for sha, ref in sorted(refs.items())
+    ]

@@ -1,0 +1,203 @@
+"""Documents cited by the evidence: which, whether produced, and what it means (rule DOCUMENT).
+
+A ``dispatch`` cites documents (``documents[]``) and an ``evidence`` statement
+binds one (``document``); the ledger holds only their SHA-256. Whether the
+bytes are *produced* depends on where verification runs: the home's document
+store (``custody verify``, the API) or the bundle's ``documents/`` members
+(``custody bundle verify``). Both ask the same question through a
+:data:`Produced` callable, and :func:`with_documents` turns the answer into the
+same ``DOCUMENT`` findings, so the live verdict and the bundle verdict agree.
+
+Whose evidence counts (docs/verification.md, "Evidence from outside the chain"):
+
+* a document cited by a party on the **custody path** (a party that held a
+  traced lot on its way to the subject: :attr:`provenance.graph.Trace.holders`)
+  is the importer's evidence; not produced, it is a ``DOCUMENT`` **gap**;
+* a document cited only by parties **outside** the path (an auditor, a lab, a
+  stranger making an allegation) is third-party evidence: not produced, it is a
+  ``DOCUMENT`` **info** finding. It is reported, never counted against the
+  chain: nobody can turn someone else's verdict into ``incomplete`` or ``fail``
+  by naming documents that do not exist.
+
+A produced document whose bytes do not hash to its name is something else: in a
+bundle it is an ``INTEGRITY`` error (:mod:`provenance.bundle.verify`); in a
+document store it is treated as not produced (and logged), exactly as export
+leaves it out of the bundle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import networkx as nx
+
+from ledger.statements import Dispatch, Evidence, Statement
+from provenance.graph import Trace
+from provenance.rules.base import Finding, Severity
+from provenance.verify import Report, flag_nodes, verdict_of
+
+__all__ = [
+    "DOCUMENT",
+    "CitedDocument",
+    "Produced",
+    "StoreDocuments",
+    "custody_path",
+    "document_findings",
+    "referenced_documents",
+    "with_documents",
+]
+
+log = logging.getLogger(__name__)
+
+DOCUMENT: Final = "DOCUMENT"
+
+Produced = Callable[[str], bool]
+"""sha256 hex → whether the document's bytes are at hand (and hash to it)."""
+
+
+@dataclass
+class CitedDocument:
+    """A document cited by statements of the evidence: the first citation's name and
+    kind, and the digests of every citing statement (in seq order)."""
+
+    sha256: str
+    name: str
+    kind: str
+    media_type: str | None = None
+    size: int | None = None
+    referenced_by: list[str] = field(default_factory=list)
+
+
+def referenced_documents(statements: Mapping[int, Statement]) -> dict[str, CitedDocument]:
+    """Documents named by ``dispatch.documents`` and ``evidence.document``, by hash.
+
+    The first reference gives the name and kind; every referencing statement's
+    digest is kept, in seq order.
+    """
+    refs: dict[str, CitedDocument] = {}
+    for seq in sorted(statements):
+        stmt = statements[seq]
+        if isinstance(stmt, Dispatch):
+            for d in stmt.documents:
+                ref = refs.setdefault(d.sha256, CitedDocument(d.sha256, d.name, d.kind))
+                ref.referenced_by.append(stmt.digest)
+        elif isinstance(stmt, Evidence):
+            doc = stmt.document
+            ref = refs.setdefault(doc.sha256, CitedDocument(doc.sha256, doc.name, stmt.kind))
+            ref.media_type = ref.media_type or doc.media_type
+            ref.size = doc.size if ref.size is None else ref.size
+            ref.referenced_by.append(stmt.digest)
+    return refs
+
+
+class StoreDocuments:
+    """A home's document store (``<home>/documents/<sha256>``) as a :data:`Produced`.
+
+    A document is produced when its file exists and hashes to its name; each
+    answer is remembered (a store file whose bytes do not match is logged and
+    counts as not produced, as export leaves it out of the bundle).
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._seen: dict[str, bytes | None] = {}
+
+    def read(self, sha256: str) -> bytes | None:
+        """The document's bytes, or None when the store does not have them (intact)."""
+        if sha256 in self._seen:
+            return self._seen[sha256]
+        data: bytes | None = None
+        path = None if self.directory is None else self.directory / sha256
+        try:
+            if path is not None and path.is_file():
+                data = path.read_bytes()
+        except OSError as e:
+            log.warning("document store: cannot read %s: %s", path, e)
+        if data is not None and hashlib.sha256(data).hexdigest() != sha256:
+            log.warning("document store: %s does not hash to its name; not used", path)
+            data = None
+        self._seen[sha256] = data
+        return data
+
+    def __call__(self, sha256: str) -> bool:
+        return self.read(sha256) is not None
+
+
+def custody_path(trace: Trace) -> set[str]:
+    """The parties on the custody path: every holder of a traced lot on its way to the subject."""
+    parties: set[str] = set()
+    for holders in trace.holders.values():
+        parties.update(holders)
+    return parties
+
+
+def document_findings(report: Report, produced: Produced) -> list[Finding]:
+    """One ``DOCUMENT`` finding per cited document that is not produced (see the module doc)."""
+    refs = referenced_documents(report.statements)
+    if not refs:
+        return []
+    trace = Trace.of(report.entries.values(), report.subject)
+    path = custody_path(trace)
+    by_digest = {e.digest: e for e in report.entries.values()}
+    findings: list[Finding] = []
+    for sha, ref in sorted(refs.items()):
+        if produced(sha):
+            continue
+        citers = [by_digest[d] for d in ref.referenced_by if d in by_digest]
+        inside = [e for e in citers if e.issuer in path]
+        cited = ", ".join(f"seq {e.seq} ({e.statement.type} by {e.issuer})" for e in citers)
+        severity: Severity = "gap" if inside else "info"
+        if inside:
+            message = (
+                f"document {ref.name!r} ({ref.kind}, sha256 {sha[:12]}…) cited by {cited} "
+                "is not produced: the evidence it stands for cannot be checked"
+            )
+        else:
+            message = (
+                f"document {ref.name!r} ({ref.kind}, sha256 {sha[:12]}…) cited by {cited}, "
+                "outside the custody path, is not produced: third-party evidence, reported "
+                "and not counted"
+            )
+        findings.append(
+            Finding(
+                DOCUMENT,
+                severity,
+                message,
+                list(ref.referenced_by),
+                {
+                    "document": sha,
+                    "name": ref.name,
+                    "kind": ref.kind,
+                    "third_party": not inside,
+                    "seqs": [e.seq for e in citers],
+                },
+            )
+        )
+    return findings
+
+
+_RANK: Final = {"error": 0, "gap": 1, "warning": 2, "info": 3}
+
+
+def with_documents(report: Report, produced: Produced) -> Report:
+    """``report`` with the ``DOCUMENT`` findings added and the verdict recomputed."""
+    extra = document_findings(report, produced)
+    if not extra:
+        return report
+    findings = sorted([*report.findings, *extra], key=lambda f: _RANK[f.severity])
+    verdict = verdict_of(findings)
+    builder = report.graph_builder
+
+    def graph() -> nx.DiGraph[str]:
+        g = nx.DiGraph(subject=report.subject) if builder is None else builder()
+        flag_nodes(g, extra)
+        g.graph["verdict"] = verdict
+        return g
+
+    return dataclasses.replace(report, findings=findings, verdict=verdict, graph_builder=graph)
