@@ -10,7 +10,6 @@ verification names the :attr:`ScreeningData.version` it used.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import tempfile
@@ -19,6 +18,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from ledger import strictjson
 from ledger.errors import InputError
 from provenance.screening.data import ScreeningData
 from provenance.screening.match import MATCH_THRESHOLD, Matcher
@@ -65,12 +65,12 @@ def load_screening(path: Path | None = None) -> ScreeningData:
 def parse_screening(raw: bytes, *, origin: str = "<bytes>") -> ScreeningData:
     """Parse and validate the bytes of a screening file."""
     try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        doc = strictjson.loads(raw)
+    except strictjson.JsonError as e:
         raise InputError(
             f"screening file {origin} is not UTF-8 JSON: {e}",
             code=ERROR_CODE,
-            details={"path": origin},
+            details={"path": origin, "reason": e.reason},
         ) from e
     reader = Reader(origin)
     lists, regions = reader.document(doc)

@@ -1,27 +1,23 @@
-"""Tests of provenance.screening: loading, entity matching, regions, updates."""
+"""Tests of provenance.screening: the shipped data, entity matching, regions.
+
+Loading errors and updates are in test_screening_files.py."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.errors import InputError
-from provenance import screening
 from provenance.screening import (
     MATCH_THRESHOLD,
     SCHEMA,
     EntityMatch,
     ScreeningData,
-    load_for_home,
     load_screening,
     match_entity,
     region_findings,
-    update_screening,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -370,111 +366,3 @@ def test_region_findings(
     found = data.region_findings(country, subdivision, material)
     assert {(r.code, r.matched_material) for r in found} == expected
     assert all(r.basis and r.source for r in found)
-
-
-# -- loading errors
-
-DOC: dict[str, Any] = {
-    "schema": SCHEMA,
-    "version": "9.9.9+test",
-    "lists": [
-        {
-            "id": "test-list",
-            "title": "Test list",
-            "as_of": "2026-02-01",
-            "entities": [{"name": "Acme Forced Widgets Co., Ltd.", "aliases": [], "source": "x"}],
-        }
-    ],
-    "regions": [{"code": "CN-XJ", "name": "Xinjiang", "materials": None, "sources": []}],
-}
-
-
-def write(path: Path, doc: object) -> Path:
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    return path
-
-
-def broken(**changes: object) -> dict[str, object]:
-    doc = json.loads(json.dumps(DOC))
-    doc.update(changes)
-    return doc
-
-
-BAD = [
-    ("wrong-schema", broken(schema="custody-screening/0"), "schema"),
-    ("no-version", broken(version=""), "version"),
-    ("no-lists", broken(lists=[]), "lists"),
-    ("list-not-object", broken(lists=[3]), "lists[0]"),
-    ("bad-date", broken(lists=[{**DOC["lists"][0], "as_of": "Jan 2026"}]), "lists[0].as_of"),
-    (
-        "nameless-entity",
-        broken(lists=[{**DOC["lists"][0], "entities": [{"aliases": []}]}]),
-        "lists[0].entities[0].name",
-    ),
-    (
-        "bad-alias",
-        broken(lists=[{**DOC["lists"][0], "entities": [{"name": "A", "aliases": [1]}]}]),
-        "lists[0].entities[0].aliases[0]",
-    ),
-    ("bad-region-code", broken(regions=[{"code": "Xinjiang", "name": "X"}]), "regions[0].code"),
-    ("duplicate-list", broken(lists=[DOC["lists"][0], DOC["lists"][0]]), "lists"),
-]
-
-
-@pytest.mark.parametrize(("doc", "field"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
-def test_invalid_files_are_rejected_with_the_field(tmp_path: Path, doc: object, field: str) -> None:
-    with pytest.raises(InputError) as info:
-        load_screening(write(tmp_path / "s.json", doc))
-    assert info.value.code == "invalid_screening"
-    assert info.value.details["field"] == field
-
-
-def test_unreadable_and_non_json_files_are_rejected(tmp_path: Path) -> None:
-    with pytest.raises(InputError) as missing:
-        load_screening(tmp_path / "nope.json")
-    assert missing.value.code == "invalid_screening"
-    (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(InputError) as bad:
-        load_screening(tmp_path / "bad.json")
-    assert bad.value.code == "invalid_screening"
-
-
-def test_a_replacement_file_is_used_for_matching(tmp_path: Path) -> None:
-    data = load_screening(write(tmp_path / "s.json", DOC))
-    assert data.version == "9.9.9+test"
-    assert data.list_ids == ("test-list",)
-    assert [m.entry_name for m in data.match_entity("ACME FORCED WIDGETS LIMITED")] == [
-        "Acme Forced Widgets Co., Ltd."
-    ]
-    assert data.match_entity("Xinjiang Zhongtai Chemical Co., Ltd.") == []
-
-
-# -- installing into a home
-
-
-def test_update_installs_into_home_and_home_copy_wins(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    assert load_for_home(home).version == load_screening().version
-    installed = update_screening(write(tmp_path / "new.json", DOC), home)
-    assert installed.version == "9.9.9+test"
-    assert installed.origin == str(home / screening.SCREENING_FILENAME)
-    assert (home / "screening.json").read_bytes() == (tmp_path / "new.json").read_bytes()
-    assert load_for_home(home).version == "9.9.9+test"
-    assert [p.name for p in home.iterdir()] == ["screening.json"]
-
-
-def test_update_with_an_invalid_file_changes_nothing(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    update_screening(write(tmp_path / "new.json", DOC), home)
-    before = (home / "screening.json").read_bytes()
-    with pytest.raises(InputError) as info:
-        update_screening(write(tmp_path / "bad.json", broken(schema="x")), home)
-    assert info.value.code == "invalid_screening"
-    assert (home / "screening.json").read_bytes() == before
-    assert sorted(p.name for p in home.iterdir()) == ["screening.json"]
-
-
-def test_shipped_file_round_trips_through_update(tmp_path: Path) -> None:
-    installed = update_screening(screening.shipped_path(), tmp_path)
-    assert installed.version == load_screening().version
-    assert installed.sha256 == load_screening().sha256
