@@ -22,9 +22,11 @@ with the same stable ``code`` the CLI prints with ``--json``
 
 Request validation (a query parameter of the wrong type, a JSON body that does
 not match its schema) is ``invalid_input.request`` 422; a body that is not
-JSON is ``invalid_input.json`` 400. Anything else is a bug: the catch-all
-answers 500 ``internal`` with no details (the traceback goes to the log, never
-to the client).
+JSON is ``invalid_input.json`` 400. A client that disconnects before sending
+its whole body (``ClientDisconnect``) is the client's problem: one quiet info line,
+no error, no traceback (the 400 it is answered cannot reach it). Anything else
+is a bug: the catch-all answers 500 ``internal`` with no details (the traceback
+goes to the log, never to the client).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from ledger.errors import (
     ConfigError,
@@ -236,6 +239,16 @@ async def _database_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(UnavailableError("the ledger database is unavailable; retry shortly"))
 
 
+async def _client_disconnect(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ClientDisconnect)
+    peer = request.client.host if request.client is not None else "unknown"
+    log.info("client %s disconnected before sending the whole request body", peer)
+    return JSONResponse(
+        error_body("invalid_input.incomplete", "the client disconnected mid-request", {}),
+        status_code=400,
+    )
+
+
 async def _internal_error(_: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", exc_info=exc)
     return JSONResponse(error_body("internal", "internal server error", {}), status_code=500)
@@ -247,4 +260,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(SQLAlchemyError, _database_error)
+    app.add_exception_handler(ClientDisconnect, _client_disconnect)
     app.add_exception_handler(Exception, _internal_error)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from email.message import Message
 from typing import Annotated, Any
 
@@ -13,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import CallerDep
+from api.bodies import StrictJsonRoute, decode_json
 from api.deps import AUTH_ERRORS, error_responses, not_visible, rate_limit, services
 from api.errors import TooLargeError, UnsupportedMediaError, error_response, jsonable
 from api.schemas import (
@@ -29,7 +29,7 @@ from ledger.errors import CustodyError, EnvelopeError, NotFoundError
 from ledger.log import SubmitResult
 from ledger.store import ReadTx, StoredEntry
 
-router = APIRouter(tags=["entries"])
+router = APIRouter(tags=["entries"], route_class=StrictJsonRoute)
 
 NDJSON_TYPES = frozenset(
     {"application/x-ndjson", "application/jsonl", "application/json-lines", "application/jsonlines"}
@@ -56,20 +56,14 @@ def _is_json(media: str) -> bool:
 def _parse_one(body: bytes) -> Envelope:
     if not body.strip():
         raise EnvelopeError("the request body is empty", code="invalid_envelope.empty")
-    try:
-        return parse_envelope(body)
-    except RecursionError:
-        raise EnvelopeError("JSON nested too deeply", code="invalid_envelope.json") from None
+    return parse_envelope(body)
 
 
-def _safe(fn: Any, arg: Any) -> Envelope | CustodyError:
+def _safe(fn: Callable[[Any], Envelope], arg: Any) -> Envelope | CustodyError:
     try:
-        env: Envelope = fn(arg)
+        return fn(arg)
     except EnvelopeError as e:
         return e
-    except RecursionError:
-        return EnvelopeError("JSON nested too deeply", code="invalid_envelope.json")
-    return env
 
 
 def parse_batch(body: bytes, media: str, max_items: int) -> list[Envelope | CustodyError]:
@@ -93,14 +87,11 @@ def parse_batch(body: bytes, media: str, max_items: int) -> list[Envelope | Cust
         if len(lines) > max_items:
             raise too_many(len(lines))
         return [_safe(parse_envelope, line) for line in lines]
-    try:
-        whole = json.loads(text)
-    except (ValueError, RecursionError):
-        raise EnvelopeError(
-            "the request body is not valid JSON (send a JSON array of envelopes, "
-            "or JSON lines as application/x-ndjson)",
-            code="invalid_envelope.json",
-        ) from None
+    whole = decode_json(
+        text,
+        "the request body is not valid JSON (send a JSON array of envelopes, "
+        "or JSON lines as application/x-ndjson)",
+    )
     if not isinstance(whole, list):
         raise EnvelopeError(
             "send a JSON array of envelopes (or JSON lines as application/x-ndjson)",
