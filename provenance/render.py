@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import networkx as nx
 
@@ -88,7 +88,17 @@ def _place(attrs: Mapping[str, Any]) -> str:
     return str(name or where or "?")
 
 
+_Task = tuple[str, str, str, bool, int]
+"""One line still to draw: (kind, node, prefix, last, depth)."""
+
+MAX_INDENT: Final = 60
+"""Tree levels drawn with growing indentation; deeper lines start again at the left
+margin after a ``depth N`` marker, so a 10,000-deep chain stays a few lines wide."""
+
+
 class _Text:
+    """The tree, drawn depth-first with an explicit stack (no recursion over depth)."""
+
     def __init__(self, doc: Doc) -> None:
         self.doc = doc
         self.g = _graph(doc)
@@ -111,9 +121,17 @@ class _Text:
         return f"  [{_MARKS.get(severity, '!')} {', '.join(flags)}]"
 
     def emit(self, prefix: str, last: bool, text: str) -> str:
+        """Draw one line; return the prefix of its children's lines."""
         branch = "└─ " if last else "├─ "
         self.lines.append(prefix + branch + text)
         return prefix + ("   " if last else "│  ")
+
+    def fold(self, depth: int, kids: list[_Task]) -> list[_Task]:
+        """Children drawn at the left margin again every ``MAX_INDENT`` levels."""
+        if not kids or depth == 0 or depth % MAX_INDENT:
+            return kids
+        self.lines.append(f"┆ depth {depth}: the tree goes on at the left margin")
+        return [(kind, node, "", last, d) for kind, node, _, last, d in kids]
 
     def children_of_lot(self, node: str) -> list[tuple[str, str]]:
         """(kind, node) under a lot: imports, hand-offs, evidence, then its creator."""
@@ -132,7 +150,7 @@ class _Text:
             out.append(("creator", str(creator)))
         return out
 
-    def lot(self, node: str, prefix: str, last: bool, root: bool = False) -> None:
+    def lot(self, node: str, prefix: str, last: bool, depth: int) -> list[_Task]:
         attrs = self.g.nodes[node]
         line = (
             f"LOT {attrs.get('lot')} · {attrs.get('material') or '?'} · {_amount(attrs)}"
@@ -145,23 +163,22 @@ class _Text:
         line += self.marks(node)
         if node in self.shown:
             line += "  (shown above)"
-        if root:
+        if depth == 0:
             self.lines.append(line)
             inner = ""
         else:
             inner = self.emit(prefix, last, line)
         if node in self.shown:
-            return
+            return []
         self.shown.add(node)
         kids = self.children_of_lot(node)
-        for i, (kind, child) in enumerate(kids):
-            is_last = i == len(kids) - 1
-            if kind == "creator":
-                self.creator(child, inner, is_last)
-            elif kind == "handoff":
-                self.handoff(child, inner, is_last)
-            else:
-                self.statement_line(kind, child, inner, is_last)
+        return self.fold(
+            depth,
+            [
+                (kind, child, inner, i == len(kids) - 1, depth + 1)
+                for i, (kind, child) in enumerate(kids)
+            ],
+        )
 
     def handoff(self, pair: str, prefix: str, last: bool) -> None:
         dnode, rnode = pair.split("|", 1)
@@ -190,7 +207,7 @@ class _Text:
             )
         self.emit(prefix, last, text + self.marks(node))
 
-    def creator(self, node: str, prefix: str, last: bool) -> None:
+    def creator(self, node: str, prefix: str, last: bool, depth: int) -> list[_Task]:
         a = self.g.nodes[node]
         if a.get("type") == "origin":
             text = (
@@ -198,7 +215,7 @@ class _Text:
                 f" · {_date(a.get('time'))} · seq {a.get('seq')}"
             )
             self.emit(prefix, last, text + self.marks(node))
-            return
+            return []
         text = (
             f"{a.get('process')} by {self.who(a.get('party'))} at {_place(a)}"
             f" · {_date(a.get('time'))} · seq {a.get('seq')}"
@@ -212,12 +229,14 @@ class _Text:
             ),
             key=lambda n: (str(n).startswith("ext:"), str(n)),
         )
-        for i, src in enumerate(inputs):
-            is_last = i == len(inputs) - 1
-            if str(src).startswith("ext:"):
-                self.external(src, inner, is_last)
-            else:
-                self.lot(src, inner, is_last)
+        kinds = ["external" if str(src).startswith("ext:") else "lot" for src in inputs]
+        return self.fold(
+            depth,
+            [
+                (k, src, inner, i == len(inputs) - 1, depth + 1)
+                for i, (k, src) in enumerate(zip(kinds, inputs, strict=True))
+            ],
+        )
 
     def external(self, node: str, prefix: str, last: bool) -> None:
         a = self.g.nodes[node]
@@ -226,13 +245,31 @@ class _Text:
         text = f"EXTERNAL {a.get('material')} · {_amount(a)} · from {supplier} ({where}) · untraced"
         self.emit(prefix, last, text + self.marks(node))
 
+    def tree(self, root: str) -> None:
+        """Depth-first, children in order: the stack holds what is still to draw."""
+        stack: list[_Task] = [("lot", root, "", True, 0)]
+        while stack:
+            kind, node, prefix, last, depth = stack.pop()
+            kids: list[_Task] = []
+            if kind == "lot":
+                kids = self.lot(node, prefix, last, depth)
+            elif kind == "creator":
+                kids = self.creator(node, prefix, last, depth)
+            elif kind == "handoff":
+                self.handoff(node, prefix, last)
+            elif kind == "external":
+                self.external(node, prefix, last)
+            else:
+                self.statement_line(kind, node, prefix, last)
+            stack.extend(reversed(kids))
+
     def render(self) -> str:
         doc = self.doc
         subject = str(doc["subject"])
         self.lines.append(f"Trace of lot {subject}: verdict {str(doc.get('verdict', '?')).upper()}")
         node = lot_node(subject)
         if node in self.g:
-            self.lot(node, "", True, root=True)
+            self.tree(node)
         self.lines.append("")
         self.lines.extend(_composition_lines(doc))
         findings = doc.get("findings") or []
