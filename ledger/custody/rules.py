@@ -124,6 +124,7 @@ def apply(state: StateReader, entry: EntryRef, sig_ok: SigCheck) -> Changes:
         tx.create(stmt.lot.id, stmt.issuer, stmt.lot.material, stmt.lot.quantity, seq)
         tx.out.refs.append((stmt.lot.id, "output"))
     elif isinstance(stmt, Transform):
+        _not_self_consuming(stmt)
         for i, inp in enumerate(stmt.inputs):
             tx.draw(inp.lot, stmt.issuer, inp.quantity, f"inputs[{i}]")
             tx.out.refs.append((inp.lot, "input"))
@@ -147,6 +148,19 @@ def apply(state: StateReader, entry: EntryRef, sig_ok: SigCheck) -> Changes:
         tx.draw(stmt.lot, stmt.issuer, stmt.quantity, "lot")
         tx.out.refs.append((stmt.lot, "import"))
     return tx.out
+
+
+def _not_self_consuming(stmt: Transform) -> None:
+    """A transform turns lots into other lots: none of its outputs may be one of its inputs."""
+    consumed = {inp.lot for inp in stmt.inputs}
+    for index, out in enumerate(stmt.outputs):
+        if out.id in consumed:
+            raise _reject(
+                "self_transform",
+                f"outputs[{index}].id: transform cannot consume the lot it produces: {out.id}",
+                lot=out.id,
+                index=index,
+            )
 
 
 def _new_key(state: StateReader, tx: _Tx, pk: bytes, party: str, seq: int) -> None:

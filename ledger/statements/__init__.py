@@ -51,9 +51,10 @@ Decisions where the spec is silent
 - ``party.roles``, ``keys`` and evidence ``lots`` are non-empty and without
   repeats; ``documents`` may be empty.
 - ``transform``: ``inputs`` is required but may be empty when
-  ``external_inputs`` is not; no lot appears twice among the inputs, no output
-  id twice, and no output id is also an input lot. A ``mass_kg`` next to a mass
-  unit must equal the quantity's mass.
+  ``external_inputs`` is not; no lot appears twice among the inputs and no output
+  id twice. A ``mass_kg`` next to a mass unit must equal the quantity's mass. (An
+  output id that is also an input lot is a custody rule, ``rejected.self_transform``,
+  judged by :mod:`ledger.custody`.)
 - ``dispatch.to`` must name a party other than the issuer.
 - ``entry_number`` ``^[A-Za-z0-9][A-Za-z0-9-]{0,31}$`` (``ABC-1234567-8``);
   ``hts`` 4 to 10 digits in 2-digit groups optionally dot-separated

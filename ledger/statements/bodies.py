@@ -123,14 +123,8 @@ def _transform(obj: dict[str, Any], common: _Common) -> Transform:
     _unique_list(consumed, "inputs", "lot")
     produced = [item.id for item in outputs]
     _unique_list(produced, "outputs", "lot")
-    consumed_set = set(consumed)
-    for index, lot in enumerate(produced):
-        if lot in consumed_set:
-            _fail(
-                "duplicate_value",
-                f"outputs[{index}].id",
-                f"{_show(lot)} is also an input",
-            )
+    # an output that is also an input is a custody rule (rejected.self_transform),
+    # judged by ledger.custody, not a malformed statement
     return Transform(
         process=process,
         inputs=inputs,

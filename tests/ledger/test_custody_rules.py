@@ -9,7 +9,6 @@ and idempotency follow the table.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -19,86 +18,23 @@ from typing import Any
 import pytest
 
 from ledger.audit import audit
-from ledger.envelope import Envelope, EnvelopeSignature, sign_envelope
+from ledger.envelope import Envelope, EnvelopeSignature
 from ledger.keys import PrivateKey
-from ledger.statements import encode_statement, format_time
-from tests.support import T0, Actor, World, q, site
-
-_ids = itertools.count(1)
-
-
-@dataclass
-class Ctx:
-    world: World
-    farm: Actor
-    gin: Actor
-    spinner: Actor
-    importer: Actor
-    to_gin: str  # dispatch digest, received by the gin
-    to_spinner: str  # dispatch digest, still in transit
-
-
-def raw(
-    actor: Actor,
-    type: str,
-    *,
-    issuer: str | None = None,
-    time: str | datetime | None = None,
-    id: str | None = None,
-    **body: Any,
-) -> bytes:
-    """A statement encoded without validation (so it may be malformed)."""
-    when = time if isinstance(time, str) else format_time(time or actor.world.tick())
-    doc = {
-        "spec": "custody/1",
-        "type": type,
-        "id": id or f"case-{next(_ids)}",
-        "issuer": issuer or actor.id,
-        "time": when,
-        **body,
-    }
-    return encode_statement(doc)
-
-
-def signed(actor: Actor, payload: bytes, *keys: PrivateKey) -> Envelope:
-    return sign_envelope(payload, list(keys) or [actor.key])
-
-
-def origin_body(lot: str = "farm/seed-2", quantity: Any = None, unit: str = "kg") -> dict[str, Any]:
-    return {
-        "lot": {
-            "id": lot,
-            "material": "cotton.seed",
-            "quantity": q(100) if quantity is None else quantity,
-            "unit": unit,
-        },
-        "site": site("Lubbock farm", "US", "US-TX"),
-    }
-
-
-def transform_body(lot: str, quantity: Any, out: str) -> dict[str, Any]:
-    return {
-        "process": "cotton.ginning",
-        "inputs": [{"lot": lot, "quantity": quantity, "unit": "kg"}],
-        "outputs": [{"id": out, "material": "cotton.lint", "quantity": q(1), "unit": "kg"}],
-        "site": site("Plains gin", "US", "US-TX"),
-    }
+from tests.ledger.custody_world import (
+    Ctx,
+    make_ctx,
+    origin_body,
+    raw,
+    signed,
+    state_of,
+    transform_body,
+)
+from tests.support import T0, q
 
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> Ctx:
-    world = World(tmp_path / "home")
-    farm = world.party("farm", "Lubbock Farm", subdivision="US-TX")
-    gin = world.party("gin", "Plains Gin", subdivision="US-TX")
-    spinner = world.party("spinner", "Carolina Spinning", subdivision="US-NC")
-    importer = world.party("importer", "Acme Apparel", roles=("importer",))
-    farm.submit("origin", id="origin/farm/seed-1", **origin_body("farm/seed-1", q(12000)))
-    to_gin = farm.submit("dispatch", lot="farm/seed-1", quantity=q(5000), unit="kg", to="gin")
-    gin.submit("receipt", dispatch=to_gin.digest, quantity=q(5000), unit="kg")
-    to_spinner = farm.submit(
-        "dispatch", lot="farm/seed-1", quantity=q(2000), unit="kg", to="spinner"
-    )
-    return Ctx(world, farm, gin, spinner, importer, str(to_gin.digest), str(to_spinner.digest))
+    return make_ctx(tmp_path)
 
 
 # ------------------------------------------------------------------ the cases
@@ -170,6 +106,13 @@ def transform_output_reuses_lot(c: Ctx) -> Envelope:
     c.farm.submit("origin", **origin_body("farm/seed-3"))
     return signed(
         c.gin, raw(c.gin, "transform", **transform_body("farm/seed-1", q(10), "farm/seed-3"))
+    )
+
+
+def transform_consumes_its_output(c: Ctx) -> Envelope:
+    # issue 10 item 9: once refused as invalid_statement.duplicate_value at parse time
+    return signed(
+        c.gin, raw(c.gin, "transform", **transform_body("farm/seed-1", q(10), "farm/seed-1"))
     )
 
 
@@ -322,6 +265,9 @@ CASES = [
          "lot 'farm/seed-1' already exists"),
     Case("transform output reuses a lot id", transform_output_reuses_lot,
          "rejected.duplicate_lot", "lot 'farm/seed-3' already exists"),
+    Case("transform consuming the lot it produces", transform_consumes_its_output,
+         "rejected.self_transform",
+         "outputs[0].id: transform cannot consume the lot it produces: farm/seed-1"),
     Case("transform input not held", input_not_held, "rejected.not_held",
          "inputs[0]: spinner does not hold lot 'farm/seed-1'"),
     Case("transform input of an unknown lot", input_unknown_lot, "rejected.unknown_lot",
@@ -376,19 +322,6 @@ CASES = [
 ]  # fmt: skip
 
 
-def state_of(world: World) -> tuple[Any, ...]:
-    """Everything a statement could change."""
-    with world.ledger.store.read() as r:
-        return (
-            r.head(),
-            sorted(r.all_lots(), key=lambda lot: lot.id),
-            r.all_holdings(),
-            r.dispatches_of(),
-            sorted(r.all_keys(), key=lambda k: k.kid),
-            r.parties(),
-        )
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_statement_is_rejected_and_changes_nothing(ctx: Ctx, case: Case) -> None:
     envelope = case.build(ctx)
@@ -411,6 +344,7 @@ def test_table_covers_every_rejection_code_the_issue_names() -> None:
         "bad_signature.invalid",
         "bad_signature.unknown_key",
         "rejected.duplicate_lot",
+        "rejected.self_transform",
         "rejected.not_held",
         "rejected.overdraw",
         "rejected.unknown_party",
@@ -427,195 +361,3 @@ def test_table_covers_every_rejection_code_the_issue_names() -> None:
         "invalid_statement.bad_subdivision",
         "conflict.statement_id",
     } <= codes
-
-
-# ------------------------------------------------------------------ boundaries that pass
-
-
-def test_time_within_five_minutes_of_the_ledger_clock_is_accepted(ctx: Ctx) -> None:
-    soon = datetime.now(UTC) + timedelta(minutes=4)
-    env = signed(ctx.farm, raw(ctx.farm, "origin", time=soon, **origin_body()))
-    (result,) = ctx.world.ledger.submit([env])
-    assert result.error is None
-
-
-def test_compromised_key_signatures_before_the_revocation_stay_appended(ctx: Ctx) -> None:
-    """Append time judges ledger order only; the effective time is for verification."""
-    size = ctx.world.ledger.size()
-    ctx.world.operator.submit(
-        "revoke",
-        party="farm",
-        public_key=ctx.farm.key.public_key_b64,
-        reason="compromised",
-        effective=T0,
-    )
-    assert ctx.world.ledger.size() == size + 1
-    assert audit(ctx.world.ledger.store).ok
-
-
-def test_receipt_of_less_than_dispatched_is_short_receipt(ctx: Ctx) -> None:
-    ctx.spinner.submit("receipt", dispatch=ctx.to_spinner, quantity=q("1.9"), unit="t")
-    with ctx.world.ledger.store.read() as r:
-        assert r.holding("farm/seed-1", "spinner") == q(1900)
-        (d,) = [d for d in r.dispatches_of(lot="farm/seed-1") if d.to == "spinner"]
-        assert d.received == q(1900)
-
-
-def test_pounds_convert_exactly(ctx: Ctx) -> None:
-    ctx.gin.submit("dispatch", lot="farm/seed-1", quantity=q(1000), unit="lb", to="spinner")
-    with ctx.world.ledger.store.read() as r:
-        assert r.holding("farm/seed-1", "gin") == q(5000) - q("453.59237")
-
-
-# ------------------------------------------------------------------ idempotency
-
-
-def test_replay_of_the_same_envelope_returns_the_original_seq(ctx: Ctx) -> None:
-    env = ctx.farm.envelope("origin", **origin_body("farm/seed-9"))
-    (first,) = ctx.world.ledger.submit([env])
-    assert first.error is None
-    before = state_of(ctx.world)
-    (again,) = ctx.world.ledger.submit([env])
-    assert again.error is None
-    assert again.seq == first.seq
-    assert again.duplicate
-    assert again.to_json() == {"digest": first.digest, "seq": first.seq, "duplicate": True}
-    assert state_of(ctx.world) == before
-
-
-def test_replay_within_one_batch_is_appended_once(ctx: Ctx) -> None:
-    env = ctx.farm.envelope("origin", **origin_body("farm/seed-9"))
-    size = ctx.world.ledger.size()
-    first, again = ctx.world.ledger.submit([env, env])
-    assert first.seq == size
-    assert again.seq == size
-    assert again.duplicate
-    assert ctx.world.ledger.size() == size + 1
-
-
-def test_same_id_other_bytes_within_one_batch_is_a_conflict(ctx: Ctx) -> None:
-    a = ctx.farm.envelope("origin", id="origin/x", **origin_body("farm/x-1"))
-    b = ctx.farm.envelope("origin", id="origin/x", **origin_body("farm/x-2"))
-    ok, conflict = ctx.world.ledger.submit([a, b])
-    assert ok.error is None
-    assert conflict.error is not None
-    assert conflict.error.code == "conflict.statement_id"
-    assert conflict.error.details["seq"] == ok.seq
-
-
-def test_same_id_by_another_issuer_is_fine(ctx: Ctx) -> None:
-    a = ctx.farm.envelope("origin", id="origin/shared", **origin_body("farm/s-1"))
-    b = ctx.gin.envelope("origin", id="origin/shared", **origin_body("gin/s-1"))
-    results = ctx.world.ledger.submit([a, b])
-    assert [r.error for r in results] == [None, None]
-
-
-# ------------------------------------------------------------------ batches
-
-
-def test_one_bad_statement_rejects_only_itself(ctx: Ctx) -> None:
-    size = ctx.world.ledger.size()
-    good1 = ctx.farm.envelope("origin", **origin_body("farm/b-1"))
-    bad = ctx.farm.envelope("dispatch", lot="farm/seed-1", quantity=q(99999), unit="kg", to="gin")
-    good2 = ctx.farm.envelope("origin", **origin_body("farm/b-2"))
-    r1, r2, r3 = ctx.world.ledger.submit([good1, bad, good2])
-    assert (r1.seq, r3.seq) == (size, size + 1)
-    assert r2.error is not None
-    assert r2.error.code == "rejected.overdraw"
-    assert ctx.world.ledger.size() == size + 2
-    with ctx.world.ledger.store.read() as r:
-        assert r.holding("farm/seed-1", "farm") == q(5000)
-        assert r.lot("farm/b-2") is not None
-    assert audit(ctx.world.ledger.store).ok
-
-
-def test_statement_depending_on_a_rejected_one_in_the_batch_is_rejected(ctx: Ctx) -> None:
-    size = ctx.world.ledger.size()
-    # the origin is signed by the wrong key, so the lot never exists
-    origin = signed(ctx.farm, ctx.farm.payload("origin", **origin_body("farm/d-1")), ctx.gin.key)
-    dispatch = ctx.farm.envelope("dispatch", lot="farm/d-1", quantity=q(10), unit="kg", to="gin")
-    r1, r2 = ctx.world.ledger.submit([origin, dispatch])
-    assert r1.error is not None
-    assert r1.error.code == "bad_signature.not_issuer"
-    assert r2.error is not None
-    assert r2.error.code == "rejected.unknown_lot"
-    assert ctx.world.ledger.size() == size
-
-
-def test_receipt_of_a_dispatch_rejected_earlier_in_the_batch_is_rejected(ctx: Ctx) -> None:
-    size = ctx.world.ledger.size()
-    dispatch = ctx.gin.envelope(
-        "dispatch", lot="farm/seed-1", quantity=q(6000), unit="kg", to="spinner"
-    )
-    receipt_payload = ctx.spinner.payload(
-        "receipt", dispatch=f"sha256:{_sha(dispatch.payload)}", quantity=q(6000), unit="kg"
-    )
-    r1, r2 = ctx.world.ledger.submit([dispatch, signed(ctx.spinner, receipt_payload)])
-    assert r1.error is not None
-    assert r1.error.code == "rejected.overdraw"
-    assert r2.error is not None
-    assert r2.error.code == "rejected.unknown_dispatch"
-    assert ctx.world.ledger.size() == size
-
-
-def test_later_statement_sees_earlier_ones_of_the_same_batch(ctx: Ctx) -> None:
-    origin = ctx.farm.envelope("origin", **origin_body("farm/c-1", q(50)))
-    dispatch = ctx.farm.envelope("dispatch", lot="farm/c-1", quantity=q(50), unit="kg", to="gin")
-    receipt_payload = ctx.gin.payload(
-        "receipt", dispatch=f"sha256:{_sha(dispatch.payload)}", quantity=q(50), unit="kg"
-    )
-    results = ctx.world.ledger.submit([origin, dispatch, signed(ctx.gin, receipt_payload)])
-    assert [r.error for r in results] == [None, None, None]
-    with ctx.world.ledger.store.read() as r:
-        assert r.holding("farm/c-1", "gin") == q(50)
-        assert r.holding("farm/c-1", "farm") == 0
-
-
-def test_double_spend_within_one_batch(ctx: Ctx) -> None:
-    a = ctx.gin.envelope("transform", **transform_body("farm/seed-1", q(3000), "gin/l-a"))
-    b = ctx.gin.envelope("transform", **transform_body("farm/seed-1", q(3000), "gin/l-b"))
-    ra, rb = ctx.world.ledger.submit([a, b])
-    assert ra.error is None
-    assert rb.error is not None
-    assert rb.error.code == "rejected.overdraw"
-    with ctx.world.ledger.store.read() as r:
-        assert r.holding("farm/seed-1", "gin") == q(2000)
-        assert r.lot("gin/l-b") is None
-    assert audit(ctx.world.ledger.store).ok
-
-
-def test_unparseable_items_in_a_batch_keep_their_place(ctx: Ctx) -> None:
-    from ledger.envelope import parse_envelopes
-
-    good = ctx.farm.envelope("origin", **origin_body("farm/p-1"))
-    items = parse_envelopes(good.to_json() + "\n{not json}\n")
-    r1, r2 = ctx.world.ledger.submit(items)
-    assert r1.error is None
-    assert r2.error is not None
-    assert r2.error.code == "invalid_envelope.json"
-
-
-def _sha(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
-
-
-# ------------------------------------------------------------------ regressions
-
-
-@pytest.mark.parametrize("order", ["revoked first", "valid first"])
-def test_revoked_cosignature_before_a_valid_issuer_key_is_accepted(ctx: Ctx, order: str) -> None:
-    """Regression: a revoked issuer key listed before a valid one rejected the envelope,
-    while the reverse order was accepted. The verdict must not depend on signature order."""
-    old, new = ctx.farm.key, PrivateKey.generate()
-    ctx.farm.submit("key", party="farm", public_key=new.public_key_b64)
-    ctx.farm.submit(
-        "revoke", signers=[new], party="farm", public_key=old.public_key_b64, reason="superseded"
-    )
-    keys = [old, new] if order == "revoked first" else [new, old]
-    (result,) = ctx.world.ledger.submit(
-        [signed(ctx.farm, raw(ctx.farm, "origin", **origin_body()), *keys)]
-    )
-    assert result.error is None, result.error
-    assert audit(ctx.world.ledger.store).ok
