@@ -7,11 +7,12 @@ The provenance and visibility queries live in :mod:`ledger.store.walk`;
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, func, select
+from sqlmodel import SQLModel
 
 from ledger.custody import DispatchRecord, KeyRecord, LotRecord, PartyRecord
 from ledger.errors import NotFoundError
@@ -34,11 +35,13 @@ from ledger.store.tables import (
     HEAD,
     HOLDINGS,
     KEYS,
+    LOT_REFS,
     LOTS,
     META,
     NODE_INDEX_BITS,
     NODES,
     PARTIES,
+    PARTY_REFS,
     node_id,
 )
 from ledger.store.walk import WalkReads
@@ -289,3 +292,66 @@ class ReadTx(WalkReads):
     def keys_of(self, party: str) -> list[KeyRecord]:
         t = KEYS
         return [key_record(r) for r in self.conn.execute(select(t).where(t.c.party == party))]
+
+    # ---- derived tables, whole (``ledger audit``)
+
+    def derived_rows(self, table: str) -> Iterator[tuple[Any, Any, str | None]]:
+        """Every row of the derived table ``table`` (parties, keys, lots,
+        dispatches, holdings) as ``(key, record, None)``, or ``(key, None, why)``
+        for a row that does not convert (a database edited behind the ledger's
+        back). Holdings' records are their quantities."""
+        t, key, convert = _DERIVED[table]
+        for row in self.conn.execute(select(t)):
+            k = tuple(getattr(row, c) for c in key)
+            try:
+                record = convert(row)
+            except (ArithmeticError, ValueError, TypeError, AttributeError) as e:
+                yield (k[0] if len(k) == 1 else k), None, f"{type(e).__name__}: {e}"
+                continue
+            yield (k[0] if len(k) == 1 else k), record, None
+
+    def lot_refs_between(self, start: int, stop: int) -> list[tuple[Any, Any, Any]]:
+        """``lot_refs`` rows (lot, seq, role) with start <= seq < stop, as stored."""
+        t = LOT_REFS.c
+        q = select(t.lot, t.seq, t.role).where(t.seq >= start, t.seq < stop)
+        return [tuple(r) for r in self.conn.execute(q)]
+
+    def party_refs_between(self, start: int, stop: int) -> list[tuple[Any, Any]]:
+        """``party_refs`` rows (party, seq) with start <= seq < stop, as stored."""
+        t = PARTY_REFS.c
+        q = select(t.party, t.seq).where(t.seq >= start, t.seq < stop)
+        return [tuple(r) for r in self.conn.execute(q)]
+
+    def row_count(self, table: str) -> int:
+        """Rows in the ledger table ``table``."""
+        t = SQLModel.metadata.tables[table]
+        return int(self.conn.execute(select(func.count()).select_from(t)).scalar() or 0)
+
+
+def _finite(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a finite quantity")
+    return value
+
+
+def _checked_lot(r: Any) -> LotRecord:
+    lot = lot_record(r)
+    _finite(lot.quantity)
+    return lot
+
+
+def _checked_dispatch(r: Any) -> DispatchRecord:
+    d = dispatch_record(r)
+    _finite(d.quantity)
+    if d.received is not None:
+        _finite(d.received)
+    return d
+
+
+_DERIVED: dict[str, tuple[Table, tuple[str, ...], Callable[[Any], Any]]] = {
+    "parties": (PARTIES, ("id",), party_record),
+    "keys": (KEYS, ("kid",), key_record),
+    "lots": (LOTS, ("id",), _checked_lot),
+    "dispatches": (DISPATCHES, ("digest",), _checked_dispatch),
+    "holdings": (HOLDINGS, ("lot", "party"), lambda r: _finite(Decimal(r.quantity))),
+}

@@ -1,111 +1,43 @@
-"""Audit: re-derive everything from the stored leaves (SPEC §5).
-
-Steps, each a small function below:
-
-1. stream the entries in seq order; each row's seq is the next one (no gap,
-   no duplicate);
-2. each leaf is canonical JSON (sorted keys, compact, ASCII) whose ``seq`` is
-   the row's, whose ``prev`` is the previous leaf hash (the hash chain), and
-   whose hash matches the stored ``leaf_hash``; ``received_at`` never goes back;
-3. the envelope and statement parse, and the indexed columns (digest, issuer,
-   id, type) match the payload;
-4. the statement replays through the custody state machine from seq 0
-   (signatures by keys valid at that point, holdings, receipts...): a
-   statement that would have been rejected is named;
-5. every stored Merkle node (leaf hashes and perfect subtrees) equals the one
-   recomputed from the leaves;
-6. every stored checkpoint is signed by the operator key and its root equals
-   the recomputed root at its size; the head row matches;
-7. the derived custody state tables equal the replayed state.
-
-The first problem found (lowest seq) is the headline; later ones may follow
-from it.
-"""
+"""Audit steps 1-6: the entries, the hash chain, the replay, the tree, the
+checkpoints and the head; step 7 (the derived tables) is :mod:`ledger.audit.derived`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from ledger import merkle
+from ledger.audit.derived import IndexCheck, check_tables
+from ledger.audit.report import AuditReport, Problem
 from ledger.checkpoint import open_checkpoint, parse_verifier_key, verifier_key
-from ledger.custody import EntryRef, MemoryState, apply
-from ledger.envelope import envelope_from_obj
+from ledger.custody import MemoryState, apply
 from ledger.errors import CustodyError
 from ledger.keys import is_valid_signature
-from ledger.log import decode_leaf, leaf_bytes, parse_time
-from ledger.statements import parse_statement
-from ledger.store import ReadTx, Store, StoredEntry
+from ledger.leaf import ZERO_HASH, LeafError, decode_leaf
+from ledger.store import ReadTx, StoredEntry
 
 CHUNK = 5000
-MAX_PROBLEMS = 100
 
 
-@dataclass(frozen=True)
-class Problem:
-    seq: int | None
-    check: str  # chain | leaf | statement | custody | signature | tree | checkpoint | head | state
-    message: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "check": self.check, "message": self.message, **self.details}
-
-
-@dataclass
-class AuditReport:
-    size: int = 0
-    entries_checked: int = 0
-    nodes_checked: int = 0
-    checkpoints_checked: int = 0
-    root: str = ""
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def first(self) -> Problem | None:
-        with_seq = [p for p in self.problems if p.seq is not None]
-        if with_seq:
-            return min(with_seq, key=lambda p: p.seq or 0)
-        return self.problems[0] if self.problems else None
-
-    def to_json(self) -> dict[str, Any]:
-        first = self.first
-        return {
-            "ok": self.ok,
-            "size": self.size,
-            "root": self.root,
-            "entries_checked": self.entries_checked,
-            "nodes_checked": self.nodes_checked,
-            "checkpoints_checked": self.checkpoints_checked,
-            "first_bad_seq": None if first is None else first.seq,
-            "problems": [p.to_json() for p in self.problems],
-        }
-
-
-class _Auditor:
+class Auditor:
     def __init__(self, r: ReadTx, progress: Callable[[int, int], None] | None) -> None:
         self.r = r
         self.progress = progress
         self.report = AuditReport()
         self.state = MemoryState()
+        self.index = IndexCheck(r, self.report)
         self.leaves: list[bytes] = []
         self.frontier: list[bytes] = []
         self.computed: dict[tuple[int, int], bytes] = {}
         self.roots: dict[int, bytes] = {}
-        self.prev = "0" * 64
-        self.last_time = ""
+        self.prev = ZERO_HASH
+        self.last_time: datetime | None = None
+        self.last_received_at = ""
         self.expected = 0
 
     def problem(self, seq: int | None, check: str, message: str, **details: Any) -> None:
-        if len(self.report.problems) < MAX_PROBLEMS:
-            self.report.problems.append(Problem(seq, check, message, details))
+        self.report.add(Problem(seq, check, message, details))
 
     def run(self) -> AuditReport:
         head = self.r.head()
@@ -133,12 +65,14 @@ class _Auditor:
                 start = nxt[0].seq
                 continue
             start = rows[-1].seq + 1
+            self.index.flush(start)
+        self.index.finish()
         self.report.size = head.size
         self.report.entries_checked = self.expected
         self.check_nodes()
         self.check_checkpoints(cps, head.size)
-        self.check_head(head.size, head.last_leaf_hash)
-        self.check_state()
+        self.check_head(head.size, head.last_leaf_hash, head.received_at)
+        check_tables(self.r, self.state, self.report)
         self.report.root = (
             merkle.root_from_frontier(self.frontier).hex()
             if self.leaves
@@ -164,56 +98,65 @@ class _Auditor:
                 expected=computed.hex(),
                 actual=row.leaf_hash.hex(),
             )
+        prev, self.prev = self.prev, computed.hex()
         try:
-            obj = json.loads(row.leaf)
-            env = envelope_from_obj(obj["envelope"])
-            canonical = leaf_bytes(obj["seq"], obj["prev"], obj["received_at"], obj["envelope"])
-            received_time = parse_time(obj["received_at"])
-        except (ValueError, KeyError, TypeError, AttributeError, CustodyError) as e:
-            self.problem(seq, "leaf", f"seq {seq}: leaf is not a valid ledger leaf ({e})")
-            self.prev = computed.hex()
+            leaf = decode_leaf(row.leaf)
+        except LeafError as e:
+            self.problem(seq, "leaf", f"seq {seq}: {e.why}", reason=e.reason)
+            self.index.already_reported(seq)
             return
-        if canonical != row.leaf:
+        if leaf.to_bytes() != row.leaf:
             self.problem(seq, "leaf", f"seq {seq}: leaf bytes are not canonical JSON")
-        if obj["seq"] != seq:
-            self.problem(seq, "chain", f"seq {seq}: the leaf says seq {obj['seq']}")
-        if obj["prev"] != self.prev:
+        if leaf.seq != seq:
+            self.problem(seq, "chain", f"seq {seq}: the leaf says seq {leaf.seq}")
+        if leaf.prev != prev:
             self.problem(
                 seq,
                 "chain",
                 f"seq {seq}: prev does not link to the previous leaf",
-                expected=self.prev,
-                actual=obj["prev"],
+                expected=prev,
+                actual=leaf.prev,
             )
-        self.prev = computed.hex()
-        received = obj["received_at"]
-        if self.last_time and received < self.last_time:
+        if self.last_time is not None and leaf.time < self.last_time:
             self.problem(seq, "chain", f"seq {seq}: received_at goes back in time")
-        self.last_time = received
+        self.last_time = leaf.time
+        self.last_received_at = leaf.received_at
         try:
-            stmt = parse_statement(env.payload)
-        except CustodyError as e:
-            self.problem(seq, "statement", f"seq {seq}: {e.message}", code=e.code)
+            stmt = leaf.parse_statement()
+        except LeafError as e:
+            code = e.reason.removeprefix("integrity.")
+            self.problem(seq, "statement", f"seq {seq}: {e.why}", code=code)
+            self.index.already_reported(seq)
             return
-        cols = (row.digest, row.issuer, row.stmt_id, row.type)
-        if cols != (stmt.digest, stmt.issuer, stmt.id, stmt.type):
-            self.problem(seq, "leaf", f"seq {seq}: indexed columns do not match the payload")
-        entry = EntryRef(
-            seq=seq,
-            received_at=received_time,
-            statement=stmt,
-            signatures=tuple((s.keyid, s.sig) for s in env.signatures),
-            pae=env.pae,
-        )
+        derived = {
+            "digest": stmt.digest,
+            "issuer": stmt.issuer,
+            "stmt_id": stmt.id,
+            "type": stmt.type,
+            "received_at": leaf.received_at,
+        }
+        for column, want in derived.items():
+            have = getattr(row, column)
+            if have != want:
+                self.problem(
+                    seq,
+                    "leaf",
+                    f"seq {seq}: entries.{column} is {have!r} but the leaf says {want!r}",
+                    column=column,
+                    expected=want,
+                    actual=have,
+                )
         try:
-            changes = apply(self.state, entry, is_valid_signature)
+            changes = apply(self.state, leaf.entry, is_valid_signature)
         except CustodyError as e:
             check = "signature" if e.code.startswith("bad_signature") else "custody"
             self.problem(
                 seq, check, f"seq {seq} would have been rejected: {e.message}", code=e.code
             )
+            self.index.already_reported(seq)
             return
         self.state.commit(changes)
+        self.index.expect(seq, changes)
 
     # step 5 (accumulate)
     def grow_tree(self, row: StoredEntry, wanted_roots: set[int]) -> None:
@@ -289,47 +232,17 @@ class _Auditor:
                 )
             self.report.checkpoints_checked += 1
 
-    def check_head(self, size: int, last: bytes) -> None:
+    def check_head(self, size: int, last: bytes, received_at: str) -> None:
         if size != len(self.leaves):
             self.problem(
                 None, "head", f"head says size {size} but {len(self.leaves)} entries are stored"
             )
         elif self.leaves and last != self.leaves[-1]:
             self.problem(size - 1, "head", "head's last leaf hash does not match the last leaf")
-
-    def check_state(self) -> None:
-        ch = self.state.changes
-        stored_lots = {lot.id: lot for lot in self.r.all_lots()}
-        for lot_id, lot in ch.lots.items():
-            if stored_lots.get(lot_id) != lot:
-                self.problem(lot.seq, "state", f"derived lot table differs for lot {lot_id!r}")
-        for lot_id in set(stored_lots) - set(ch.lots):
-            self.problem(None, "state", f"lot table has lot {lot_id!r} that no statement created")
-        stored_h = {k: v for k, v in self.r.all_holdings().items() if v != 0}
-        replayed_h = {k: v for k, v in ch.holdings.items() if v != Decimal(0)}
-        for key in sorted(set(stored_h) | set(replayed_h)):
-            if stored_h.get(key) != replayed_h.get(key):
-                self.problem(
-                    None,
-                    "state",
-                    f"holding of lot {key[0]!r} by {key[1]} is {stored_h.get(key, 0)} in the "
-                    f"database but {replayed_h.get(key, 0)} by replay",
-                )
-                break
-        stored_k = {k.kid: k for k in self.r.all_keys()}
-        if stored_k != ch.keys:
-            self.problem(None, "state", "derived key table differs from the replayed keys")
-
-
-def audit(store: Store, progress: Callable[[int, int], None] | None = None) -> AuditReport:
-    """Re-derive everything from the stored leaves; see the module docstring."""
-    with store.read() as r:
-        return _Auditor(r, progress).run()
-
-
-def replay(leaves: list[tuple[int, bytes]]) -> MemoryState:
-    """Replay (seq, leaf bytes) through the custody state machine (no checks kept)."""
-    state = MemoryState()
-    for _seq, leaf in leaves:
-        state.commit(apply(state, decode_leaf(leaf).entry, is_valid_signature))
-    return state
+        elif self.leaves and self.last_received_at and received_at != self.last_received_at:
+            self.problem(
+                size - 1,
+                "head",
+                f"head's received_at is {received_at!r} but the last leaf says "
+                f"{self.last_received_at!r}",
+            )
