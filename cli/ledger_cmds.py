@@ -12,8 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from cli.common import HomeOpt, JsonOpt, ServerOpt, home_of
 from cli.output import emit_json, handle_errors, out
+from ledger import strictjson
 from ledger.audit import audit as run_audit
-from ledger.log import decode_leaf
+from ledger.leaf import decode_leaf
 
 app = typer.Typer(help="Inspect, prove and audit the ledger.", no_args_is_help=True)
 
@@ -142,13 +143,14 @@ def show(
 ) -> None:
     """Print the leaf at SEQ (with --json: the leaf object itself)."""
     raw = home_of(home).open(with_key=False).leaf(seq)
+    leaf = decode_leaf(raw, seq)  # an IntegrityError for anything but a ledger leaf
     if as_json:
-        emit_json(json.loads(raw))
+        emit_json(strictjson.loads(raw))
         return
-    leaf = decode_leaf(raw)
     out.print(f"seq {leaf.seq}  received {leaf.received_at}")
     out.print(f"prev {leaf.prev}")
     for s in leaf.envelope.signatures:
         out.print(f"signed by key {s.keyid}")
     out.print("statement:")
+    leaf.parse_statement()  # a statement (so bounded depth), else an IntegrityError
     print(json.dumps(json.loads(leaf.envelope.payload), indent=2))
