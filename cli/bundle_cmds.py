@@ -21,8 +21,9 @@ from cli.output import (
     out,
 )
 from cli.provenance_cmds import print_report
-from provenance.bundle import export_bundle, verify_bundle
-from provenance.screening import load_for_home, load_screening
+from provenance.bundle import verify_bundle
+from provenance.context import VerificationContext
+from provenance.screening import load_screening
 from provenance.yields import load_yields
 
 OPERATOR_KEY_ENV = "CUSTODY_OPERATOR_KEY"
@@ -79,16 +80,8 @@ def export(
         )
         out.print(f"  verdict at export: {remote.get('verdict')}")
         return
-    h = home_of(home)
-    ledger = h.open(with_key=False)
-    summary = export_bundle(
-        ledger,
-        lot,
-        output,
-        entry_number=entry_number,
-        documents_dir=h.documents,
-        screening=load_for_home(h.path),
-    )
+    with VerificationContext.from_home(home_of(home)) as ctx:
+        summary = ctx.export_bundle(lot, output, entry_number=entry_number)
     for sha in summary.missing_documents:
         err.print(
             f"[yellow]warning:[/] document {sha} is referenced but not in the document store; "
@@ -126,6 +119,20 @@ def verify(
             ),
         ),
     ] = None,
+    entry_number: Annotated[
+        str | None,
+        typer.Option(
+            "--entry-number",
+            help=(
+                "Verify this CBP entry: the signed import statement declaring it must be in "
+                "the bundle, and its lot is verified (the manifest's subject is not trusted)."
+            ),
+        ),
+    ] = None,
+    lot: Annotated[
+        str | None,
+        typer.Option("--lot", help="Verify this lot (whatever the manifest says)."),
+    ] = None,
     screening: Annotated[
         Path | None,
         typer.Option("--screening", help="Screening data file (default: the shipped one)."),
@@ -136,11 +143,17 @@ def verify(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Verify a bundle offline; exit 0 pass, 1 fail, 3 incomplete."""
+    """Verify a bundle offline; exit 0 pass, 1 fail, 3 incomplete.
+
+    The first line says which lot was verified and whether it was pinned by
+    --entry-number / --lot or taken from the bundle's unsigned manifest.
+    """
     key = _operator_key(operator_key)
     result = verify_bundle(
         bundle,
         operator_key=key,
+        entry_number=entry_number,
+        lot=lot,
         screening=None if screening is None else load_screening(screening),
         yields=None if yields is None else load_yields(yields),
     )
@@ -177,19 +190,42 @@ def _operator_key(value: str | None) -> str | None:
     return text
 
 
+def subject_line(doc: dict[str, Any]) -> str:
+    """The first line of a bundle verdict: the lot verified, and where that came from."""
+    verified = doc.get("verified") or {}
+    subject = verified.get("subject")
+    lot = "(unknown)" if subject is None else escape(str(subject))
+    source = verified.get("from")
+    if source == "entry_number":
+        entry = escape(str(verified.get("entry_number")))
+        if subject is None:
+            return f"Verified subject: none (CBP entry {entry}: no signed import statement found)"
+        return (
+            f"Verified subject: lot {lot}, CBP entry {entry} (pinned: its signed import statement)"
+        )
+    if source == "lot":
+        return f"Verified subject: lot {lot} (pinned by --lot)"
+    return (
+        f"Verified subject: lot {lot} [bold red](NOT pinned: named by the bundle's unsigned "
+        "manifest; pass --entry-number or --lot to verify what you mean to verify)[/]"
+    )
+
+
 def print_verification(doc: dict[str, Any]) -> None:
-    """What the bundle is, then the report exactly as ``custody verify`` prints it."""
+    """The verified subject, what the bundle is, then the report as ``custody verify`` prints it."""
+    out.print(subject_line(doc))
     bundle = doc.get("bundle") or {}
     cp = doc.get("checkpoint")
     if cp:
         entry = bundle.get("entry_number")
+        claimed = (doc.get("verified") or {}).get("manifest_subject")
         out.print(
-            f"Bundle of lot {escape(str(doc.get('subject')))}"
+            f"Bundle (its manifest names lot {escape(str(claimed))}"
             + (f", CBP entry {escape(str(entry))}" if entry else "")
-            + f": {bundle.get('entries', 0)} proven leaves, {bundle.get('documents', 0)} "
+            + f"): {bundle.get('entries', 0)} proven leaves, {bundle.get('documents', 0)} "
             f"document(s), checkpoint {escape(str(cp['origin']))} size {cp['size']}"
             + ("" if doc.get("pinned") else " [bold red](operator key NOT pinned)[/]")
         )
     if doc.get("subject") is None:
-        doc = {**doc, "subject": "(unknown: the bundle was not read)"}
+        doc = {**doc, "subject": "(unknown: nothing was verified)"}
     print_report(doc)

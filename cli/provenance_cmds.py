@@ -13,11 +13,12 @@
   reports its version. ``custody screening show``: the version, lists and
   counts in use.
 
-Verification uses the home's screening file if one is installed (else the
-shipped one), and ``<home>/yields.json`` if present (else the shipped yield
-table). :func:`report_json` and :func:`trace_document` are the seam for a
-remote ledger (``--server``): each returns the JSON document the commands
-render, from the home's ledger today.
+Verification goes through the home's verification context
+(:class:`provenance.context.VerificationContext`): the home's screening file
+if one is installed (else the shipped one), ``<home>/yields.json`` if present
+(else the shipped yield table), and the document store. :func:`report_json`
+and :func:`trace_document` are the seam for a remote ledger (``--server``):
+each returns the JSON document the commands render, from the home's ledger today.
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ from rich.markup import escape
 from cli.client import KeyFileOpt, PartyOpt
 from cli.common import HomeOpt, JsonOpt, ServerOpt, home_of
 from cli.output import EXIT_FAIL, EXIT_INCOMPLETE, EXIT_OK, emit_json, handle_errors, out
+from provenance.context import VerificationContext, home_screening
 from provenance.render import trace_dot, trace_json, trace_text
-from provenance.screening import ScreeningData, load_for_home, update_screening
-from provenance.verify import Report, verify_lot
-from provenance.yields import YIELDS_FILENAME, YieldTable, default_yields, load_yields
+from provenance.screening import ScreeningData, update_screening
+from provenance.verify import Report
 
 screening_app = typer.Typer(
     help="Screening lists (UFLPA Entity List, CBP WROs and Findings, high-risk regions).",
@@ -68,30 +69,10 @@ def register(app: typer.Typer) -> None:
 # --------------------------------------------------------------------------- seam
 
 
-def yields_for_home(home: Path) -> YieldTable:
-    """``<home>/yields.json`` when present, else the shipped yield table."""
-    path = Path(home) / YIELDS_FILENAME
-    return load_yields(path) if path.is_file() else default_yields()
-
-
-def screening_for_home(home: Path) -> ScreeningData:
-    """The home's installed screening file, else the shipped one."""
-    return load_for_home(Path(home))
-
-
 def local_report(lot: str, home: Path | None) -> Report:
-    """Verify ``lot`` in the home's ledger with the home's screening data and yields."""
-    h = home_of(home)
-    ledger = h.open(with_key=False)
-    try:
-        return verify_lot(
-            ledger.store,
-            lot,
-            screening=screening_for_home(h.path),
-            yields=yields_for_home(h.path),
-        )
-    finally:
-        ledger.store.close()
+    """Verify ``lot`` in the home's verification context (:mod:`provenance.context`)."""
+    with VerificationContext.from_home(home_of(home)) as ctx:
+        return ctx.verify(lot)
 
 
 def report_json(
@@ -227,7 +208,7 @@ def screening_update(
 @handle_errors
 def screening_show(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Show the screening data verification uses: version, lists, counts."""
-    data = screening_for_home(home_of(home).path)
+    data = home_screening(home_of(home).path)
     if as_json:
         described = data.describe()
         described["regions"] = [

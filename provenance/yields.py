@@ -16,7 +16,6 @@ not the cells alone).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ledger import strictjson
 from ledger.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -127,8 +127,8 @@ def load_yields(path: Path | None = None) -> YieldTable:
             raise _error(str(path), "", f"cannot be read: {e.strerror or e}") from e
         origin = str(path)
     try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        doc = strictjson.loads(raw)
+    except strictjson.JsonError as e:
         raise _error(origin, "", f"is not UTF-8 JSON: {e}") from e
     table = _parse(doc, origin)
     logger.debug("loaded %d yield ranges (%s) from %s", len(table.ranges), table.version, origin)
@@ -139,6 +139,15 @@ def load_yields(path: Path | None = None) -> YieldTable:
 def default_yields() -> YieldTable:
     """The shipped yield table, loaded once."""
     return load_yields(None)
+
+
+def yields_for_home(home: Path) -> YieldTable:
+    """``<home>/yields.json`` when present, else the shipped yield table.
+
+    (:mod:`provenance.context` caches it; use :func:`provenance.context.home_yields`.)
+    """
+    path = Path(home) / YIELDS_FILENAME
+    return load_yields(path) if path.is_file() else default_yields()
 
 
 def _error(origin: str, where: str, message: str) -> InputError:

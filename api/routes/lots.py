@@ -14,11 +14,10 @@ lot exists.
 from __future__ import annotations
 
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path as FilePath
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -30,14 +29,11 @@ from api.visibility import Caller, is_root
 from ledger.errors import NotFoundError
 from ledger.store import ReadTx
 from ledger.units import Quantity, format_decimal
-from provenance.bundle import export_bundle
+from provenance.context import VerificationContext
 from provenance.render import trace_json
-from provenance.screening import ScreeningData, load_for_home
-from provenance.verify import Report, verify_lot
-from provenance.yields import YIELDS_FILENAME, YieldTable, default_yields, load_yields
+from provenance.verify import Report
 
 router = APIRouter(prefix="/lots", tags=["lots"])
-T = TypeVar("T")
 
 LotPath = Annotated[
     str,
@@ -67,48 +63,15 @@ def authorize_lot(request: Request, caller: Caller, lot: str) -> None:
         _check_visible(request, r, caller, lot)
 
 
-class _HomeFileCache(Generic[T]):
-    """Data loaded from a file of the home, re-read when the file changes."""
-
-    def __init__(self, name: str, load: Callable[[FilePath], T]) -> None:
-        self.name = name
-        self.load = load
-        self._key: tuple[str, float | None] | None = None
-        self._data: T | None = None
-        self._lock = threading.Lock()
-
-    def get(self, home: FilePath) -> T:
-        path = home / self.name
-        try:
-            mtime: float | None = path.stat().st_mtime
-        except OSError:
-            mtime = None
-        key = (str(path), mtime)
-        with self._lock:
-            if self._key == key and self._data is not None:
-                return self._data
-        data = self.load(home)
-        with self._lock:
-            self._key, self._data = key, data
-        return data
-
-
-def _load_yields(home: FilePath) -> YieldTable:
-    path = home / YIELDS_FILENAME
-    return load_yields(path) if path.is_file() else default_yields()
-
-
-_screening: _HomeFileCache[ScreeningData] = _HomeFileCache("screening.json", load_for_home)
-_yields: _HomeFileCache[YieldTable] = _HomeFileCache(YIELDS_FILENAME, _load_yields)
+def _context(request: Request) -> VerificationContext:
+    """The home's verification context around the API's ledger (as the CLI builds it)."""
+    svc = services(request)
+    return VerificationContext.from_home(svc.home, ledger=svc.ledger)
 
 
 def _report(request: Request, lot: str) -> Report:
-    """Verify ``lot`` with the home's screening list and yield table (as the CLI does)."""
-    svc = services(request)
-    home = svc.home.path
-    return verify_lot(
-        svc.ledger.store, lot, screening=_screening.get(home), yields=_yields.get(home)
-    )
+    """Verify ``lot`` in the home's verification context (as ``custody verify`` does)."""
+    return _context(request).verify(lot)
 
 
 def _state(r: ReadTx, lot: str) -> dict[str, Any]:
@@ -206,18 +169,10 @@ def bundle(
     ] = None,
 ) -> Response:
     authorize_lot(request, caller, lot)
-    svc = services(request)
+    ctx = _context(request)
     with tempfile.TemporaryDirectory(prefix="custody-bundle-") as tmp:
         out = FilePath(tmp) / "bundle.zip"
-        export_bundle(
-            svc.ledger,
-            lot,
-            out,
-            entry_number=entry_number,
-            documents_dir=svc.home.documents,
-            screening=_screening.get(svc.home.path),
-            yields=_yields.get(svc.home.path),
-        )
+        ctx.export_bundle(lot, out, entry_number=entry_number)
         size = out.stat().st_size
         # the open file outlives its directory: nothing is left behind, even if
         # the client goes away mid-download

@@ -63,8 +63,9 @@ class BundleVerification:
     the bundle itself, which then proves nothing about who signed it.
     ``subject`` is the lot verified and ``subject_from`` where it came from
     (``manifest`` means the unsigned manifest's claim: not pinned);
-    ``entry_number`` is the manifest's (unsigned) entry number, or the one
-    asked for.
+    ``entry_number`` is the entry number asked for, else the manifest's
+    (unsigned) one; ``manifest_subject`` and ``manifest_entry_number`` are what
+    the manifest claims.
     """
 
     subject: str | None
@@ -80,6 +81,7 @@ class BundleVerification:
     integrity: tuple[Finding, ...] = field(default=())
     subject_from: SubjectSource = "manifest"
     manifest_subject: str | None = None
+    manifest_entry_number: str | None = None
 
     @property
     def subject_pinned(self) -> bool:
@@ -112,7 +114,7 @@ class BundleVerification:
         }
         out["bundle"] = {
             "spec": SPEC,
-            "entry_number": self.entry_number,
+            "entry_number": self.manifest_entry_number,
             "verifier_key": self.verifier_key,
             "entries": self.entries,
             "documents": self.documents,

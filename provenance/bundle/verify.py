@@ -4,8 +4,7 @@ The steps of :func:`verify_bundle` (each a method of :class:`_BundleCheck`):
 
 1. open the zip safely (:func:`provenance.bundle.zipsafe.read_zip`);
 2. read ``manifest.json`` strictly against its whole schema
-   (:func:`provenance.bundle.manifest.parse_manifest`); verify the checkpoint's
-   signature by the operator key and its origin. A checkpoint that does not
+   (:mod:`.manifest`); verify the checkpoint's signature by the operator key. A checkpoint that does not
    verify ends the verification there: nothing it says is used, and no leaf
    is parsed;
 3. each leaf: its hash equals the manifest's ``leaf_hash``; its seq is below
@@ -22,8 +21,7 @@ The steps of :func:`verify_bundle` (each a method of :class:`_BundleCheck`):
 6. ``report.json`` and ``report.html`` are never believed
    (:mod:`provenance.bundle.compare`).
 
-Every mismatch of the bundle itself is an ``INTEGRITY`` finding naming the
-member and what did not match.
+Every mismatch of the bundle itself is an ``INTEGRITY`` finding naming the member.
 """
 
 from __future__ import annotations
@@ -195,6 +193,7 @@ class _BundleCheck:
             integrity=tuple(findings),
             subject_from=self.subject_from,
             manifest_subject=None if m is None else m.subject,
+            manifest_entry_number=None if m is None else m.entry_number,
         )
 
     # step 1
