@@ -121,7 +121,9 @@ def is_valid_signature(public_key: bytes, signature: bytes, data: bytes) -> bool
 
 @dataclass(frozen=True)
 class Verifier:
-    """A public key that verifies signatures."""
+    """A public key that verifies signatures: the verifier half of the signer/verifier
+    interface (:class:`PrivateKey` signs). C2SP note keys (:class:`ledger.note.NoteVerifier`)
+    verify through it."""
 
     public_key: bytes
 
@@ -130,7 +132,12 @@ class Verifier:
         return kid_of(self.public_key)
 
     def verify(self, signature: bytes, data: bytes) -> None:
+        """Raise :class:`ledger.errors.SignatureError` unless ``signature`` signs ``data``."""
         verify_signature(self.public_key, signature, data)
+
+    def is_valid(self, signature: bytes, data: bytes) -> bool:
+        """Non-raising form of :meth:`verify`."""
+        return is_valid_signature(self.public_key, signature, data)
 
 
 class PrivateKey:

@@ -11,7 +11,9 @@ import pytest
 from ledger.errors import KeyFormatError, SignatureError
 from ledger.keys import (
     PrivateKey,
+    Verifier,
     check_public_key,
+    is_valid_signature,
     kid_of,
     load_private_key,
     load_public_key,
@@ -20,6 +22,7 @@ from ledger.keys import (
     save_public_key,
     verify_signature,
 )
+from ledger.note import NoteSigner, NoteVerifier
 from tests.conftest import SHARED
 
 WYCHEPROOF = json.loads((SHARED / "vectors/ed25519/wycheproof_ed25519_test.json").read_text())
@@ -35,6 +38,29 @@ def test_wycheproof_verification(pk, case):
     else:
         with pytest.raises(SignatureError):
             verify_signature(public, sig, msg)
+
+
+@pytest.mark.parametrize(("pk", "case"), CASES, ids=[f"tc{t['tcId']}" for _, t in CASES])
+def test_every_ed25519_verifier_reaches_the_same_verdict(pk, case):
+    """The envelope path, the Verifier object and C2SP note keys all verify through
+    ledger.keys, so they agree with each other and with Wycheproof on every edge case."""
+    public = bytes.fromhex(pk)
+    sig, msg = bytes.fromhex(case["sig"]), bytes.fromhex(case["msg"])
+    expected = case["result"] == "valid"
+    assert is_valid_signature(public, sig, msg) is expected
+    assert Verifier(public).is_valid(sig, msg) is expected
+    assert NoteVerifier("custody.test/log", public).verify(msg, sig) is expected
+
+
+def test_note_keys_sign_and_verify_through_ledger_keys():
+    signer = NoteSigner("custody.test/log", bytes(range(32)))
+    key = PrivateKey(bytes(range(32)))
+    assert signer.public_key == key.public_key
+    assert signer.sign(b"text\n") == key.sign(b"text\n")
+    verifier = NoteVerifier(signer.name, signer.public_key)
+    assert verifier.verifier == Verifier(key.public_key)
+    with pytest.raises(SignatureError):
+        verifier.verifier.verify(signer.sign(b"text\n"), b"other\n")
 
 
 SMALL_ORDER = [
