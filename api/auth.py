@@ -38,7 +38,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.errors import UnauthorizedError
 from api.schemas import TokenRequest
 from api.tokens import TokenStore
-from api.visibility import Caller
+from api.visibility import Caller, signed_roles
 from ledger.errors import InputError, StatementError
 from ledger.keys import b64decode, is_valid_signature
 from ledger.log import Ledger
@@ -138,11 +138,12 @@ def authenticate(ledger: Ledger, tokens: TokenStore, token: str) -> Caller:
     with ledger.store.read() as r:
         key = r.key(rec.kid)
         party = r.party(rec.party)
+        roles = () if party is None else signed_roles(r, party)
     if key is None or party is None or key.party != rec.party or key.revoked_seq is not None:
         raise UnauthorizedError(
             "the key this token was issued to has been revoked", code="unauthorized.key_revoked"
         )
-    return Caller(rec.party, rec.kid, party.roles, rec.expires_at)
+    return Caller(rec.party, rec.kid, roles, rec.expires_at)
 
 
 def bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:

@@ -1,7 +1,9 @@
 """Who may see what (SPEC §9): the authorization rules of the HTTP API.
 
 * Checkpoints and proofs are public (they reveal hashes, never statements).
-* Parties with the role ``auditor`` or ``operator`` see everything.
+* Parties with the role ``auditor`` or ``operator`` see everything; roles are
+  read from the party's signed registration (:func:`signed_roles`), not from
+  the derived ``parties`` table.
 * Any other party P sees:
 
   1. the statements P issued;
@@ -25,13 +27,18 @@ The scope of a party is computed in one read transaction and cached per
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from ledger.custody import PartyRecord
+from ledger.errors import IntegrityError, NotFoundError
 from ledger.leaf import decode_leaf
-from ledger.statements import Receipt
+from ledger.statements import Dispatch, Party, Receipt
 from ledger.store import ReadTx, StoredEntry
+
+log = logging.getLogger(__name__)
 
 PRIVILEGED_ROLES = frozenset({"auditor", "operator"})
 
@@ -64,18 +71,57 @@ class Scope:
         return lot in self.roots or lot in self.lots
 
 
+def signed_roles(r: ReadTx, party: PartyRecord) -> tuple[str, ...]:
+    """The roles of ``party`` as its signed registration says them.
+
+    A party is registered by exactly one ``party`` statement, the one at the
+    party row's ``seq``; its roles are read from that leaf, never from the
+    derived ``parties.roles`` column, so editing the column in the database
+    grants nothing. A row whose seq does not hold that registration gives no
+    roles (and ``ledger audit`` names the row).
+    """
+    try:
+        stmt = decode_leaf(r.entry(party.seq).leaf, party.seq).statement
+    except (NotFoundError, IntegrityError) as e:
+        log.warning("party %s: no readable registration at seq %s (%s)", party.id, party.seq, e)
+        return ()
+    if isinstance(stmt, Party) and stmt.party.id == party.id:
+        return stmt.party.roles
+    log.warning("party %s: the statement at seq %s is not its registration", party.id, party.seq)
+    return ()
+
+
+def addressed_to(r: ReadTx, party: str, lot: str | None = None) -> list[tuple[int, str]]:
+    """(seq, lot) of the dispatches addressed to ``party`` whose signed leaf says
+    so: the derived ``dispatches`` row is checked against the dispatch statement
+    it came from, so editing its ``to`` in the database grants nothing."""
+    rows = r.dispatches_to(party, lot)
+    leaves = {e.seq: e.leaf for e in r.entries_by_seqs(seq for seq, _ in rows)}
+    out: list[tuple[int, str]] = []
+    for seq, lot_id in rows:
+        try:
+            stmt = decode_leaf(leaves[seq], seq).statement if seq in leaves else None
+        except IntegrityError:
+            stmt = None
+        if isinstance(stmt, Dispatch) and stmt.to == party and stmt.lot == lot_id:
+            out.append((seq, lot_id))
+        else:
+            log.warning("dispatch row at seq %s does not match its statement; ignored", seq)
+    return out
+
+
 def roots_of(r: ReadTx, party: str) -> set[str]:
     """Lots ``party`` holds, has held (a holding row, even at zero), or was sent."""
-    return r.roots_of(party)
+    return r.held_lots(party) | {lot for _, lot in addressed_to(r, party)}
 
 
 def is_root(r: ReadTx, party: str, lot: str) -> bool:
-    return r.is_root(party, lot)
+    return r.holds(party, lot) or bool(addressed_to(r, party, lot))
 
 
 def naming_seqs(r: ReadTx, party: str) -> set[int]:
     """Seqs of the statements ``party`` issued or that name it (rules 1 and 2)."""
-    return r.naming_seqs(party)
+    return r.naming_seqs(party) | {seq for seq, _ in addressed_to(r, party)}
 
 
 def compute_scope(r: ReadTx, party: str) -> Scope:
@@ -85,8 +131,9 @@ def compute_scope(r: ReadTx, party: str) -> Scope:
     statements it issued or that name it. It is the store's upstream walk
     (:meth:`ledger.store.ReadTx.upstream`, the walk ``collect`` uses) run for all
     roots at once: a party may hold thousands of lots."""
-    roots = r.roots_of(party)
-    seqs = r.naming_seqs(party)
+    addressed = addressed_to(r, party)
+    roots = r.held_lots(party) | {lot for _, lot in addressed}
+    seqs = r.naming_seqs(party) | {seq for seq, _ in addressed}
     lots, upstream = r.upstream(roots)
     parties = r.issuers(upstream) | r.upstream_addressees(roots)
     operator = r.operator()

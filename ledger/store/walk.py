@@ -227,28 +227,32 @@ class WalkReads:
 
     # ---- visibility
 
-    def roots_of(self, party: str) -> set[str]:
-        """Lots ``party`` holds, has held (a holding row, even at zero), or was sent."""
-        held = self.conn.execute(select(HOLDINGS.c.lot).where(HOLDINGS.c.party == party))
-        sent = self.conn.execute(select(DISPATCHES.c.lot).where(DISPATCHES.c.to == party))
-        return {str(lot) for (lot,) in held} | {str(lot) for (lot,) in sent}
+    def held_lots(self, party: str) -> set[str]:
+        """Lots ``party`` holds or has held (a holding row, even at zero)."""
+        rows = self.conn.execute(select(HOLDINGS.c.lot).where(HOLDINGS.c.party == party))
+        return {str(lot) for (lot,) in rows}
 
-    def is_root(self, party: str, lot: str) -> bool:
-        """Whether ``lot`` is one of :meth:`roots_of` ``party``."""
-        h, d = HOLDINGS.c, DISPATCHES.c
-        held = select(h.lot).where(h.party == party, h.lot == lot).limit(1)
-        if self.conn.execute(held).first() is not None:
-            return True
-        sent = select(d.lot).where(d.to == party, d.lot == lot).limit(1)
-        return self.conn.execute(sent).first() is not None
+    def holds(self, party: str, lot: str) -> bool:
+        """Whether ``party`` holds or has held ``lot``."""
+        h = HOLDINGS.c
+        q = select(h.lot).where(h.party == party, h.lot == lot).limit(1)
+        return self.conn.execute(q).first() is not None
+
+    def dispatches_to(self, party: str, lot: str | None = None) -> list[tuple[int, str]]:
+        """(seq, lot) of the dispatches addressed to ``party`` (of ``lot`` only, if given)."""
+        d = DISPATCHES.c
+        q = select(d.seq, d.lot).where(d.to == party)
+        if lot is not None:
+            q = q.where(d.lot == lot)
+        return [(int(seq), str(x)) for seq, x in self.conn.execute(q.order_by(d.seq))]
 
     def naming_seqs(self, party: str) -> set[int]:
-        """Seqs of the statements ``party`` issued or that name it: dispatches to
-        it, receipts of dispatches it sent, its party/key/revoke history."""
+        """Seqs of the statements ``party`` issued, of the receipts of dispatches
+        it sent and of its party/key/revoke history (the dispatches addressed to
+        it are :meth:`dispatches_to`)."""
         d = DISPATCHES.c
         queries = (
             select(ENTRIES.c.seq).where(ENTRIES.c.issuer == party),
-            select(d.seq).where(d.to == party),
             select(d.receipt_seq).where(d.sender == party, d.receipt_seq.is_not(None)),
         )
         seqs = {int(s) for q in queries for (s,) in self.conn.execute(q)}
