@@ -38,7 +38,7 @@ from ledger.keys import is_valid_signature
 from ledger.leaf import decode_leaf
 from ledger.store import Store
 
-__all__ = ["CHUNK", "MAX_PROBLEMS", "AuditReport", "Problem", "audit", "replay"]
+__all__ = ["CHUNK", "MAX_PROBLEMS", "AuditReport", "Problem", "audit", "replay_state"]
 
 
 def audit(store: Store, progress: Callable[[int, int], None] | None = None) -> AuditReport:
@@ -47,8 +47,9 @@ def audit(store: Store, progress: Callable[[int, int], None] | None = None) -> A
         return Auditor(r, progress).run()
 
 
-def replay(leaves: list[tuple[int, bytes]]) -> MemoryState:
-    """Replay (seq, leaf bytes) through the custody state machine (no checks kept)."""
+def replay_state(leaves: list[tuple[int, bytes]]) -> MemoryState:
+    """The custody state of (seq, leaf bytes) replayed through the state machine (no checks
+    kept). Not :func:`provenance.replay.replay`, which judges a trace's statements."""
     state = MemoryState()
     for _seq, leaf in leaves:
         state.commit(apply(state, decode_leaf(leaf).entry, is_valid_signature))

@@ -11,7 +11,7 @@ checks after every step that:
 - no holding is ever negative and no receipt exceeds its dispatch;
 - quantity is conserved per lot: created = held + in transit + consumed by
   transforms and imports + short-received;
-- the state replayed from the stored leaves (``ledger.audit.replay``) equals
+- the state replayed from the stored leaves (``ledger.audit.replay_state``) equals
   the live state tables, and (at the end) ``audit`` is clean.
 """
 
@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from ledger.audit import audit, replay
+from ledger.audit import audit, replay_state
 from ledger.log import SubmitResult
 from ledger.units import EXACT, UNITS
 from tests.support import Actor, World, site
@@ -261,7 +261,7 @@ class CustodyMachine(RuleBasedStateMachine):
             )
             assert created == held + in_transit + self.consumed[lot] + short, lot
         # the state replayed from the stored leaves equals the live state tables
-        replayed = replay(s["leaves"]).changes
+        replayed = replay_state(s["leaves"]).changes
         assert {k: v for k, v in replayed.holdings.items() if v} == nonzero
         assert replayed.lots == s["lots"]
         assert replayed.keys == s["keys"]
