@@ -50,13 +50,10 @@ from ledger.errors import (
     NotFoundError,
 )
 from ledger.keys import PrivateKey
-from ledger.leaf import (  # Leaf, decode_leaf, leaf_bytes: old paths, until callers move
+from ledger.leaf import (
     LEAF_TEMPLATE,
-    Leaf,  # noqa: F401
-    decode_leaf,  # noqa: F401
     envelope_json,
     format_received_at,
-    leaf_bytes,  # noqa: F401
     parse_received_at,
     prev_of,
 )
@@ -73,8 +70,6 @@ from ledger.statements import Statement, parse_statement, statement_digest
 from ledger.store import EntryTuple, Head, Store, node_id
 
 log = logging.getLogger(__name__)
-
-format_time, parse_time = format_received_at, parse_received_at  # old names (ledger.leaf)
 
 
 def utcnow() -> datetime:

@@ -22,7 +22,7 @@ from ledger.envelope import (
 )
 from ledger.errors import EnvelopeError, SignatureError
 from ledger.keys import PrivateKey
-from ledger.log import envelope_json
+from ledger.leaf import envelope_json
 from tests.support import World
 
 

@@ -2,7 +2,7 @@
 
 ``Ledger.submit_stream`` must give exactly what ``Ledger.submit`` gives batch
 after batch (results, rejections, leaves); a signature is judged with its own
-bytes; the leaf written by the fast path is :func:`ledger.log.leaf_bytes`; and a
+bytes; the leaf written by the fast path is :func:`ledger.leaf.leaf_bytes`; and a
 batch costs a fixed number of queries whatever it holds.
 """
 
@@ -24,12 +24,8 @@ from ledger.envelope import Envelope, EnvelopeSignature, sign_envelope
 from ledger.errors import CustodyError, EnvelopeError
 from ledger.home import Home
 from ledger.keys import PrivateKey
-from ledger.log import (
-    Ledger,
-    SubmitResult,
-    envelope_json,
-    leaf_bytes,
-)
+from ledger.leaf import envelope_json, leaf_bytes
+from ledger.log import Ledger, SubmitResult
 from ledger.sigcheck import ProcessVerifier, verify_serial
 from ledger.statements import statement_digest
 from ledger.store import PAIR_CHUNK

@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from ledger import merkle
 from ledger.envelope import Envelope
-from ledger.log import leaf_bytes
+from ledger.leaf import leaf_bytes
 from ledger.statements import parse_statement
 from ledger.store import StoredEntry
 from provenance.graph import collect

@@ -16,7 +16,7 @@ import pytest
 
 from ledger.envelope import sign_envelope
 from ledger.keys import PrivateKey
-from ledger.log import format_time as ledger_time
+from ledger.leaf import format_received_at as ledger_time
 from ledger.units import ROUNDED
 from provenance.replay import Rejection
 from provenance.rules import DEFAULT_RULES, RULE_IDS
@@ -188,7 +188,7 @@ def test_integrity_chain_link_in_hand_built_leaves(world: World):
     seq, leaf = next((s, leaf) for s, leaf in pairs if s > 0 and s - 1 in dict(pairs))
     obj = json.loads(leaf)
     obj["prev"] = "ab" * 32
-    from ledger.log import leaf_bytes
+    from ledger.leaf import leaf_bytes
 
     bad = leaf_bytes(obj["seq"], obj["prev"], obj["received_at"], obj["envelope"])
     report = verify_entries([(s, bad if s == seq else lf) for s, lf in pairs], chain.subject)
