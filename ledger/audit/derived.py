@@ -141,7 +141,7 @@ def _party_seq(p: PartyRecord) -> int | None:
 
 
 def _key_seq(k: KeyRecord) -> int | None:
-    return _seq(k.revoked_seq if k.revoked_seq is not None else k.added_seq)
+    return _seq(k.added_seq)
 
 
 def _lot_seq(lot: LotRecord) -> int | None:
@@ -149,7 +149,7 @@ def _lot_seq(lot: LotRecord) -> int | None:
 
 
 def _d_seq(d: DispatchRecord) -> int | None:
-    return _seq(d.receipt_seq if d.receipt_seq is not None else d.seq)
+    return _seq(d.seq)
 
 
 def _compare_table(
