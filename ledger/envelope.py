@@ -257,13 +257,16 @@ def parse_envelopes(text: str) -> list[Envelope | EnvelopeError]:
     else:
         items = whole if isinstance(whole, list) else [whole]
         return [_safe(envelope_from_obj, o) for o in items]
-    lines = [_safe(parse_envelope, line) for line in stripped.splitlines() if line.strip()]
-    if whole_error.details["reason"] != "syntax" and any(
-        isinstance(x, EnvelopeError) and x.details.get("reason") == "syntax" for x in lines
-    ):
-        # one JSON text that is too deep, has a duplicate key, ...: not JSON lines
-        return [whole_error]
-    return lines
+    texts = [line for line in stripped.splitlines() if line.strip()]
+    if whole_error.details["reason"] != "syntax":
+        # JSON that is too deep, has a duplicate key, ...: one document (perhaps
+        # pretty-printed, so its first line is no JSON of its own), or JSON lines
+        first = _safe(parse_envelope, texts[0])
+        if len(texts) == 1 or (
+            isinstance(first, EnvelopeError) and first.details.get("reason") == "syntax"
+        ):
+            return [whole_error]
+    return [_safe(parse_envelope, line) for line in texts]
 
 
 def _safe(fn: Callable[[Any], Envelope], arg: Any) -> Envelope | EnvelopeError:
