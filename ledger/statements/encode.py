@@ -21,45 +21,62 @@ from ledger.statements.times import format_time
 from ledger.units import Quantity, format_decimal
 
 
-def _encode(value: Any, out: list[str]) -> None:
+def _scalar(value: Any) -> str:
     if isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
-    elif value is None or isinstance(value, bool):
-        out.append("null" if value is None else ("true" if value else "false"))
-    elif isinstance(value, int):
-        out.append(str(int(value)))
-    elif isinstance(value, Decimal):
+        return json.dumps(value, ensure_ascii=False)
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else ("true" if value else "false")
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"cannot encode {value} as a JSON number")
         exponent = value.as_tuple().exponent
         small = isinstance(exponent, int) and abs(exponent) <= 64
-        out.append(format_decimal(value) if small else str(value))
-    elif isinstance(value, float):
+        return format_decimal(value) if small else str(value)
+    if isinstance(value, float):
         raise TypeError("floats are not allowed in statements; use Decimal")
-    elif isinstance(value, datetime):
-        out.append(json.dumps(format_time(value)))
-    elif isinstance(value, Quantity):
+    if isinstance(value, datetime):
+        return json.dumps(format_time(value))
+    if isinstance(value, Quantity):
         raise TypeError("encode a Quantity as separate quantity and unit fields")
-    elif isinstance(value, Mapping):
-        out.append("{")
-        for index, key in enumerate(sorted(value)):
-            if not isinstance(key, str):
-                raise TypeError(f"object keys must be strings, got {key!r}")
-            if index:
-                out.append(",")
-            out.append(json.dumps(key, ensure_ascii=False))
-            out.append(":")
-            _encode(value[key], out)
-        out.append("}")
-    elif isinstance(value, list | tuple):
-        out.append("[")
-        for index, item in enumerate(value):
-            if index:
-                out.append(",")
-            _encode(item, out)
-        out.append("]")
-    else:
-        raise TypeError(f"cannot encode {type(value).__name__} in a statement")
+    raise TypeError(f"cannot encode {type(value).__name__} in a statement")
+
+
+class _Text(str):
+    """Output text on the encoder's work stack (as opposed to a value to encode)."""
+
+    __slots__ = ()
+
+
+def _encode(value: Any, out: list[str]) -> None:
+    """Append the compact JSON of ``value`` to ``out``; no recursion over its depth."""
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is _Text:
+            out.append(item)
+        elif isinstance(item, Mapping):
+            keys = sorted(item)
+            for key in keys:
+                if not isinstance(key, str):
+                    raise TypeError(f"object keys must be strings, got {key!r}")
+            work: list[Any] = [_Text("{")]
+            for index, key in enumerate(keys):
+                prefix = "," if index else ""
+                work += [_Text(prefix + json.dumps(key, ensure_ascii=False) + ":"), item[key]]
+            work.append(_Text("}"))
+            stack.extend(reversed(work))
+        elif isinstance(item, list | tuple):
+            work = [_Text("[")]
+            for index, element in enumerate(item):
+                if index:
+                    work.append(_Text(","))
+                work.append(element)
+            work.append(_Text("]"))
+            stack.extend(reversed(work))
+        else:
+            out.append(_scalar(item))
 
 
 def encode_statement(obj: Mapping[str, Any]) -> bytes:

@@ -328,13 +328,31 @@ def _nonempty(items: list[Any], path: str) -> None:
         _fail("empty_list", path, "must not be empty")
 
 
-def _freeze(value: Any, path: str, depth: int = 0) -> Any:
-    if depth > _MAX_CLAIMS_DEPTH:
-        _fail("bad_value", path, f"is nested more than {_MAX_CLAIMS_DEPTH} levels deep")
-    if type(value) is dict:
-        return MappingProxyType(
-            {key: _freeze(item, _join(path, key), depth + 1) for key, item in value.items()}
-        )
-    if type(value) is list:
-        return tuple(_freeze(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))
-    return value
+def _freeze(value: Any, path: str) -> Any:
+    """``value`` (decoded JSON) made immutable: objects as read-only mappings, arrays as
+    tuples; nested at most ``_MAX_CLAIMS_DEPTH`` levels. No recursion over the input."""
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    order: list[Any] = []  # containers, parents before their children
+    while stack:
+        node, where, depth = stack.pop()
+        if depth > _MAX_CLAIMS_DEPTH:
+            _fail("bad_value", where, f"is nested more than {_MAX_CLAIMS_DEPTH} levels deep")
+        if type(node) is dict:
+            children = [(item, _join(where, key), depth + 1) for key, item in node.items()]
+        elif type(node) is list:
+            children = [(item, f"{where}[{i}]", depth + 1) for i, item in enumerate(node)]
+        else:
+            continue
+        order.append(node)
+        stack.extend(reversed(children))
+    frozen: dict[int, Any] = {}
+
+    def done(item: Any) -> Any:
+        return frozen[id(item)] if type(item) is dict or type(item) is list else item
+
+    for node in reversed(order):  # children before their parents
+        if type(node) is dict:
+            frozen[id(node)] = MappingProxyType({key: done(item) for key, item in node.items()})
+        else:
+            frozen[id(node)] = tuple(done(item) for item in node)
+    return done(value)
