@@ -24,7 +24,7 @@ import pytest
 
 from provenance.bundle import export_bundle
 from tests.conftest import chromium_path
-from tests.provenance.test_bundle import ENTRY, SUBJECT, build_chain
+from tests.provenance.bundle_support import ENTRY, SUBJECT, build_chain
 from tests.support import World, q
 
 CHROMIUM_ARGS = [
@@ -236,7 +236,7 @@ def test_large_traces_get_a_step_table_and_a_grouped_chart(
     import json
 
     from ledger.checkpoint import parse_checkpoint, split_note
-    from provenance.report import html
+    from provenance.report import flowchart, html
     from provenance.verify import verify_entries
 
     folder, key = report_dir
@@ -244,7 +244,7 @@ def test_large_traces_get_a_step_table_and_a_grouped_chart(
     leaves = [(e["seq"], (folder / e["path"]).read_bytes()) for e in manifest["entries"]]
     report = verify_entries(leaves, SUBJECT)
     monkeypatch.setattr(html, "COMPACT_STEPS", 5)
-    monkeypatch.setattr(html, "MAX_CHART_NODES", 4)
+    monkeypatch.setattr(flowchart, "MAX_CHART_NODES", 4)
     text = html.render_report(
         report,
         entry_number=ENTRY,
@@ -268,7 +268,7 @@ def test_large_traces_get_a_step_table_and_a_grouped_chart(
 
 
 def test_grouping_merges_boxes_of_one_tier_activity_and_place():
-    from provenance.report.html import ChartEdge, ChartNode, _group_chart
+    from provenance.report.layout import ChartEdge, ChartNode, group_chart
 
     def box(key: str, tier: int, kind: str, place: str, flags: list[str]) -> ChartNode:
         return ChartNode(key, kind, f"1 · {kind}", key, place, "", None, flags, key, tier=tier)
@@ -283,7 +283,7 @@ def test_grouping_merges_boxes_of_one_tier_activity_and_place():
     edges = [ChartEdge(s, "d", None, None, s == "c") for s in "abc"] + [
         ChartEdge("d", "e", "7", "#step-7", False)
     ]
-    grouped, new_edges, g = _group_chart(nodes, edges)
+    grouped, new_edges, g = group_chart(nodes, edges)
     titles = sorted(n.title for n in grouped.values())
     assert titles == ["1 · import", "1 · origin", "1 · transform", "2 × origin"]
     xj = next(n for n in grouped.values() if n.place == "CN-XJ")
