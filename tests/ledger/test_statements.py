@@ -8,6 +8,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from decimal import Context, Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -283,3 +284,25 @@ def test_quantity_round_trips_through_encode_and_parse(value, unit):
     assert statement.quantity.value == value
     assert statement.quantity.unit == unit
     assert encode_statement(json.loads(payload, parse_float=Decimal)) == payload
+
+
+def test_deep_values_are_encoded_and_refused_without_recursion():
+    deep: list[Any] = []
+    inner = deep
+    for _ in range(100_000):
+        inner.append([])
+        inner = inner[0]
+    assert encode_statement({"x": deep}) == b'{"x":' + b"[" * 100_001 + b"]" * 100_001 + b"}"
+    body = copy.deepcopy(GOOD["evidence"])
+    body["claims"] = {"nested": deep}
+    with pytest.raises(StatementError) as info:
+        parse_statement(encode(body))  # too deep for the strict reader
+    assert info.value.code in ("invalid_statement.bad_json", "invalid_statement.too_large")
+    shallow: Any = 1
+    for _ in range(40):
+        shallow = [shallow]
+    body["claims"] = {"nested": shallow}
+    with pytest.raises(StatementError) as info:
+        parse_statement(encode(body))
+    assert info.value.code == "invalid_statement.bad_value"
+    assert info.value.field == "claims.nested" + "[0]" * 32
