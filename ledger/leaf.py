@@ -231,7 +231,7 @@ def decode_leaf(data: bytes, seq: int | None = None) -> Leaf:
         if type(text) is not str:
             parse_time(text, "received_at")  # raises the wrong-type error
         time = parse_received_at(text)
-        envelope = envelope_from_obj(obj["envelope"])
+        envelope = envelope_from_obj(obj["envelope"], stored=True)  # canonical form only
     except CustodyError as e:
         raise LeafError(e.message, f"integrity.{e.code}", prev=prev) from e
     return Leaf(said, prev, text, envelope, time)
