@@ -67,7 +67,7 @@ from ledger.sigcheck import (
     verify_serial,
 )
 from ledger.statements import Statement, parse_statement, statement_digest
-from ledger.store import EntryTuple, Head, Store, node_id
+from ledger.store import EntryTuple, Head, Store, index_rows, node_id
 
 log = logging.getLogger(__name__)
 
@@ -321,10 +321,9 @@ class Ledger:
                 rows.append(
                     (size, lh, leaf, stmt.digest, stmt.issuer, stmt.id, stmt.type, received_at)
                 )
-                if changes.refs:
-                    lot_refs.extend((lot, size, role) for lot, role in dict.fromkeys(changes.refs))
-                if changes.party_refs:
-                    party_refs.extend((party, size) for party in dict.fromkeys(changes.party_refs))
+                new_lot_refs, new_party_refs = index_rows(size, changes)
+                lot_refs += new_lot_refs
+                party_refs += new_party_refs
                 seen[key] = (size, stmt.digest)
                 out.append(SubmitResult(stmt.digest, size))
                 prev = hexlify(lh)
@@ -380,14 +379,12 @@ class Ledger:
     def prove(self, seq: int, size: int | None = None) -> InclusionProof:
         """Inclusion proof of ``seq`` in the tree of ``size`` (default: the head)."""
         with self.store.read() as r:
-            size = r.head().size if size is None else size
             return proofs.prove_many(r, [seq], size)[seq]
 
     def prove_many(self, seqs: Iterable[int], size: int | None = None) -> dict[int, InclusionProof]:
         """Inclusion proofs of ``seqs`` in the tree of ``size`` (default: the head), from
         one bulk read (:func:`ledger.proofs.prove_many`)."""
         with self.store.read() as r:
-            size = r.head().size if size is None else size
             return proofs.prove_many(r, seqs, size)
 
     def consistency(self, size1: int, size2: int | None = None) -> ConsistencyProof:
