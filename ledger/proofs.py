@@ -92,23 +92,27 @@ def derived_nodes(leaf_hashes: Mapping[int, bytes]) -> dict[merkle.Coord, bytes]
     return known
 
 
-def _check_size(r: ReadTx, size: int) -> None:
+def _tree_size(r: ReadTx, size: int | None) -> int:
+    """``size``, or the ledger size when None; NotFoundError unless between 1 and the head."""
     head = r.head().size
+    size = head if size is None else size
     if not 0 < size <= head:
         raise NotFoundError(
             f"tree size {size} is not between 1 and the ledger size {head}",
             details={"size": size, "ledger_size": head},
         )
+    return size
 
 
 def prove_many(
     r: ReadTx,
     seqs: Iterable[int],
-    size: int,
+    size: int | None = None,
     *,
     leaf_hashes: Mapping[int, bytes] | None = None,
 ) -> dict[int, InclusionProof]:
-    """Inclusion proofs of ``seqs`` in the tree of ``size`` leaves, from one bulk node read.
+    """Inclusion proofs of ``seqs`` in the tree of ``size`` leaves (default: the ledger
+    size), from one bulk node read.
 
     ``leaf_hashes`` (seq → RFC 6962 leaf hash of leaf bytes the caller holds) lets
     perfect subtrees made only of those leaves be computed instead of read; the
@@ -118,7 +122,7 @@ def prove_many(
     node the proofs need is a NotFoundError from the store.
     """
     wanted_seqs = sorted(set(seqs))
-    _check_size(r, size)
+    size = _tree_size(r, size)
     for seq in wanted_seqs:
         if not 0 <= seq < size:
             raise NotFoundError(
