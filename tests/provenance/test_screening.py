@@ -4,6 +4,7 @@ Loading errors and updates are in test_screening_files.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -326,7 +327,8 @@ def test_case_punctuation_and_legal_form_do_not_change_a_match(
     entries = [e for e in data.entries() if e.kind != "region"]
     entry = draw.draw(st.sampled_from(entries))
     suffix = draw.draw(st.sampled_from(SUFFIXES))
-    case = draw.draw(st.sampled_from([str.upper, str.lower, str.title, str]))
+    cases: list[Callable[[str], str]] = [str.upper, str.lower, str.title, str]
+    case = draw.draw(st.sampled_from(cases))
     query = case(entry.name.replace(",", " ").replace(".", " ") + suffix)
     assert entry.name in entry_names(data, query)
 

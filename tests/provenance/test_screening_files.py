@@ -35,7 +35,7 @@ def write(path: Path, doc: object) -> Path:
 
 
 def broken(**changes: object) -> dict[str, object]:
-    doc = json.loads(json.dumps(DOC))
+    doc: dict[str, object] = json.loads(json.dumps(DOC))
     doc.update(changes)
     return doc
 
@@ -145,3 +145,29 @@ def test_non_strict_json_is_a_clean_error(tmp_path: Path, raw: bytes, reason: st
     with pytest.raises(InputError):
         update_screening(path, home)
     assert not (home / "screening.json").exists()
+
+
+# -- the word lists are data files (provenance/data/screening-*.txt)
+
+
+def test_word_lists_are_read_from_the_data_files() -> None:
+    from provenance.screening import normalise
+
+    assert {"co", "ltd", "gmbh", "youxian", "gongsi"} <= normalise._FILLER
+    assert {"textile", "cotton", "polysilicon"} <= normalise._GENERIC
+    assert not normalise._FILLER & normalise._GENERIC
+    assert normalise._MAP["sinkiang"] == "xinjiang"
+    assert normalise._BIGRAMS[("hong", "kong")] == "hongkong"
+    assert normalise.PLACES["kashgar"] == "CN-XJ"
+    assert normalise.PLACES["zhundong"] == "CN-XJ"  # a continuation line
+    assert normalise._CJK_LEGAL[0] == "股份有限公司"
+    assert list(normalise._CJK_LEGAL) == sorted(normalise._CJK_LEGAL, key=len, reverse=True)
+    # every file name the module reads is shipped with the package
+    shipped = {p.name for p in screening.shipped_path().parent.iterdir()}
+    assert {
+        "screening-filler.txt",
+        "screening-generic.txt",
+        "screening-spellings.txt",
+        "screening-places.txt",
+        "screening-cjk-legal.txt",
+    } <= shipped
