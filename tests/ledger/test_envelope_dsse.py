@@ -202,3 +202,28 @@ def test_custody_accepts_and_verifies_what_securesystemslib_signs():
     assert again == ours
     assert isinstance(again, Envelope)
     assert again.to_json_obj() == sign_envelope(payload, [key]).to_json_obj()
+
+
+@pytest.mark.parametrize(
+    ("edit", "code"),
+    [
+        (lambda env: env.update(extra=1), "integrity.invalid_envelope.field"),
+        (lambda env: env["signatures"][0].update(x=1), "integrity.invalid_envelope.signatures"),
+        (
+            lambda env: env.update(payload=_url_safe(_payload_needing_url_safe())),
+            "integrity.invalid_envelope.base64",
+        ),
+    ],
+    ids=["extra-field", "extra-signature-field", "url-safe-base64"],
+)
+def test_a_stored_leaf_must_hold_the_canonical_envelope(edit, code):
+    from ledger.leaf import LeafError, decode_leaf, leaf_bytes
+
+    env = sign_envelope(_payload_needing_url_safe(), [PrivateKey.generate()]).to_json_obj()
+    good = leaf_bytes(0, "0" * 64, "2026-03-01T10:00:00.000000Z", env)
+    assert decode_leaf(good).envelope.to_json_obj() == env
+    edit(env)
+    with pytest.raises(LeafError) as info:
+        decode_leaf(leaf_bytes(0, "0" * 64, "2026-03-01T10:00:00.000000Z", env))
+    assert info.value.code == "integrity.leaf"
+    assert info.value.reason == code
