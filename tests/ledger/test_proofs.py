@@ -68,3 +68,14 @@ def test_prove_many_out_of_range_is_not_found(world: World, seqs: list[int], siz
     _chain(world, 2)
     with pytest.raises(NotFoundError):
         world.ledger.prove_many(seqs, size)
+
+
+@pytest.mark.postgres
+def test_prove_many_on_postgresql_verifies_against_the_signed_checkpoint(pg_world: World):
+    _chain(pg_world, 6)
+    verifier = parse_verifier_key(pg_world.ledger.verifier_key())
+    cp = open_checkpoint(pg_world.ledger.checkpoint(), verifier)
+    many = pg_world.ledger.prove_many(range(cp.size), cp.size)
+    for seq, p in many.items():
+        assert p == pg_world.ledger.prove(seq)
+        merkle.verify_inclusion(p.leaf_hash, seq, cp.size, list(p.proof), cp.root)
