@@ -5,7 +5,7 @@ Append, for a batch of envelopes:
 1. parse every envelope and statement (no lock held);
 2. verify every signature whose key is already registered (no lock held;
    this is the expensive part, and it may run on several processes, see
-   :class:`ProcessVerifier`);
+   :mod:`ledger.sigcheck`, whose memo the state machine then consults);
 3. take the append lock (one write transaction), read the head, the Merkle
    frontier and the custody state the batch touches (a fixed number of bulk
    reads, whatever the batch holds);
@@ -13,13 +13,16 @@ Append, for a batch of envelopes:
    custody state machine; a rejected statement is reported and skipped,
    the rest of the batch goes on (a later statement that depended on it is
    judged without it, so it is rejected too);
-5. build each leaf (``seq``, ``prev``, ``received_at``, ``envelope``), hash
-   chain and Merkle nodes, sign a checkpoint for the new size, and write it
-   all in the same transaction; commit is the acknowledgement.
+5. build each leaf (``seq``, ``prev``, ``received_at``, ``envelope``; the
+   codec is :mod:`ledger.leaf`), hash chain and Merkle nodes, sign a
+   checkpoint for the new size, and write it all in the same transaction;
+   commit is the acknowledgement.
 
 :meth:`Ledger.submit` runs the steps for one batch. :meth:`Ledger.submit_stream`
-runs them for a sequence of batches with the same outcome, pipelined: steps 1
-and 2 of later batches overlap steps 3 to 5 of the current one.
+runs them for a sequence of batches with the same outcome, pipelined
+(:mod:`ledger.pipeline`): steps 1 and 2 of later batches overlap steps 3 to 5
+of the current one. The read side (size, leaves, checkpoints, and proofs from
+:mod:`ledger.proofs`) opens one read transaction per call.
 """
 
 from __future__ import annotations
