@@ -1,92 +1,19 @@
-"""Render a verified trace as text, Graphviz DOT or JSON (SPEC §6, §8 ``custody trace``).
-
-* :func:`trace_json`: the SPEC §10 verification report plus the provenance
-  graph in networkx node-link form (``graph.nodes``, ``graph.edges``; node
-  and edge kinds as in :mod:`provenance.graph`). It is the machine-readable
-  trace, and the others can be rendered from it alone (a CLI talking to a
-  server gets this document and draws the same text).
-* :func:`trace_text`: an indented tree from the finished good down to its
-  origins; each line names the party, the place, the quantity and the date,
-  and nodes named by findings are marked (``[x RULE]`` error, ``[? RULE]``
-  gap, ``[! RULE]`` warning, ``[i RULE]`` info). A lot reached twice (a
-  diamond) is drawn once and referred to afterwards.
-* :func:`trace_dot`: Graphviz DOT text of the lots, statements and external
-  inputs (parties appear in labels), flagged nodes drawn in red (errors) or
-  orange (gaps), statements off the custody path dashed.
-
-Every function accepts a :class:`provenance.verify.Report` or the document
-:func:`trace_json` returns.
-"""
+"""The trace as an indented text tree, drawn with an explicit stack (no recursion)."""
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Mapping
 from typing import Any, Final
 
 import networkx as nx
 
 from provenance.graph import lot_node, party_node
+from provenance.render.document import Doc, amount, as_doc, as_graph, date, place
 from provenance.verify import Report
 
-__all__ = ["TRACE_SCHEMA", "trace_dot", "trace_json", "trace_text"]
-
-log = logging.getLogger(__name__)
-
-TRACE_SCHEMA = "custody-trace/1"
+__all__ = ["MAX_INDENT", "trace_text"]
 
 _MARKS = {"error": "x", "gap": "?", "warning": "!", "info": "i"}
 _RANK = {"error": 0, "gap": 1, "warning": 2, "info": 3}
-
-Doc = Mapping[str, Any]
-
-
-def trace_json(report: Report) -> dict[str, Any]:
-    """The report (SPEC §10 keys first) with the provenance graph in node-link form."""
-    doc = report.to_json()
-    doc["schema"] = TRACE_SCHEMA
-    doc["import_entries"] = list(report.import_entries)
-    graph = nx.node_link_data(report.graph, edges="edges")
-    doc["graph"] = json.loads(json.dumps(graph, default=str))
-    return doc
-
-
-def _doc(source: Report | Doc) -> Doc:
-    return trace_json(source) if isinstance(source, Report) else source
-
-
-def _graph(doc: Doc) -> nx.DiGraph[str]:
-    g = nx.node_link_graph(doc["graph"], directed=True, multigraph=False, edges="edges")
-    assert isinstance(g, nx.DiGraph)
-    return g
-
-
-# --------------------------------------------------------------------------- text
-
-
-def _date(value: Any) -> str:
-    """``2026-03-01T10:00:00Z`` as ``2026-03-01 10:00``."""
-    return str(value)[:16].replace("T", " ") if value else "?"
-
-
-def _amount(attrs: Mapping[str, Any]) -> str:
-    if attrs.get("quantity") is None:
-        return "? "
-    text = f"{attrs['quantity']} {attrs.get('unit', '')}".strip()
-    kg = attrs.get("mass_kg")
-    if kg is not None and attrs.get("unit") not in ("kg", "g", "t", "lb"):
-        text += f" ({kg} kg)"
-    return text
-
-
-def _place(attrs: Mapping[str, Any]) -> str:
-    where = attrs.get("subdivision") or attrs.get("country")
-    name = attrs.get("site")
-    if name and where:
-        return f"{name}, {where}"
-    return str(name or where or "?")
-
 
 _Task = tuple[str, str, str, bool, int]
 """One line still to draw: (kind, node, prefix, last, depth)."""
@@ -101,7 +28,7 @@ class _Text:
 
     def __init__(self, doc: Doc) -> None:
         self.doc = doc
-        self.g = _graph(doc)
+        self.g = as_graph(doc)
         self.lines: list[str] = []
         self.shown: set[str] = set()
 
@@ -153,8 +80,8 @@ class _Text:
     def lot(self, node: str, prefix: str, last: bool, depth: int) -> list[_Task]:
         attrs = self.g.nodes[node]
         line = (
-            f"LOT {attrs.get('lot')} · {attrs.get('material') or '?'} · {_amount(attrs)}"
-            f" · by {self.who(attrs.get('party'))} · {_date(attrs.get('time'))}"
+            f"LOT {attrs.get('lot')} · {attrs.get('material') or '?'} · {amount(attrs)}"
+            f" · by {self.who(attrs.get('party'))} · {date(attrs.get('time'))}"
         )
         if attrs.get("subject"):
             line += "  (subject)"
@@ -185,10 +112,10 @@ class _Text:
         d = self.g.nodes[dnode] if dnode in self.g else {}
         r = self.g.nodes[rnode] if rnode and rnode in self.g else None
         text = (
-            f"hand-off {self.who(d.get('party'))} → {self.who(d.get('to'))} · {_amount(d)}"
-            f" · sent {_date(d.get('time'))}"
+            f"hand-off {self.who(d.get('party'))} → {self.who(d.get('to'))} · {amount(d)}"
+            f" · sent {date(d.get('time'))}"
         )
-        text += " · in transit" if r is None else f" · received {_date(r.get('time'))}"
+        text += " · in transit" if r is None else f" · received {date(r.get('time'))}"
         text += self.marks(dnode) + (self.marks(rnode) if r is not None else "")
         self.emit(prefix, last, text)
 
@@ -197,13 +124,13 @@ class _Text:
         if kind == "import":
             text = (
                 f"import entry {a.get('entry_number')} by {self.who(a.get('party'))}"
-                f" · {_amount(a)} · {_date(a.get('time'))}"
+                f" · {amount(a)} · {date(a.get('time'))}"
             )
         else:
             doc = a.get("document") or {}
             text = (
                 f"evidence {a.get('evidence_kind')} {doc.get('name', '')!r} by "
-                f"{self.who(a.get('party'))} · {_date(a.get('time'))}"
+                f"{self.who(a.get('party'))} · {date(a.get('time'))}"
             )
         self.emit(prefix, last, text + self.marks(node))
 
@@ -211,14 +138,14 @@ class _Text:
         a = self.g.nodes[node]
         if a.get("type") == "origin":
             text = (
-                f"origin by {self.who(a.get('party'))} at {_place(a)} · {_amount(a)}"
-                f" · {_date(a.get('time'))} · seq {a.get('seq')}"
+                f"origin by {self.who(a.get('party'))} at {place(a)} · {amount(a)}"
+                f" · {date(a.get('time'))} · seq {a.get('seq')}"
             )
             self.emit(prefix, last, text + self.marks(node))
             return []
         text = (
-            f"{a.get('process')} by {self.who(a.get('party'))} at {_place(a)}"
-            f" · {_date(a.get('time'))} · seq {a.get('seq')}"
+            f"{a.get('process')} by {self.who(a.get('party'))} at {place(a)}"
+            f" · {date(a.get('time'))} · seq {a.get('seq')}"
         )
         inner = self.emit(prefix, last, text + self.marks(node))
         inputs = sorted(
@@ -242,7 +169,7 @@ class _Text:
         a = self.g.nodes[node]
         where = a.get("subdivision") or a.get("country") or "?"
         supplier = a.get("supplier") or "an unnamed supplier"
-        text = f"EXTERNAL {a.get('material')} · {_amount(a)} · from {supplier} ({where}) · untraced"
+        text = f"EXTERNAL {a.get('material')} · {amount(a)} · from {supplier} ({where}) · untraced"
         self.emit(prefix, last, text + self.marks(node))
 
     def tree(self, root: str) -> None:
@@ -307,86 +234,4 @@ def _composition_lines(doc: Doc) -> list[str]:
 
 def trace_text(report: Report | Doc) -> str:
     """An indented tree from the finished good down to its origins."""
-    return _Text(_doc(report)).render()
-
-
-# --------------------------------------------------------------------------- dot
-
-
-def _quote(text: Any) -> str:
-    value = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{value}"'
-
-
-def _dot_label(g: nx.DiGraph[str], node: str, a: Mapping[str, Any]) -> str:
-    kind = a.get("kind")
-    if kind == "lot":
-        return f"{a.get('lot')}\n{a.get('material') or '?'}\n{_amount(a)}"
-    if kind == "external":
-        supplier = a.get("supplier") or "unnamed supplier"
-        where = a.get("subdivision") or a.get("country")
-        return f"external {a.get('material')}\n{_amount(a)}\n{supplier} ({where})\nuntraced"
-    typ = a.get("type")
-    party = a.get("party")
-    name = g.nodes[party_node(str(party))].get("name") if party_node(str(party)) in g else party
-    head = a.get("process") if typ == "transform" else typ
-    lines = [f"{head}", f"{name}"]
-    if typ in ("origin", "transform"):
-        lines.append(_place(a))
-    if typ in ("dispatch", "receipt", "import", "origin"):
-        lines.append(_amount(a))
-    if typ == "dispatch":
-        lines.append(f"to {a.get('to')}")
-    if typ == "import":
-        lines.append(f"entry {a.get('entry_number')}")
-    lines.append(f"{_date(a.get('time'))} · seq {a.get('seq')}")
-    return "\n".join(str(x) for x in lines)
-
-
-def trace_dot(report: Report | Doc) -> str:
-    """Graphviz DOT text of the trace (upstream at the top)."""
-    doc = _doc(report)
-    g = _graph(doc)
-    out = [
-        f"digraph {_quote('trace ' + str(doc['subject']))} {{",
-        "  rankdir=TB;",
-        '  node [fontname="Helvetica", fontsize=10];',
-        '  edge [fontname="Helvetica", fontsize=9];',
-        f"  label={_quote('Trace of ' + str(doc['subject']) + ': ' + str(doc.get('verdict')))};",
-    ]
-    for node in sorted(g.nodes, key=str):
-        a: Mapping[str, Any] = g.nodes[node]
-        kind = a.get("kind")
-        if kind == "party":
-            continue
-        attrs = [f"label={_quote(_dot_label(g, node, a))}"]
-        if kind == "lot":
-            attrs.append("shape=box")
-            if a.get("subject"):
-                attrs.append("peripheries=2")
-        elif kind == "external":
-            attrs.append("shape=box")
-            attrs.append('style="dashed"')
-        else:
-            attrs.append("shape=ellipse")
-            if not a.get("on_path", True):
-                attrs.append('style="dashed"')
-                attrs.append("fontcolor=gray40")
-        severity = a.get("severity")
-        if a.get("flags"):
-            color = {"error": "red", "gap": "orange", "warning": "goldenrod"}.get(
-                str(severity), "steelblue"
-            )
-            attrs.append(f"color={color}")
-            attrs.append("penwidth=2")
-            attrs.append(f"tooltip={_quote(', '.join(a['flags']))}")
-        out.append(f"  {_quote(node)} [{', '.join(attrs)}];")
-    for src, dst, data in sorted(g.edges(data=True), key=lambda e: (str(e[0]), str(e[1]))):
-        if data.get("kind") in ("issued", "addressed"):
-            continue
-        label = data.get("kind", "")
-        if data.get("quantity") is not None and data.get("kind") in ("input", "dispatch"):
-            label = f"{label} {data['quantity']} {data.get('unit', '')}".strip()
-        out.append(f"  {_quote(src)} -> {_quote(dst)} [label={_quote(label)}];")
-    out.append("}")
-    return "\n".join(out) + "\n"
+    return _Text(as_doc(report)).render()
