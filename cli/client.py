@@ -11,7 +11,6 @@ leaves this machine) and keeps the short-lived bearer token for the session.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from urllib.parse import quote
 import httpx
 import typer
 
+from ledger import strictjson
 from ledger.envelope import Envelope
 from ledger.errors import CustodyError, EnvelopeError, InputError, NotFoundError
 from ledger.keys import PrivateKey, b64encode, load_private_key
@@ -58,11 +58,22 @@ class AuthError(InputError):
     code = "unauthorized"
 
 
+def _json(resp: httpx.Response) -> Any:
+    """The server's JSON answer, read by the one strict reader (``ledger.strictjson``)."""
+    try:
+        return strictjson.loads(resp.content)
+    except strictjson.JsonError as e:
+        raise ServerError(
+            f"server answered HTTP {resp.status_code} with a body that is not valid JSON ({e})",
+            details={"reason": e.reason},
+        ) from None
+
+
 def _raise_for(resp: httpx.Response) -> None:
     if resp.is_success:
         return
     try:
-        body = resp.json()["error"]
+        body = strictjson.loads(resp.content)["error"]
         code, message, details = body["code"], body["message"], body.get("details") or {}
     except (ValueError, KeyError, TypeError):
         raise ServerError(f"server answered HTTP {resp.status_code}") from None
@@ -120,7 +131,7 @@ class Client:
     def login(self, party: str, key: PrivateKey) -> dict[str, Any]:
         """Sign a challenge with ``key``; keep the bearer token for later calls."""
         ch = self._request("POST", "/v1/auth/challenge", json={"party": party, "kid": key.kid})
-        challenge = ch.json()
+        challenge = _json(ch)
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         message = auth_message(challenge["origin"], party, key.kid, challenge["nonce"], stamp)
         resp = self._request(
@@ -134,7 +145,7 @@ class Client:
                 "signature": b64encode(key.sign(message)),
             },
         )
-        token: dict[str, Any] = resp.json()
+        token: dict[str, Any] = _json(resp)
         self.http.headers["Authorization"] = f"Bearer {token['token']}"
         return token
 
@@ -153,7 +164,7 @@ class Client:
         self.http.headers.pop("Authorization", None)
 
     def whoami(self) -> dict[str, Any]:
-        data: dict[str, Any] = self._get("/v1/auth/whoami").json()
+        data: dict[str, Any] = _json(self._get("/v1/auth/whoami"))
         return data
 
     # ------------------------------------------------------------ submit
@@ -170,7 +181,7 @@ class Client:
         for start in range(0, len(batch), 1000):
             part = batch[start : start + 1000]
             resp = self._request("POST", "/v1/entries/batch", json=[obj for _, obj in part])
-            for (i, _), res in zip(part, resp.json()["results"], strict=True):
+            for (i, _), res in zip(part, _json(resp)["results"], strict=True):
                 results[i] = res
         return [r for r in results if r is not None]
 
@@ -183,30 +194,30 @@ class Client:
         return self._get("/v1/key").text.strip()
 
     def prove(self, seq: int, size: int | None) -> dict[str, Any]:
-        data: dict[str, Any] = self._get("/v1/proofs/inclusion", seq=seq, size=size).json()
+        data: dict[str, Any] = _json(self._get("/v1/proofs/inclusion", seq=seq, size=size))
         return data
 
     def consistency(self, size_from: int, size_to: int | None) -> dict[str, Any]:
         params = {"from": size_from, "to": size_to}
-        data: dict[str, Any] = self._get("/v1/proofs/consistency", **params).json()
+        data: dict[str, Any] = _json(self._get("/v1/proofs/consistency", **params))
         return data
 
     # ------------------------------------------------------------ reads (authenticated)
 
     def entry(self, seq: int) -> dict[str, Any]:
-        data: dict[str, Any] = self._get(f"/v1/entries/{seq}").json()
+        data: dict[str, Any] = _json(self._get(f"/v1/entries/{seq}"))
         return data
 
     def lot(self, lot: str) -> dict[str, Any]:
-        data: dict[str, Any] = self._get(f"/v1/lots/{lot_path(lot)}/state").json()
+        data: dict[str, Any] = _json(self._get(f"/v1/lots/{lot_path(lot)}/state"))
         return data
 
     def trace(self, lot: str) -> dict[str, Any]:
-        data: dict[str, Any] = self._get(f"/v1/lots/{lot_path(lot)}/trace").json()
+        data: dict[str, Any] = _json(self._get(f"/v1/lots/{lot_path(lot)}/trace"))
         return data
 
     def verify(self, lot: str) -> dict[str, Any]:
-        data: dict[str, Any] = self._get(f"/v1/lots/{lot_path(lot)}/verify").json()
+        data: dict[str, Any] = _json(self._get(f"/v1/lots/{lot_path(lot)}/verify"))
         return data
 
     def bundle(self, lot: str, out: Path, entry_number: str | None = None) -> Path:
@@ -278,8 +289,8 @@ def remote_bundle(
         c.bundle(lot, output, entry_number)
     try:
         members = read_zip(output)
-        manifest = json.loads(members["manifest.json"])
-        report = json.loads(members["report.json"]) if "report.json" in members else {}
+        manifest = strictjson.loads(members["manifest.json"])
+        report = strictjson.loads(members["report.json"]) if "report.json" in members else {}
         cp = parse_checkpoint(split_note(manifest["checkpoint"])[0])
     except (UnsafeBundleError, CustodyError, KeyError, TypeError, ValueError) as e:
         raise ServerError(
