@@ -1,0 +1,142 @@
+"""API schemas of ``/v1/lots``: lot state, verification report, trace."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import ApiModel
+
+# ---------------------------------------------------------------- lots
+
+
+class HoldingOut(ApiModel):
+    party: str
+    quantity: str = Field(description="Exact decimal, in `unit`.")
+
+
+class InTransitOut(ApiModel):
+    dispatch: str = Field(description="Digest of the dispatch statement.")
+    seq: int
+    sender: str
+    to: str
+    quantity: str
+
+
+class LotState(ApiModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "lot": "gin/lint-1",
+                    "material": "cotton.lint",
+                    "creator": "gin",
+                    "created_seq": 5,
+                    "declared_unit": "kg",
+                    "unit": "kg",
+                    "quantity": "4200",
+                    "holdings": [{"party": "spinner", "quantity": "4200"}],
+                    "in_transit": [],
+                }
+            ]
+        },
+    )
+    lot: str
+    material: str
+    creator: str
+    created_seq: int
+    declared_unit: str = Field(description="The unit the lot was created in.")
+    unit: str = Field(description="Base unit of the quantities below (kg, pcs, m, m2, l).")
+    quantity: str = Field(description="Quantity created, exact decimal in `unit`.")
+    holdings: list[HoldingOut]
+    in_transit: list[InTransitOut]
+
+
+class Finding(BaseModel):
+    rule: str = Field(description="SIGNATURE, INTEGRITY, CUSTODY, OVERDRAW, MASS, ...")
+    severity: Literal["error", "gap", "warning", "info"]
+    message: str
+    statements: list[str] = Field(description="Digests of the statements involved.")
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class CompositionShare(BaseModel):
+    country: str | None
+    subdivision: str | None
+    material: str | None
+    share: float = Field(description="Share of the subject's mass, 0..1.")
+
+
+class VerifyReport(BaseModel):
+    """``custody verify --json`` (SPEC §10), plus the versions of the data it used."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject": "factory/shirts-1",
+                    "verdict": "pass",
+                    "findings": [],
+                    "composition": [
+                        {
+                            "country": "US",
+                            "subdivision": "US-TX",
+                            "material": "cotton.seed",
+                            "share": 1.0,
+                        }
+                    ],
+                    "untraced_share": 0.0,
+                }
+            ]
+        }
+    )
+    subject: str
+    verdict: Literal["pass", "fail", "incomplete"]
+    findings: list[Finding]
+    composition: list[CompositionShare]
+    untraced_share: float
+    screening_version: str | None = None
+    yields_version: str | None = None
+
+
+class Trace(VerifyReport):
+    """``custody trace --format json``: the verification report and the provenance
+    graph in networkx node-link form (nodes: lots, statements, parties, external
+    inputs; edges from upstream to downstream)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject": "farm/seed-1",
+                    "verdict": "pass",
+                    "findings": [],
+                    "composition": [
+                        {
+                            "country": "US",
+                            "subdivision": "US-TX",
+                            "material": "cotton.seed",
+                            "share": 1.0,
+                        }
+                    ],
+                    "untraced_share": 0.0,
+                    "screening_version": "1.0.0",
+                    "yields_version": "1.0.0",
+                    "schema": "custody-trace/1",
+                    "import_entries": [],
+                    "graph": {
+                        "directed": True,
+                        "multigraph": False,
+                        "graph": {},
+                        "nodes": [{"id": "lot:farm/seed-1", "kind": "lot"}],
+                        "edges": [],
+                    },
+                }
+            ]
+        }
+    )
+    schema_: str = Field(alias="schema", description="custody-trace/1")
+    import_entries: list[str] = Field(description="CBP entry numbers declared for the lot.")
+    graph: dict[str, Any]
