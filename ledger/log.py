@@ -64,9 +64,9 @@ from ledger.pipeline import pipelined
 from ledger.proofs import ConsistencyProof, InclusionProof
 from ledger.sigcheck import (
     Batch,
+    BatchVerifier,
     Memo,
     ProcessVerifier,
-    Verifier,
     verify_serial,
 )
 from ledger.statements import Statement, parse_statement, statement_digest
@@ -132,7 +132,7 @@ class Ledger:
         operator_key: PrivateKey | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
-        verifier: Verifier = verify_serial,
+        verifier: BatchVerifier = verify_serial,
         workers: int = 1,
     ) -> None:
         self.store = store

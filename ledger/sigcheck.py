@@ -7,7 +7,7 @@ signature, message)``: a :class:`Memo` is keyed by all three, so a signature
 copied onto other bytes never borrows the verdict of the envelope it was taken
 from (an earlier copy of this code keyed it without the message).
 
-* :data:`Verifier`: checks many triples at once; :func:`verify_serial` does so
+* :data:`BatchVerifier`: checks many triples at once; :func:`verify_serial` does so
   on this core, :class:`ProcessVerifier` on worker processes.
 * :class:`Batch`: triples queued, sent to a verifier in chunks (asynchronously
   when it has ``submit``), then gathered into a :class:`Memo`.
@@ -29,11 +29,11 @@ from ledger.keys import is_valid_signature
 
 __all__ = [
     "Batch",
+    "BatchVerifier",
     "Memo",
     "PendingVerification",
     "ProcessVerifier",
     "Triple",
-    "Verifier",
     "start",
     "verify_serial",
 ]
@@ -41,7 +41,7 @@ __all__ = [
 Triple = tuple[bytes, bytes, bytes]
 """``(public_key, signature, message)``."""
 
-Verifier = Callable[[list[Triple]], list[bool]]
+BatchVerifier = Callable[[list[Triple]], list[bool]]
 """Verifies many (public_key, signature, message) triples; may fan out to processes.
 
 A verifier that also has ``submit(items)`` returning an object with
@@ -81,7 +81,7 @@ class _Gathered:
         return out
 
 
-def start(verifier: Verifier, items: list[Triple]) -> PendingVerification:
+def start(verifier: BatchVerifier, items: list[Triple]) -> PendingVerification:
     """Start checking ``items``: in the background if ``verifier`` has ``submit``."""
     if not items:
         return _Done([])
@@ -93,7 +93,7 @@ def start(verifier: Verifier, items: list[Triple]) -> PendingVerification:
 
 
 class ProcessVerifier:
-    """A :data:`Verifier` that fans out to worker processes.
+    """A :data:`BatchVerifier` that fans out to worker processes.
 
     libsodium itself releases the GIL but the Python around each call does not,
     so threads gain little; processes scale with the cores. :meth:`submit`
@@ -176,7 +176,7 @@ class Batch:
     if it has ``submit``. Without ``chunk``, everything goes at :meth:`send`.
     """
 
-    def __init__(self, verifier: Verifier, chunk: int | None = None) -> None:
+    def __init__(self, verifier: BatchVerifier, chunk: int | None = None) -> None:
         self.verifier = verifier
         self.chunk = chunk
         self._queue: list[Triple] = []

@@ -58,7 +58,7 @@ from ledger.custody import (
 )
 from ledger.errors import CustodyError
 from ledger.keys import is_valid_signature, kid_of
-from ledger.sigcheck import Batch, Memo, Verifier, verify_serial
+from ledger.sigcheck import Batch, BatchVerifier, Memo, verify_serial
 from ledger.statements import Key, Party, Receipt, Revoke, Statement
 from provenance.graph import ParsedEntry
 
@@ -66,7 +66,6 @@ __all__ = [
     "Preverified",
     "Rejection",
     "Replay",
-    "Verifier",
     "VoidedSignature",
     "preverify",
     "replay",
@@ -242,7 +241,7 @@ class Preverified:
     counts at which point is still judged by the replay.
     """
 
-    def __init__(self, verifier: Verifier) -> None:
+    def __init__(self, verifier: BatchVerifier) -> None:
         self.verifier = verifier
         self.keys: dict[str, bytes] = {}
         self._batch = Batch(verifier, _CHUNK)
@@ -265,7 +264,7 @@ class Preverified:
         return self._batch.memo(check)
 
 
-def preverify(ordered: Iterable[ParsedEntry], verifier: Verifier) -> Preverified:
+def preverify(ordered: Iterable[ParsedEntry], verifier: BatchVerifier) -> Preverified:
     """Start checking every signature by a key that the evidence registers (in seq order)."""
     pre = Preverified(verifier)
     for e in sorted(ordered, key=lambda e: e.seq):
@@ -278,7 +277,7 @@ def replay(
     scope: set[str],
     sig_ok: SigCheck = is_valid_signature,
     *,
-    verifier: Verifier | None = verify_serial,
+    verifier: BatchVerifier | None = verify_serial,
     preverified: Preverified | None = None,
 ) -> Replay:
     """Replay ``entries`` in seq order over a state scoped to the lots in ``scope``.

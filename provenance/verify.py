@@ -52,7 +52,7 @@ from contextlib import contextmanager
 import networkx as nx
 
 from ledger.errors import NotFoundError
-from ledger.sigcheck import Verifier, verify_serial
+from ledger.sigcheck import BatchVerifier, verify_serial
 from ledger.statements import (
     Import,
     Origin,
@@ -115,7 +115,7 @@ def trace_subject(leaves: Leaves, subject: str) -> Trace:
     return trace
 
 
-def start_signatures(verifier: Verifier | None = None) -> Preverified:
+def start_signatures(verifier: BatchVerifier | None = None) -> Preverified:
     """Step 4a: the batch of signature checks, fed while the leaves are read (step 1).
 
     ``verifier`` defaults to one after the other on this core; one with
@@ -264,7 +264,7 @@ def verify_entries(
     *,
     screening: ScreeningData | None = None,
     yields: YieldTable | None = None,
-    verifier: Verifier | None = None,
+    verifier: BatchVerifier | None = None,
 ) -> Report:
     """Verify ``subject`` from ``(seq, verbatim leaf bytes)`` pairs alone (pure, offline).
 
@@ -286,7 +286,7 @@ def verify_lot(
     *,
     screening: ScreeningData | None = None,
     yields: YieldTable | None = None,
-    verifier: Verifier | None = None,
+    verifier: BatchVerifier | None = None,
 ) -> Report:
     """Verify ``lot`` in a ledger: collect its evidence, verify it, check the store.
 
