@@ -180,14 +180,20 @@ def root(leaf_hashes: Sequence[bytes]) -> bytes:
     return root_from_frontier(completed_nodes(0, leaf_hashes, [])[1])
 
 
+def assemble(plan: Plan, get: Callable[[int, int], bytes]) -> list[bytes]:
+    """The proof a plan describes: each element the fold of its perfect nodes, read
+    with ``get(level, index)`` (:mod:`ledger.proofs` reads them from storage)."""
+    return [combine([get(*c) for c in element]) for element in plan]
+
+
 def inclusion_proof(index: int, size: int, get: Callable[[int, int], bytes]) -> list[bytes]:
     """The audit path of leaf ``index``, reading perfect nodes with ``get(level, index)``."""
-    return [combine([get(*c) for c in element]) for element in inclusion_plan(index, size)]
+    return assemble(inclusion_plan(index, size), get)
 
 
 def consistency_proof(size1: int, size2: int, get: Callable[[int, int], bytes]) -> list[bytes]:
     """The consistency proof ``size1`` → ``size2``, reading nodes with ``get(level, index)``."""
-    return [combine([get(*c) for c in element]) for element in consistency_plan(size1, size2)]
+    return assemble(consistency_plan(size1, size2), get)
 
 
 # --- verification (RFC 9162 §2.1.3.2 and §2.1.4.2) ---------------------------

@@ -140,13 +140,13 @@ def prove_many(
             wanted.update(c for c in element if c not in known)
     nodes = {**r.nodes(sorted(wanted)), **known} if wanted else known
     tree_root = merkle.combine([nodes[c] for c in rplan])
+
+    def get(level: int, index: int) -> bytes:
+        return nodes[(level, index)]
+
     return {
         seq: InclusionProof(
-            seq,
-            size,
-            nodes[(0, seq)],
-            tree_root,
-            tuple(merkle.combine([nodes[c] for c in element]) for element in plan),
+            seq, size, nodes[(0, seq)], tree_root, tuple(merkle.assemble(plan, get))
         )
         for seq, plan in plans.items()
     }
@@ -178,10 +178,9 @@ def consistency(r: ReadTx, size1: int, size2: int | None = None) -> ConsistencyP
     def root_of(p: list[merkle.Coord]) -> bytes:
         return merkle.combine([nodes[c] for c in p]) if p else merkle.EMPTY_ROOT
 
+    def get(level: int, index: int) -> bytes:
+        return nodes[(level, index)]
+
     return ConsistencyProof(
-        size1,
-        size2,
-        root_of(p1),
-        root_of(p2),
-        tuple(merkle.combine([nodes[c] for c in part]) for part in plan),
+        size1, size2, root_of(p1), root_of(p2), tuple(merkle.assemble(plan, get))
     )
