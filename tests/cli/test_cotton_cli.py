@@ -8,10 +8,9 @@ rejected, 2 usage), the one-line outputs, and ``--json`` documents.
    dispatch each) → mill → garment factory → importer, with shipping
    documents, evidence, a CBP import, key rotation, rejections, ``lots show``
    / ``lots held``, ``--out`` + ``submit`` and a clean ``ledger audit``.
-2. ``test_hand_written_statements``: statements typed as JSON files to SPEC §3,
-   signed with ``custody sign`` and appended with ``custody submit --json``:
-   a double-spend, a replay, a revoked key, a mixed batch, and statements
-   ``custody sign`` refuses to sign.
+
+Hand-written statements are in ``test_cotton_cli_statements.py``; the helpers
+in ``tests/cli/support.py``.
 """
 
 from __future__ import annotations
@@ -19,95 +18,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-BIN = Path(sys.executable).with_name("custody")
-CUSTODY = str(BIN) if BIN.exists() else (shutil.which("custody") or "custody")
-
-
-class Cli:
-    """Runs ``custody`` with ``--home`` in a temporary folder."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.dir = tmp
-        self.home = tmp / "home"
-        self.env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("CUSTODY_HOME", "CUSTODY_DB_URL", "CUSTODY_SERVER")
-        }
-        self.env.update({"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200"})
-
-    def run(self, *args: str, code: int = 0, home: bool = True) -> subprocess.CompletedProcess[str]:
-        argv = [CUSTODY, *args, *(("--home", str(self.home)) if home else ())]
-        proc = subprocess.run(
-            argv, check=False, cwd=self.dir, env=self.env, capture_output=True, text=True,
-            timeout=60,
-        )  # fmt: skip
-        assert proc.returncode == code, (
-            f"custody {' '.join(args)} exited {proc.returncode}, expected {code}\n"
-            f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
-        )
-        return proc
-
-    def parallel(self, commands: list[tuple[str, ...]], code: int = 0) -> list[str]:
-        """Run independent commands (no --home) two at a time; return their stdout."""
-        outputs: list[str] = []
-        for i in range(0, len(commands), 2):
-            procs = [
-                (args, subprocess.Popen(
-                    [CUSTODY, *args], cwd=self.dir, env=self.env, text=True,
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                ))
-                for args in commands[i : i + 2]
-            ]  # fmt: skip
-            for args, proc in procs:
-                stdout, stderr = proc.communicate(timeout=60)
-                assert proc.returncode == code, (args, proc.returncode, stdout, stderr)
-                outputs.append(stdout + stderr)
-        return outputs
-
-    def json(self, *args: str, code: int = 0) -> Any:
-        return json.loads(self.run(*args, "--json", code=code).stdout)
-
-    def keys(self, name: str) -> str:
-        kid = self.run("keys", "generate", "--out", str(self.dir / name), home=False).stdout
-        return kid.strip()
-
-    def register(self, pid: str, name: str, country: str, *extra: str) -> int:
-        res = self.json(
-            "party", "register", "--id", pid, "--name", name, "--country", country,
-            "--public-key", f"{pid}.pub", *extra,
-        )  # fmt: skip
-        assert "error" not in res, res
-        return int(res["seq"])
-
-    def attest(self, type_: str, *args: str, code: int = 0) -> dict[str, Any]:
-        result: dict[str, Any] = self.json("attest", type_, *args, code=code)
-        return result
-
-
-def seq_line(text: str) -> tuple[int, str]:
-    """Parse ``seq N  sha256:...``."""
-    words = text.split()
-    assert words[0] == "seq", text
-    assert words[2].startswith("sha256:"), text
-    return int(words[1]), words[2]
+from tests.cli.support import Cli, new_cli, seq_line
 
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
-    c = Cli(tmp_path)
-    out = c.run("init", "--origin", "custody.test/cotton")
-    assert "custody.test/cotton+" in out.stdout
-    return c
+    return new_cli(tmp_path)
 
 
 @pytest.mark.slow
@@ -393,178 +313,6 @@ def test_cotton_chain_through_attest(cli: Cli) -> None:
     assert cli.json("lots", "show", "no/such-lot", code=1)["error"]["code"] == "not_found"
 
     assert cli.run("ledger", "audit").stdout.startswith("ok: ")
-
-
-# ------------------------------------------------------------------ hand-written statements
-
-
-def write(cli: Cli, name: str, text: str) -> str:
-    (cli.dir / name).write_text(text, encoding="utf-8")
-    return name
-
-
-def sign(cli: Cli, statement: str, key: str) -> str:
-    env = statement.replace(".json", ".env")
-    cli.run("sign", "--key", key, statement, "-o", env, home=False)
-    return env
-
-
-@pytest.mark.slow
-def test_hand_written_statements(cli: Cli) -> None:
-    cli.parallel(
-        [("keys", "generate", "--out", str(cli.dir / n)) for n in ("farm", "gin", "farm-2")]
-    )
-    cli.register(
-        "farm", "Lubbock Cotton Farm", "US", "--subdivision", "US-TX", "--role", "supplier"
-    )
-    cli.register("gin", "Plains Gin Co", "US", "--role", "supplier")
-
-    origin = write(cli, "origin.json", """{
-  "spec": "custody/1",
-  "type": "origin",
-  "id": "origin/seed-7",
-  "issuer": "farm",
-  "time": "2026-09-01T14:00:00Z",
-  "lot": {"id": "farm/seed-7", "material": "cotton.seed", "quantity": 5000, "unit": "kg"},
-  "site": {"name": "Lubbock farm", "country": "US", "subdivision": "US-TX"}
-}
-""")  # fmt: skip
-    env = sign(cli, origin, "farm.key")
-    (res,) = cli.json("submit", env)
-    assert res["seq"] == 3
-    origin_digest = res["digest"]
-    # the digest is the sha256 of the statement bytes exactly as signed
-    signed_payload = json.loads((cli.dir / env).read_text())["payload"]
-    payload = base64.b64decode(signed_payload)
-    assert payload == (cli.dir / origin).read_bytes().rstrip(b"\n")
-    assert origin_digest == "sha256:" + hashlib.sha256(payload).hexdigest()
-
-    # replay: same envelope, same seq, exit 0
-    (again,) = cli.json("submit", env)
-    assert again == {"digest": origin_digest, "seq": 3, "duplicate": True}
-
-    # same (issuer, id), other bytes: a conflict, exit 1
-    changed = write(
-        cli, "origin-changed.json", (cli.dir / origin).read_text().replace("5000", "5001")
-    )
-    (conflict,) = cli.json("submit", sign(cli, changed, "farm.key"), code=1)
-    assert conflict["error"]["code"] == "conflict.statement_id"
-
-    dispatch = write(cli, "dispatch.json", """{"spec": "custody/1", "type": "dispatch",
- "id": "dispatch/seed-7/gin-1", "issuer": "farm", "time": "2026-09-03T09:00:00Z",
- "lot": "farm/seed-7", "quantity": 5000, "unit": "kg", "to": "gin",
- "documents": [{"sha256": "%s", "kind": "bill_of_lading", "name": "BOL TX-17.pdf"}]}
-""" % ("0f" * 32))  # fmt: skip
-    (d,) = cli.json("submit", sign(cli, dispatch, "farm.key"))
-    receipt = write(cli, "receipt.json", json.dumps({
-        "spec": "custody/1", "type": "receipt", "id": "receipt/seed-7", "issuer": "gin",
-        "time": "2026-09-04T08:00:00Z", "dispatch": d["digest"], "quantity": 5, "unit": "t",
-    }))  # fmt: skip
-    (r,) = cli.json("submit", sign(cli, receipt, "gin.key"))
-    assert r["seq"] == d["seq"] + 1
-
-    # a double-spend: two transforms draw 3000 kg each of the gin's 5000 kg
-    def transform(n: int) -> str:
-        return write(cli, f"transform-{n}.json", json.dumps({
-            "spec": "custody/1", "type": "transform", "id": f"transform/lint-{n}",
-            "issuer": "gin", "time": f"2026-09-0{5 + n}T10:00:00Z", "process": "cotton.ginning",
-            "inputs": [{"lot": "farm/seed-7", "quantity": 3000, "unit": "kg"}],
-            "outputs": [{"id": f"gin/lint-{n}", "material": "cotton.lint", "quantity": 1050,
-                         "unit": "kg"}],
-            "site": {"name": "Plains gin", "country": "US"},
-        }))  # fmt: skip
-
-    (t1,) = cli.json("submit", sign(cli, transform(1), "gin.key"))
-    assert "seq" in t1
-    double = cli.run("submit", sign(cli, transform(2), "gin.key"), code=1)
-    assert "rejected.overdraw" in double.stdout
-    assert "gin holds 2000 kg of lot 'farm/seed-7' but draws 3000 kg" in double.stdout
-    assert "0 appended, 1 rejected" in double.stderr
-
-    # a batch in JSON lines: the bad one is rejected alone, exit 1, results in order
-    good = write(cli, "origin-8.json", (cli.dir / origin).read_text()
-                 .replace("seed-7", "seed-8"))  # fmt: skip
-    over = write(cli, "dispatch-over.json", json.dumps({
-        "spec": "custody/1", "type": "dispatch", "id": "dispatch/over", "issuer": "gin",
-        "time": "2026-09-09T10:00:00Z", "lot": "farm/seed-7", "quantity": 2001, "unit": "kg",
-        "to": "farm",
-    }))  # fmt: skip
-    batch = cli.dir / "batch.jsonl"
-    batch.write_text(
-        (cli.dir / sign(cli, good, "farm.key")).read_text()
-        + (cli.dir / sign(cli, over, "gin.key")).read_text()
-        + (cli.dir / env).read_text()
-    )
-    results = cli.json("submit", "batch.jsonl", code=1)
-    assert [sorted(x) for x in results] == [
-        ["digest", "seq"],
-        ["digest", "error"],
-        ["digest", "duplicate", "seq"],
-    ]
-    assert results[1]["error"]["code"] == "rejected.overdraw"
-    assert results[2]["seq"] == 3
-
-    # key rotation by hand: add a new key (signed by the old), revoke the old (signed by the new)
-    new_pub = (cli.dir / "farm-2.pub").read_text().strip()
-    old_pub = (cli.dir / "farm.pub").read_text().strip()
-    key_st = write(cli, "key.json", json.dumps({
-        "spec": "custody/1", "type": "key", "id": "key/farm-2", "issuer": "farm",
-        "time": "2026-09-10T00:00:00Z", "party": "farm", "public_key": new_pub,
-    }))  # fmt: skip
-    assert "seq" in cli.json("submit", sign(cli, key_st, "farm.key"))[0]
-    revoke = write(cli, "revoke.json", json.dumps({
-        "spec": "custody/1", "type": "revoke", "id": "revoke/farm-1", "issuer": "farm",
-        "time": "2026-09-10T00:05:00Z", "party": "farm", "public_key": old_pub,
-        "reason": "compromised", "effective": "2026-09-09T00:00:00Z",
-    }))  # fmt: skip
-    assert "seq" in cli.json("submit", sign(cli, revoke, "farm-2.key"))[0]
-    late = write(cli, "origin-9.json", (cli.dir / origin).read_text().replace("seed-7", "seed-9"))
-    (revoked,) = cli.json("submit", sign(cli, late, "farm.key"), code=1)
-    assert revoked["error"]["code"] == "bad_signature.revoked"
-    assert "was revoked (compromised)" in revoked["error"]["message"]
-
-    # statements `custody sign` refuses to sign: exit 1 and the exact problem
-    refusals: list[tuple[str, str]] = []
-
-    def refused(name: str, text: str, code: str) -> None:
-        refusals.append((write(cli, name, text), code))
-
-    base = json.loads((cli.dir / origin).read_text())
-
-    def variant(**lot: Any) -> str:
-        return json.dumps({**base, "id": "origin/v", "lot": {**base["lot"], **lot}})
-
-    refused("neg.json", variant(quantity=-5), "invalid_statement.bad_quantity")
-    refused("zero.json", variant(quantity=0), "invalid_statement.bad_quantity")
-    refused("text.json", variant(quantity="5000"), "invalid_statement.bad_quantity")
-    refused("unit.json", variant(unit="bales"), "invalid_statement.unknown_unit")
-    refused("time.json", json.dumps({**base, "time": "2026-09-01"}), "invalid_statement.bad_time")
-    refused("type.json", json.dumps({**base, "type": "harvest"}), "invalid_statement.unknown_type")
-    refused("sub.json", json.dumps({**base, "site": {"name": "x", "country": "US",
-            "subdivision": "USTX"}}), "invalid_statement.bad_subdivision")  # fmt: skip
-    refused("missing.json", json.dumps({k: v for k, v in base.items() if k != "site"}),
-            "invalid_statement.missing_field")  # fmt: skip
-    refused("dupkey.json", '{"spec": "custody/1", "spec": "custody/1"}',
-            "invalid_statement.duplicate_key")  # fmt: skip
-    outputs = cli.parallel([("sign", "--key", "farm-2.key", f) for f, _ in refusals], code=1)
-    for (name, code), output in zip(refusals, outputs, strict=True):
-        assert f"[{code}]" in output, (name, output)
-
-    # a signed envelope whose payload was edited afterwards
-    tampered = json.loads((cli.dir / env).read_text())
-    edited = payload.replace(b"seed-7", b"seed-77")  # a new id, so no (issuer, id) conflict
-    tampered["payload"] = base64.b64encode(edited).decode()
-    (cli.dir / "tampered.env").write_text(json.dumps(tampered))
-    (bad_sig,) = cli.json("submit", "tampered.env", code=1)
-    assert bad_sig["error"]["code"] == "bad_signature.invalid"
-
-    report = cli.json("ledger", "audit")
-    assert report["ok"], report["problems"]
-    held = cli.json("lots", "held", "--party", "gin")
-    assert [(h["lot"], h["quantity"]) for h in held["holdings"]] == [
-        ("farm/seed-7", "2000"),
-        ("gin/lint-1", "1050"),
-    ]
 
 
 def test_attest_help_documents_the_item_syntax(tmp_path: Path) -> None:

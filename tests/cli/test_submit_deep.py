@@ -1,0 +1,71 @@
+"""``custody submit`` of deeply nested files (issue 10, item 4): each envelope or
+line gets the project's own error (exit 1; ``--json`` error objects), never a
+``RecursionError`` traceback. Through the installed ``custody`` script."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.cli.support import CUSTODY, Cli, new_cli
+
+DEEP = 100_000
+ARRAYS = "[" * DEEP + "]" * DEEP
+OBJECTS = '{"a":' * DEEP + "1" + "}" * DEEP
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return new_cli(tmp_path)
+
+
+def _codes(cli: Cli, name: str, text: str) -> list[str]:
+    (cli.dir / name).write_text(text, encoding="utf-8")
+    proc = cli.run("submit", name, "--json", code=1)
+    assert "Traceback" not in proc.stderr
+    return [item["error"]["code"] for item in json.loads(proc.stdout)]
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        (ARRAYS, ["invalid_envelope.json"]),
+        (OBJECTS, ["invalid_envelope.json"]),
+        ("[\n" * DEEP + "]\n" * DEEP, ["invalid_envelope.json"]),
+        (OBJECTS + "\n" + ARRAYS + "\n", ["invalid_envelope.size", "invalid_envelope.json"]),
+        ("[" + ARRAYS + ", {}]", ["invalid_envelope.json"]),
+    ],
+    ids=["arrays", "objects", "pretty-printed", "json-lines", "array-of-envelopes"],
+)
+def test_deep_file_gives_clean_errors(cli: Cli, text: str, codes: list[str]) -> None:
+    assert _codes(cli, "deep.json", text) == codes
+
+
+def test_deep_lines_fail_alone_beside_other_lines(cli: Cli) -> None:
+    text = "\n".join([ARRAYS, json.dumps({"payloadType": "x"}), "[" * 65 + "]" * 65])
+    assert _codes(cli, "lines.jsonl", text) == [
+        "invalid_envelope.json",
+        "invalid_envelope.missing",
+        "invalid_envelope.json",
+    ]
+
+
+def test_deep_stdin_without_json(cli: Cli) -> None:
+    proc = subprocess.run(
+        [CUSTODY, "submit", "-", "--home", str(cli.home)],
+        input=OBJECTS,
+        capture_output=True,
+        text=True,
+        env=cli.env,
+        cwd=cli.dir,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "RecursionError" not in proc.stdout + proc.stderr
+    assert "invalid_envelope.json" in proc.stdout
+    assert "0 appended, 1 rejected" in proc.stderr
