@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import re
 import stat
+import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -89,13 +91,15 @@ def read_zip(path: Path, limits: ZipLimits = DEFAULT_LIMITS) -> dict[str, bytes]
             return out
     except zipfile.BadZipFile as e:
         raise UnsafeBundleError(path.name, f"not a readable zip archive ({e})") from e
+    except (zlib.error, EOFError) as e:
+        raise UnsafeBundleError(path.name, f"not a readable zip archive (corrupt data: {e})") from e
     except (
         zipfile.LargeZipFile,
         NotImplementedError,
         RuntimeError,
-        EOFError,
         OSError,
         ValueError,
+        struct.error,
     ) as e:
         raise UnsafeBundleError(path.name, f"cannot be read safely ({e})") from e
 
