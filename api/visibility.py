@@ -147,15 +147,21 @@ def compute_scope(r: ReadTx, party: str) -> Scope:
 
 
 def names_party(r: ReadTx, entry: StoredEntry, party: str) -> bool:
-    """Rules 1 and 2 for one entry, without computing a whole scope."""
-    if entry.issuer == party:
-        return True
-    stmt = decode_leaf(entry.leaf).statement
-    if party in stmt.parties_referenced():
+    """Rules 1 and 2 for one entry, without computing a whole scope; read from
+    the signed statements (the entry's, and for a receipt its dispatch's), not
+    from the derived columns."""
+    stmt = decode_leaf(entry.leaf, entry.seq).statement
+    if stmt.issuer == party or party in stmt.parties_referenced():
         return True
     if isinstance(stmt, Receipt):
         d = r.dispatch(stmt.dispatch)
-        return d is not None and d.sender == party
+        if d is None:
+            return False
+        try:
+            sent = decode_leaf(r.entry(d.seq).leaf, d.seq).statement
+        except NotFoundError:
+            return False
+        return isinstance(sent, Dispatch) and sent.digest == stmt.dispatch and sent.issuer == party
     return False
 
 
