@@ -25,12 +25,18 @@ m, m2, l), so holdings arithmetic is exact.
 Modules: :mod:`~ledger.custody.records` (records, ``StateReader``, ``Changes``),
 :mod:`~ledger.custody.state` (``MemoryState``, ``ScopedState``),
 :mod:`~ledger.custody.signatures` (rules 1 and 2), :mod:`~ledger.custody.rules`
-(rule 3 and :func:`apply`), :mod:`~ledger.custody.prefetch` (what a batch reads).
+(rule 3 and :func:`apply`), :mod:`~ledger.custody.prefetch` (what a batch reads),
+:mod:`~ledger.custody.keyids` (naming signatures by the custody key that verifies them).
 Import the public names from ``ledger.custody`` itself.
 """
 
 from __future__ import annotations
 
+from ledger.custody.keyids import (
+    MAX_TRIALS,
+    KeyDirectory,
+    name_signing_keys,
+)
 from ledger.custody.prefetch import (
     Needs,
     prefetch_needs,
@@ -62,10 +68,12 @@ from ledger.custody.state import (
 
 __all__ = [
     "MAX_CLOCK_SKEW",
+    "MAX_TRIALS",
     "ZERO",
     "Changes",
     "DispatchRecord",
     "EntryRef",
+    "KeyDirectory",
     "KeyRecord",
     "LotRecord",
     "MemoryState",
@@ -77,6 +85,7 @@ __all__ = [
     "apply",
     "check_signatures",
     "check_time",
+    "name_signing_keys",
     "prefetch_needs",
     "signing_parties",
 ]
