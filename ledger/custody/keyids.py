@@ -12,6 +12,7 @@ its keyid, and the state machine rejects it (``bad_signature.unknown_key``).
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import replace
 from typing import Final, Protocol
 
@@ -19,7 +20,7 @@ from ledger.custody.records import KeyRecord, SigCheck, StateReader
 from ledger.custody.signatures import signing_parties
 from ledger.envelope import Envelope, EnvelopeSignature
 from ledger.errors import InputError
-from ledger.keys import b64decode, kid_of
+from ledger.keys import b64decode, is_valid_signature, kid_of
 from ledger.statements import Party, Statement
 
 MAX_TRIALS: Final = 64
@@ -49,12 +50,23 @@ def _candidates(stmt: Statement, state: KeyDirectory) -> dict[str, bytes]:
 
 
 def name_signing_keys(
-    envelope: Envelope, stmt: Statement, state: KeyDirectory, sig_ok: SigCheck
+    envelope: Envelope,
+    stmt: Statement,
+    state: KeyDirectory,
+    sig_ok: SigCheck = is_valid_signature,
+    *,
+    known: Container[str] = frozenset(),
 ) -> Envelope:
     """``envelope`` with every signature whose keyid names no registered key named
-    by the signing party's key that verifies it (the same envelope if none changes)."""
+    by the signing party's key that verifies it (the same envelope if none changes).
+
+    ``known`` holds kids already known to be registered (looked up in bulk), which
+    spares a lookup each.
+    """
     open_ = [
-        i for i, s in enumerate(envelope.signatures) if not s.keyid or state.key(s.keyid) is None
+        i
+        for i, s in enumerate(envelope.signatures)
+        if s.keyid not in known and (not s.keyid or state.key(s.keyid) is None)
     ]
     if not open_:
         return envelope

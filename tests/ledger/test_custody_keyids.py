@@ -83,3 +83,15 @@ def test_trials_are_bounded(world: World) -> None:
     with world.ledger.store.read() as r:
         assert name_signing_keys(noisy, parse_statement(env.payload), r, counting) is noisy
     assert len(calls) == MAX_TRIALS
+
+
+def test_known_kids_spare_the_lookups(world: World) -> None:
+    gin = world.party("gin")
+    env = sign_envelope(_key_statement(gin), [gin.key])
+
+    class NoLookups:
+        def __getattr__(self, name: str):
+            raise AssertionError(f"looked up {name}")
+
+    stmt = parse_statement(env.payload)
+    assert name_signing_keys(env, stmt, NoLookups(), known={gin.key.kid}) is env  # type: ignore[arg-type]
