@@ -14,7 +14,15 @@ rule                      severity    module
 ``UNTRACED``              gap         :mod:`.coverage`
 ``YIELD``                 warning     :mod:`.quantities`
 ``CORROBORATION``         info        :mod:`.coverage`
+``DOCUMENT``              gap / info  :mod:`provenance.documents`
 ========================  ==========  ================================
+
+``DOCUMENT`` (a cited document that is not produced; ``info`` when only
+parties outside the custody path cite it) is not in :data:`DEFAULT_RULES`:
+whether a document is produced depends on where verification runs (the home's
+document store, a bundle's ``documents/``), which the leaves alone cannot say,
+so :func:`provenance.documents.with_documents` adds it around
+:func:`provenance.verify.verify_entries`.
 
 A rule is an object with ``id``, ``severity`` and ``check(ctx)`` yielding
 :class:`~provenance.rules.base.Finding` values; :data:`DEFAULT_RULES` is the
