@@ -3,6 +3,8 @@
 Each helper takes a decoded JSON value and ``path``, the dotted path of the value
 (``inputs[1].unit``), and returns the validated value or raises
 :class:`~ledger.errors.StatementError` with a specific ``invalid_statement.*`` code.
+The leading underscore marks them private to :mod:`ledger.statements`: the sibling
+modules (``objects``, ``bodies``, ``decode``) use them, nothing outside does.
 """
 
 from __future__ import annotations
