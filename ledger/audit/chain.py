@@ -122,7 +122,7 @@ class Auditor:
         self.last_time = leaf.time
         self.last_received_at = leaf.received_at
         try:
-            stmt = leaf.parse_statement()
+            stmt = leaf.statement  # parsed once: leaf.entry below reuses it
         except LeafError as e:
             code = e.reason.removeprefix("integrity.")
             self.problem(seq, "statement", f"seq {seq}: {e.why}", code=code)
