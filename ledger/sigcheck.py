@@ -13,6 +13,9 @@ from (an earlier copy of this code keyed it without the message).
   when it has ``submit``), then gathered into a :class:`Memo`.
 * :class:`Memo`: the :data:`ledger.custody.SigCheck` the state machine calls;
   a triple nobody checked ahead is checked on the spot and remembered.
+* :class:`Preverified`: a :class:`Batch` fed with the entries of some evidence
+  in seq order, learning the parties' keys from their ``party`` and ``key``
+  statements as it goes (verification of a trace, :mod:`provenance.replay`).
 
 Every check ends in :func:`ledger.keys.is_valid_signature` (libsodium).
 """
@@ -21,19 +24,23 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Protocol
 
-from ledger.keys import is_valid_signature
+from ledger.keys import is_valid_signature, kid_of
+from ledger.statements import Key, Party, Statement
 
 __all__ = [
     "Batch",
     "BatchVerifier",
     "Memo",
     "PendingVerification",
+    "Preverified",
     "ProcessVerifier",
+    "SignedEntry",
     "Triple",
+    "preverify",
     "start",
     "verify_serial",
 ]
@@ -200,3 +207,68 @@ class Batch:
         for items, pending in self._parts:
             known.update(zip(items, pending.result(), strict=True))
         return Memo(known, check)
+
+
+class SignedEntry(Protocol):
+    """An entry of some evidence: its seq, statement, ``(keyid, sig)`` pairs and signed bytes."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def statement(self) -> Statement: ...
+
+    @property
+    def signatures(self) -> tuple[tuple[str, bytes], ...]: ...
+
+    @property
+    def pae(self) -> bytes: ...
+
+
+PREVERIFY_CHUNK = 1024
+"""Signatures sent to the verifier at a time while the evidence is read."""
+
+
+class Preverified:
+    """Signature checks of some evidence started ahead; :meth:`result` waits for them.
+
+    Feed it entries in seq order (:meth:`add`): it learns each party's keys from
+    the ``party`` and ``key`` statements as they come and queues every
+    signature by a key already seen (a key is registered before it signs).
+    Every :data:`PREVERIFY_CHUNK` signatures go to ``verifier`` (through a
+    :class:`Batch`): one with ``submit(items)`` (:class:`ProcessVerifier`)
+    works in other processes while the caller goes on reading; a plain
+    callable runs at once. The result only memoises the pure function (key,
+    signature, message) → valid; which key counts at which point is still
+    judged by whoever replays the evidence.
+    """
+
+    def __init__(self, verifier: BatchVerifier) -> None:
+        self.verifier = verifier
+        self.keys: dict[str, bytes] = {}
+        self._batch = Batch(verifier, PREVERIFY_CHUNK)
+
+    def add(self, e: SignedEntry) -> None:
+        st = e.statement
+        if isinstance(st, Party):
+            for pk in st.public_keys:
+                self.keys.setdefault(kid_of(pk), pk)
+        elif isinstance(st, Key):
+            pk = st.public_key_bytes
+            self.keys.setdefault(kid_of(pk), pk)
+        for kid, sig in e.signatures:
+            key = self.keys.get(kid)
+            if key is not None:
+                self._batch.add(key, sig, e.pae)
+
+    def result(self, check: Callable[[bytes, bytes, bytes], bool] = is_valid_signature) -> Memo:
+        """The memoised check: the verdicts started ahead; ``check`` judges any other."""
+        return self._batch.memo(check)
+
+
+def preverify(entries: Iterable[SignedEntry], verifier: BatchVerifier) -> Preverified:
+    """Start checking every signature by a key that the evidence registers (in seq order)."""
+    pre = Preverified(verifier)
+    for e in sorted(entries, key=lambda e: e.seq):
+        pre.add(e)
+    return pre

@@ -21,8 +21,8 @@ from typing import Any
 
 from ledger import merkle
 from ledger.leaf import LeafError, decode_leaf, links, prev_of
+from ledger.sigcheck import Preverified
 from provenance.graph import Collected, ParsedEntry
-from provenance.replay import Preverified
 from provenance.rules.base import Finding
 
 __all__ = ["Leaves", "check_chain", "check_store", "integrity", "read_leaves"]

@@ -58,16 +58,14 @@ from ledger.custody import (
 )
 from ledger.errors import CustodyError
 from ledger.keys import is_valid_signature, kid_of
-from ledger.sigcheck import Batch, BatchVerifier, Memo, verify_serial
-from ledger.statements import Key, Party, Receipt, Revoke, Statement
+from ledger.sigcheck import BatchVerifier, Memo, Preverified, preverify, verify_serial
+from ledger.statements import Receipt, Revoke, Statement
 from provenance.graph import ParsedEntry
 
 __all__ = [
-    "Preverified",
     "Rejection",
     "Replay",
     "VoidedSignature",
-    "preverify",
     "replay",
 ]
 
@@ -222,54 +220,6 @@ def _judge(
             if error.code.startswith("bad_signature"):
                 check = _always
     return None, errors
-
-
-_CHUNK = 1024
-
-
-class Preverified:
-    """Signature checks started ahead of the replay; :meth:`result` waits for them.
-
-    Feed it entries in seq order (:meth:`add`): it learns each party's keys from
-    the ``party`` and ``key`` statements as they come and queues every
-    signature by a key already seen (a key is registered before it signs).
-    Every :data:`_CHUNK` signatures go to ``verifier`` (a
-    :class:`ledger.sigcheck.Batch`): one with ``submit(items)``
-    (:class:`ledger.sigcheck.ProcessVerifier`) works in other processes while
-    the caller goes on reading; a plain callable runs at once. The result only
-    memoises the pure function (key, signature, message) → valid; which key
-    counts at which point is still judged by the replay.
-    """
-
-    def __init__(self, verifier: BatchVerifier) -> None:
-        self.verifier = verifier
-        self.keys: dict[str, bytes] = {}
-        self._batch = Batch(verifier, _CHUNK)
-
-    def add(self, e: ParsedEntry) -> None:
-        st = e.statement
-        if isinstance(st, Party):
-            for pk in st.public_keys:
-                self.keys.setdefault(kid_of(pk), pk)
-        elif isinstance(st, Key):
-            pk = st.public_key_bytes
-            self.keys.setdefault(kid_of(pk), pk)
-        for kid, sig in e.signatures:
-            key = self.keys.get(kid)
-            if key is not None:
-                self._batch.add(key, sig, e.pae)
-
-    def result(self, check: SigCheck = is_valid_signature) -> Memo:
-        """The memoised check: the verdicts started ahead; ``check`` judges any other."""
-        return self._batch.memo(check)
-
-
-def preverify(ordered: Iterable[ParsedEntry], verifier: BatchVerifier) -> Preverified:
-    """Start checking every signature by a key that the evidence registers (in seq order)."""
-    pre = Preverified(verifier)
-    for e in sorted(ordered, key=lambda e: e.seq):
-        pre.add(e)
-    return pre
 
 
 def replay(

@@ -52,7 +52,7 @@ from contextlib import contextmanager
 import networkx as nx
 
 from ledger.errors import NotFoundError
-from ledger.sigcheck import BatchVerifier, verify_serial
+from ledger.sigcheck import BatchVerifier, Preverified, verify_serial
 from ledger.statements import (
     Import,
     Origin,
@@ -63,7 +63,7 @@ from provenance.composition import Composition, Share, compose
 from provenance.graph import Trace, collect, stmt_node
 from provenance.graph import build_graph as _build_graph
 from provenance.leaves import Leaves, check_chain, check_store, read_leaves
-from provenance.replay import Preverified, Replay, replay
+from provenance.replay import Replay, replay
 from provenance.rules import DEFAULT_RULES, RULE_IDS
 from provenance.rules.base import SEVERITIES, Context, Finding, Rule
 from provenance.screening import ScreeningData, default_screening

@@ -59,3 +59,31 @@ def test_process_verifier_agrees_with_serial():
         assert [memo(*t) for t in triples] == verify_serial(triples) == [True] * 10 + [False]
     finally:
         pool.close()
+
+
+def test_preverified_learns_keys_from_the_evidence_and_keys_by_message(world):
+    """Signatures by keys the evidence registers are checked ahead, each with its own
+    bytes: one copied onto other bytes is checked ahead too, and fails."""
+    from dataclasses import replace
+
+    from ledger.keys import kid_of
+    from ledger.leaf import decode_leaf
+    from ledger.sigcheck import preverify
+    from tests.support import q, site
+
+    farm = world.party("farm")
+    farm.submit(
+        "origin",
+        lot={"id": "L1", "material": "cotton.seed", "quantity": q(5), "unit": "kg"},
+        site=site(),
+    )
+    entries = [decode_leaf(world.ledger.leaf(s)).entry for s in range(world.ledger.size())]
+    forged = replace(entries[-1], seq=len(entries), pae=b"other bytes")
+    pre = preverify(reversed([*entries, forged]), verify_serial)
+    assert pre.keys[farm.key.kid] == farm.key.public_key
+    assert kid_of(world.operator.key.public_key) in pre.keys
+    memo = pre.result(check=lambda *_: pytest.fail("everything was checked ahead"))
+    (kid, sig), pk = entries[-1].signatures[0], farm.key.public_key
+    assert kid == farm.key.kid
+    assert memo(pk, sig, entries[-1].pae) is True
+    assert memo(pk, sig, b"other bytes") is False
