@@ -39,176 +39,24 @@ import gc
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+
+from ingest_mix import T0, Parties, origin_mix, progress, realistic_mix
 
 from ledger import log as ledger_log
 from ledger.custody import Changes, EntryRef, SigCheck, StateReader, check_signatures
-from ledger.envelope import Envelope, sign_envelope
+from ledger.envelope import Envelope
 from ledger.home import Home
 from ledger.keys import PrivateKey, is_valid_signature
 from ledger.log import Ledger
 from ledger.sigcheck import ProcessVerifier
-from ledger.statements import build_statement, statement_digest
 from ledger.store import drop_all
-
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def progress(label: str, done: int, total: int) -> None:
-    if sys.stderr.isatty():
-        sys.stderr.write(f"\r{label}: {done}/{total}")
-        sys.stderr.flush()
-        if done >= total:
-            sys.stderr.write("\n")
-
-
-class Parties:
-    def __init__(self, ledger: Ledger, operator: PrivateKey, counts: dict[str, int]) -> None:
-        self.keys: dict[str, PrivateKey] = {}
-        envs = []
-        for prefix, n in counts.items():
-            for i in range(n):
-                pid = f"{prefix}{i}"
-                k = PrivateKey.generate()
-                self.keys[pid] = k
-                payload = build_statement(
-                    "party",
-                    f"party/{pid}",
-                    "operator",
-                    T0,
-                    party={
-                        "id": pid,
-                        "name": f"{prefix.title()} {i}",
-                        "country": "US",
-                        "roles": ["supplier"],
-                    },
-                    keys=[k.public_key_b64],
-                )
-                envs.append(sign_envelope(payload, [operator]))
-        for r in ledger.submit(envs):
-            assert r.error is None, r.error
-
-
-def origin_mix(parties: Parties, n: int) -> Iterator[Envelope]:
-    farms = [p for p in parties.keys if p.startswith("farm")]
-    for i in range(n):
-        pid = farms[i % len(farms)]
-        payload = build_statement(
-            "origin",
-            f"o/{i}",
-            pid,
-            T0 + timedelta(seconds=i),
-            lot={
-                "id": f"{pid}/lot-{i}",
-                "material": "cotton.seed",
-                "quantity": Decimal(1000),
-                "unit": "kg",
-            },
-            site={"name": "Field", "country": "US", "subdivision": "US-TX"},
-        )
-        yield sign_envelope(payload, [parties.keys[pid]])
-
-
-def realistic_mix(parties: Parties, n: int) -> Iterator[Envelope]:
-    """Units of 12 statements: 3 origins, 3 dispatches and receipts to a gin, a
-    transform of 3 inputs into 2 outputs, a partial dispatch and its receipt
-    (``n`` is rounded up to whole units; the caller keeps the first ``n``)."""
-    farms = [p for p in parties.keys if p.startswith("farm")]
-    gins = [p for p in parties.keys if p.startswith("gin")]
-    spinners = [p for p in parties.keys if p.startswith("spin")]
-    k = parties.keys
-    t = T0
-    u = 0
-    made = 0
-
-    def sign(type_: str, sid: str, issuer: str, **body: Any) -> Envelope:
-        nonlocal t
-        t += timedelta(seconds=1)
-        return sign_envelope(build_statement(type_, sid, issuer, t, **body), [k[issuer]])
-
-    while made < n:
-        gin = gins[u % len(gins)]
-        spin = spinners[u % len(spinners)]
-        lots = []
-        for j in range(3):
-            farm = farms[(3 * u + j) % len(farms)]
-            lot = f"{farm}/u{u}-{j}"
-            lots.append(lot)
-            yield sign(
-                "origin",
-                f"o/{lot}",
-                farm,
-                lot={
-                    "id": lot,
-                    "material": "cotton.seed",
-                    "quantity": Decimal(12000),
-                    "unit": "kg",
-                },
-                site={"name": "Field", "country": "US", "subdivision": "US-TX"},
-            )
-            d = sign(
-                "dispatch", f"d/{lot}", farm, lot=lot, quantity=Decimal(12000), unit="kg", to=gin
-            )
-            yield d
-            yield sign(
-                "receipt",
-                f"r/{lot}",
-                gin,
-                dispatch=statement_digest(d.payload),
-                quantity=Decimal(12000),
-                unit="kg",
-            )
-        yield sign(
-            "transform",
-            f"t/{gin}/u{u}",
-            gin,
-            process="cotton.ginning",
-            inputs=[{"lot": lot, "quantity": Decimal(12000), "unit": "kg"} for lot in lots],
-            outputs=[
-                {
-                    "id": f"{gin}/lint-{u}",
-                    "material": "cotton.lint",
-                    "quantity": Decimal(13000),
-                    "unit": "kg",
-                },
-                {
-                    "id": f"{gin}/seed-{u}",
-                    "material": "cotton.seed.ginned",
-                    "quantity": Decimal(20000),
-                    "unit": "kg",
-                },
-            ],
-            site={"name": "Gin", "country": "US", "subdivision": "US-TX"},
-        )
-        d = sign(
-            "dispatch",
-            f"d/{gin}/lint-{u}",
-            gin,
-            lot=f"{gin}/lint-{u}",
-            quantity=Decimal(6500),
-            unit="kg",
-            to=spin,
-        )
-        yield d
-        yield sign(
-            "receipt",
-            f"r/{gin}/lint-{u}",
-            spin,
-            dispatch=statement_digest(d.payload),
-            quantity=Decimal(6500),
-            unit="kg",
-        )
-        made += 12
-        u += 1
 
 
 def verify_rate(n: int = 20000) -> float:
