@@ -5,17 +5,8 @@ import pytest
 from ledger import merkle, proofs
 from ledger.checkpoint import open_checkpoint, parse_verifier_key
 from ledger.errors import NotFoundError
-from tests.support import World, q, site
-
-
-def _chain(world: World, n: int) -> None:
-    farm = world.party("farm", "Farm", subdivision="US-TX")
-    for i in range(n):
-        farm.submit(
-            "origin",
-            lot={"id": f"farm/lot-{i}", "material": "cotton.seed", "quantity": q(1), "unit": "kg"},
-            site=site("Field", "US", "US-TX"),
-        )
+from tests.ledger.test_log import _chain
+from tests.support import World
 
 
 def test_prove_many_equals_prove_and_verifies_for_every_size(world: World):
