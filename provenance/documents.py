@@ -1,4 +1,4 @@
-"""Documents cited by the evidence: which, whether produced, and what it means (rule DOCUMENT).
+"""Documents cited by the evidence, and evidence from outside the chain of custody.
 
 A ``dispatch`` cites documents (``documents[]``) and an ``evidence`` statement
 binds one (``document``); the ledger holds only their SHA-256. Whether the
@@ -23,6 +23,14 @@ A produced document whose bytes do not hash to its name is something else: in a
 bundle it is an ``INTEGRITY`` error (:mod:`provenance.bundle.verify`); in a
 document store it is treated as not produced (and logged), exactly as export
 leaves it out of the bundle.
+
+For the same reason, a finding that concerns **only** outsiders' statements
+(their ``evidence``, and the ``key`` / ``revoke`` history of their own keys) is
+reported as ``info`` and never counted (:func:`third_party_as_info`): an
+outsider who revokes its own key as compromised, back-dated, voids its own
+evidence's signature, and that must not fail someone else's lot.
+:func:`with_documents` applies both around
+:func:`provenance.verify.verify_entries`.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from typing import Final
 
 import networkx as nx
 
-from ledger.statements import Dispatch, Evidence, Statement
+from ledger.statements import Dispatch, Evidence, Key, Revoke, Statement
 from provenance.graph import Trace
 from provenance.rules.base import Finding, Severity
 from provenance.verify import Report, flag_nodes, verdict_of
@@ -50,6 +58,7 @@ __all__ = [
     "custody_path",
     "document_findings",
     "referenced_documents",
+    "third_party_as_info",
     "with_documents",
 ]
 
@@ -185,18 +194,48 @@ def document_findings(report: Report, produced: Produced) -> list[Finding]:
 _RANK: Final = {"error": 0, "gap": 1, "warning": 2, "info": 3}
 
 
+def third_party_as_info(report: Report) -> list[Finding]:
+    """``report.findings`` with every finding that names only outsiders' statements
+    (their evidence, their own key history) downgraded to ``info``."""
+    trace = Trace.of(report.entries.values(), report.subject)
+    path = custody_path(trace)
+    outsiders: set[str] = set()
+    for e in report.entries.values():
+        st = e.statement
+        about = st.issuer if isinstance(st, Evidence) else getattr(st, "party", None)
+        if isinstance(st, Evidence | Key | Revoke) and about not in path:
+            outsiders.add(e.digest)
+    if not outsiders:
+        return list(report.findings)
+    out: list[Finding] = []
+    for f in report.findings:
+        if f.severity != "info" and f.statements and all(d in outsiders for d in f.statements):
+            f = Finding(
+                f.rule,
+                "info",
+                f"{f.message} (third-party statements outside the custody path: reported, "
+                "not counted)",
+                list(f.statements),
+                {**f.details, "third_party": True, "severity_was": f.severity},
+            )
+        out.append(f)
+    return out
+
+
 def with_documents(report: Report, produced: Produced) -> Report:
-    """``report`` with the ``DOCUMENT`` findings added and the verdict recomputed."""
+    """``report`` with the ``DOCUMENT`` findings added, outsiders' findings as ``info``
+    (:func:`third_party_as_info`), and the verdict recomputed."""
     extra = document_findings(report, produced)
-    if not extra:
+    judged = third_party_as_info(report)
+    if not extra and judged == report.findings:
         return report
-    findings = sorted([*report.findings, *extra], key=lambda f: _RANK[f.severity])
+    findings = sorted([*judged, *extra], key=lambda f: _RANK[f.severity])
     verdict = verdict_of(findings)
     builder = report.graph_builder
 
     def graph() -> nx.DiGraph[str]:
         g = nx.DiGraph(subject=report.subject) if builder is None else builder()
-        flag_nodes(g, extra)
+        flag_nodes(g, extra)  # (a downgraded finding keeps its flag, now reported as info)
         g.graph["verdict"] = verdict
         return g
 

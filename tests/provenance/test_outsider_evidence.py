@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ledger.statements import format_time
 from tests.provenance.bundle_support import ENTRY, SUBJECT, build_chain, finding_keys, run_cli
 from tests.support import World
 
@@ -74,3 +75,23 @@ def test_an_outsiders_missing_document_is_reported_not_counted(tmp_path: Path):
     assert [f["rule"] for f in gaps] == ["DOCUMENT"]
     assert "certificate-of-origin.pdf" in gaps[0]["message"]
     assert "is not produced" in gaps[0]["message"]
+
+
+def test_an_outsider_voiding_its_own_evidence_cannot_fail_the_lot(tmp_path: Path):
+    """A back-dated ``compromised`` revocation voids the outsider's own evidence signature:
+    that SIGNATURE finding concerns only the outsider's statements, so it is info."""
+    world = World(tmp_path / "home")
+    build_chain(world, tmp_path, xinjiang=False, external=False)
+    rival = world.party("rival", "Rival Apparel Ltd", "US", roles=("supplier",))
+    before = world.tick()
+    rival.submit("evidence", lots=[SUBJECT], kind="audit_report",
+                 document=_document("allegation.pdf"))  # fmt: skip
+    rival.submit("revoke", party="rival", public_key=rival.key.public_key_b64,
+                 reason="compromised", effective=format_time(before))  # fmt: skip
+    online, offline = _both(world, tmp_path, "voided", code=0)
+    assert online["verdict"] == offline["verdict"] == "pass"
+    assert finding_keys(offline) == finding_keys(online)
+    (sig,) = [f for f in online["findings"] if f["rule"] == "SIGNATURE"]
+    assert sig["severity"] == "info"
+    assert sig["details"]["severity_was"] == "error"
+    assert "outside the custody path" in sig["message"]
