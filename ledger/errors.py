@@ -22,7 +22,9 @@ Tree::
     ├── NoteError                     invalid_note         1     400
     ├── NotFoundError                 not_found            1     404
     ├── IntegrityError                integrity            1     409
-    │   (stored data does not hold; audit reports it)
+    │   │   (stored data does not hold; audit reports it)
+    │   └── LeafError                 integrity.leaf       1     409
+    │       (bytes that are not a ledger leaf; ``reason``: the finer code)
     └── ConfigError                   config               2     503
 
 Subclasses refine ``code`` with a suffix (``rejected.overdraw``,
@@ -156,6 +158,31 @@ class IntegrityError(CustodyError):
     """Stored data that does not hold (audit, bundle verification)."""
 
     code = "integrity"
+
+
+class LeafError(IntegrityError):
+    """Bytes that are not a ledger leaf (code ``integrity.leaf``; :mod:`ledger.leaf`).
+
+    ``reason`` is the finer code that verification reports (``integrity.leaf_json``,
+    ``integrity.leaf_shape``, ...), ``why`` says what does not hold, ``digest`` is the
+    statement digest when the leaf is fine but its statement is not, ``prev`` the
+    leaf's well-formed ``prev`` when the failure came after it (so the hash chain
+    can still be checked).
+    """
+
+    def __init__(
+        self, why: str, reason: str, digest: str | None = None, prev: str | None = None
+    ) -> None:
+        details: dict[str, Any] = {"reason": reason}
+        if digest is not None:
+            details["digest"] = digest
+        super().__init__(
+            f"stored leaf is not a ledger leaf: {why}", code="integrity.leaf", details=details
+        )
+        self.why = why
+        self.reason = reason
+        self.digest = digest
+        self.prev = prev
 
 
 class ConfigError(CustodyError):

@@ -16,7 +16,7 @@ the API and the CLI) decodes them with :func:`decode_leaf`: strict JSON
 100,000-deep leaf is an INTEGRITY error and never a ``RecursionError``), exactly
 the four keys, an integer ``seq`` (the expected one when given), a 64-hex
 ``prev``, an RFC 3339 ``received_at`` and a well-formed envelope. Anything else
-raises :class:`LeafError`, an :class:`ledger.errors.IntegrityError` whose
+raises :class:`ledger.errors.LeafError`, an ``IntegrityError`` whose
 ``code`` is ``integrity.leaf`` and whose ``reason`` is the finer code that
 verification reports (``integrity.leaf_json``, ``integrity.leaf_shape``,
 ``integrity.leaf_seq``, ``integrity.leaf_prev``, ``integrity.invalid_statement.*``
@@ -47,7 +47,7 @@ from typing import Any, Final
 from ledger import strictjson
 from ledger.custody import EntryRef
 from ledger.envelope import Envelope, envelope_from_obj
-from ledger.errors import CustodyError, IntegrityError
+from ledger.errors import CustodyError, LeafError
 from ledger.statements import Statement, parse_statement, parse_time, statement_digest
 
 __all__ = [
@@ -142,30 +142,6 @@ def links(prev: str, previous_leaf_hash: bytes | None) -> bool:
 
 
 # --------------------------------------------------------------------------- decode
-
-
-class LeafError(IntegrityError):
-    """Bytes that are not a ledger leaf (code ``integrity.leaf``).
-
-    ``reason`` is the finer code (see the module docstring), ``why`` says what
-    does not hold, ``digest`` is the statement digest when the leaf is fine but
-    its statement is not, ``prev`` the leaf's well-formed ``prev`` when the
-    failure came after it (so the hash chain can still be checked).
-    """
-
-    def __init__(
-        self, why: str, reason: str, digest: str | None = None, prev: str | None = None
-    ) -> None:
-        details: dict[str, Any] = {"reason": reason}
-        if digest is not None:
-            details["digest"] = digest
-        super().__init__(
-            f"stored leaf is not a ledger leaf: {why}", code="integrity.leaf", details=details
-        )
-        self.why = why
-        self.reason = reason
-        self.digest = digest
-        self.prev = prev
 
 
 @dataclass(frozen=True)
