@@ -60,7 +60,8 @@ def test_the_importer_sees_its_lot_back_to_the_farm_and_not_the_competitor(home:
         ledger.store.close()
     assert scope.roots == {SUBJECT}
     assert scope.lots == UPSTREAM_OF_SUBJECT
-    assert competitor and competitor.isdisjoint(scope.seqs)
+    assert competitor
+    assert competitor.isdisjoint(scope.seqs)
 
 
 def test_a_party_without_lots_sees_only_what_names_it(home: Home) -> None:

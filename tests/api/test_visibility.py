@@ -175,7 +175,7 @@ def _listed(env: Env, role: str, **params: str) -> list[dict[str, object]]:
 
 
 def test_statement_listing_per_role(env: Env) -> None:
-    seqs = {role: {i["seq"] for i in _listed(env, role)} for role in ROLES[:4]}
+    seqs = {role: {int(str(i["seq"])) for i in _listed(env, role)} for role in ROLES[:4]}
     assert seqs["cbp"] == set(range(env.size))
     s = env.seqs
     assert s["import"] in seqs["importer"]
