@@ -73,3 +73,31 @@ def test_a_party_without_lots_sees_only_what_names_it(home: Home) -> None:
             assert scope.seqs == frozenset(naming_seqs(r, "lab"))
     finally:
         ledger.store.close()
+
+
+@pytest.mark.postgres
+def test_postgres_scopes_equal_sqlite_scopes(
+    home: Home, tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same walk on PostgreSQL (expanding root lists, ``= ANY(ARRAY(...))``)."""
+    monkeypatch.setenv("CUSTODY_DB_URL", pg_url)
+    pg_home = Home(tmp_path / "pg-home")
+    ledger, _ = pg_home.init(origin="custody.scope/ledger")
+    try:
+        for res in ledger.submit(cotton_story(pg_home).envelopes):
+            assert res.error is None, res.error
+        with ledger.store.read() as r:
+            on_pg = {p: compute_scope(r, p) for p in (*PARTIES, "lab")}
+    finally:
+        ledger.store.close()
+    monkeypatch.delenv("CUSTODY_DB_URL")
+    sqlite = home.open(with_key=False)
+    try:
+        with sqlite.store.read() as r:
+            on_sqlite = {p: compute_scope(r, p) for p in (*PARTIES, "lab")}
+    finally:
+        sqlite.store.close()
+    for party, scope in on_pg.items():
+        assert scope.roots == on_sqlite[party].roots, party
+        assert scope.lots == on_sqlite[party].lots, party
+        assert scope.seqs == on_sqlite[party].seqs, party  # the same story, in the same order
