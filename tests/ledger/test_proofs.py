@@ -70,3 +70,48 @@ def test_prove_many_on_postgresql_verifies_against_the_signed_checkpoint(pg_worl
     for seq, p in many.items():
         assert p == pg_world.ledger.prove(seq)
         merkle.verify_inclusion(p.leaf_hash, seq, cp.size, list(p.proof), cp.root)
+
+
+def test_cli_proofs_verify_against_the_signed_checkpoint(world: World):
+    """``custody ledger prove`` / ``consistency`` through the installed script: what an
+    auditor reads verifies with ledger.merkle against the checkpoint the script prints."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    _chain(world, 6)
+    binary = Path(sys.executable).with_name("custody")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODY_")}
+
+    def custody(*args: str) -> str:
+        result = subprocess.run(
+            [str(binary), "ledger", *args, "--home", str(world.home.path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    note = custody("checkpoint")
+    cp = open_checkpoint(note, parse_verifier_key(custody("key").strip()))
+    proof = json.loads(custody("prove", "--seq", "3", "--json"))
+    assert proof["size"] == cp.size
+    merkle.verify_inclusion(
+        merkle.leaf_hash(world.ledger.leaf(3)),
+        3,
+        cp.size,
+        [bytes.fromhex(h) for h in proof["proof"]],
+        cp.root,
+    )
+    older = json.loads(custody("prove", "--seq", "1", "--size", "4", "--json"))
+    c = json.loads(custody("consistency", "--from", "4", "--json"))
+    assert c["root_from"] == older["root"]
+    assert bytes.fromhex(c["root_to"]) == cp.root
+    merkle.verify_consistency(
+        4, cp.size, [bytes.fromhex(h) for h in c["proof"]], bytes.fromhex(older["root"]), cp.root
+    )
