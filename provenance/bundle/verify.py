@@ -3,10 +3,10 @@
 The steps of :func:`verify_bundle` (each a method of :class:`_BundleCheck`):
 
 1. open the zip safely (:func:`provenance.bundle.zipsafe.read_zip`);
-2. read ``manifest.json`` strictly against its whole schema
-   (:mod:`.manifest`); verify the checkpoint's signature by the operator key. A checkpoint that does not
-   verify ends the verification there: nothing it says is used, and no leaf
-   is parsed;
+2. read ``manifest.json`` strictly against its whole schema (:mod:`.manifest`);
+   verify the checkpoint's signature by the operator key. A checkpoint that
+   does not verify ends the verification: nothing it says is used, and no
+   leaf is parsed;
 3. each leaf: its hash equals the manifest's ``leaf_hash``; its seq is below
    the checkpoint size (its own finding); its inclusion proof verifies against
    the checkpoint's root and size. A leaf that fails is never parsed and is
