@@ -2,14 +2,12 @@
 
 ``Ledger.submit_stream`` must give exactly what ``Ledger.submit`` gives batch
 after batch (results, rejections, leaves); a signature is judged with its own
-bytes; the leaf written by the fast path is :func:`ledger.leaf.leaf_bytes`; and a
-batch costs a fixed number of queries whatever it holds.
+bytes; and a batch costs a fixed number of queries whatever it holds. (That the
+fast path writes :func:`ledger.leaf.leaf_bytes` is tested in ``test_leaf.py``.)
 """
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,11 +18,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from ledger.envelope import Envelope, EnvelopeSignature, sign_envelope
+from ledger.envelope import Envelope, sign_envelope
 from ledger.errors import CustodyError, EnvelopeError
 from ledger.home import Home
 from ledger.keys import PrivateKey
-from ledger.leaf import envelope_json, leaf_bytes
 from ledger.log import Ledger, SubmitResult
 from ledger.sigcheck import ProcessVerifier, verify_serial
 from ledger.statements import statement_digest
@@ -207,23 +204,6 @@ def test_a_copied_signature_does_not_vouch_for_other_bytes(world: World):
         assert res[1].seq == first.seq
         getattr(verifier, "close", lambda: None)()
     assert world.ledger.size() == first.seq + 1
-
-
-def test_envelope_json_is_the_leaf_encoding():
-    key = PrivateKey.generate()
-    envs = [
-        sign_envelope(b'{"a":1}', [key]),
-        sign_envelope(os.urandom(300), [key, PrivateKey.generate()]),
-        Envelope('we"ird/\u00fc\n\x00', b"", (EnvelopeSignature("k\u2603\\", b"\x00" * 3),)),
-        Envelope("t", b"x", ()),
-    ]
-    for env in envs:
-        expected = json.dumps(
-            env.to_json_obj(), sort_keys=True, separators=(",", ":"), ensure_ascii=True
-        ).encode("ascii")
-        assert envelope_json(env) == expected
-        full = leaf_bytes(7, "ab" * 32, "2026-06-01T12:00:00.000000Z", env.to_json_obj())
-        assert full.startswith(b'{"envelope":' + expected + b',"prev":')
 
 
 @contextmanager

@@ -2,16 +2,21 @@
 ledger time."""
 
 import json
+import os
 from datetime import UTC, datetime
 
 import pytest
 
 from ledger import merkle
+from ledger.envelope import Envelope, EnvelopeSignature, sign_envelope
 from ledger.errors import IntegrityError
+from ledger.keys import PrivateKey
 from ledger.leaf import (
+    LEAF_TEMPLATE,
     ZERO_HASH,
     LeafError,
     decode_leaf,
+    envelope_json,
     format_received_at,
     leaf_bytes,
     links,
@@ -148,3 +153,29 @@ def test_received_at_is_written_with_six_digits_and_compared_as_time():
     assert parse_received_at("2026-03-01T10:00:00.000000Z") == t
     assert parse_received_at("2026-03-01T10:00:00Z") == t
     assert parse_received_at("2026-03-01T10:00:00.5Z") > parse_received_at("2026-03-01T10:00:00Z")
+
+
+def test_envelope_json_is_the_leaf_encoding():
+    key = PrivateKey.generate()
+    envs = [
+        sign_envelope(b'{"a":1}', [key]),
+        sign_envelope(os.urandom(300), [key, PrivateKey.generate()]),
+        Envelope('we"ird/\u00fc\n\x00', b"", (EnvelopeSignature("k\u2603\\", b"\x00" * 3),)),
+        Envelope("t", b"x", ()),
+    ]
+    for env in envs:
+        expected = json.dumps(
+            env.to_json_obj(), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+        ).encode("ascii")
+        assert envelope_json(env) == expected
+        full = leaf_bytes(7, "ab" * 32, "2026-06-01T12:00:00.000000Z", env.to_json_obj())
+        assert full.startswith(b'{"envelope":' + expected + b',"prev":')
+
+
+def test_the_append_path_template_writes_leaf_bytes():
+    key = PrivateKey.generate()
+    env = sign_envelope(b'{"a":1}', [key])
+    prev, received = "ab" * 32, "2026-06-01T12:00:00.000000Z"
+    fast = LEAF_TEMPLATE % (envelope_json(env), prev.encode(), received.encode(), 7)
+    assert fast == leaf_bytes(7, prev, received, env.to_json_obj())
+    assert decode_leaf(fast, 7).to_bytes() == fast
