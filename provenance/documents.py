@@ -146,13 +146,15 @@ def custody_path(trace: Trace) -> set[str]:
     return parties
 
 
-def document_findings(report: Report, produced: Produced) -> list[Finding]:
+def document_findings(
+    report: Report, produced: Produced, path: set[str] | None = None
+) -> list[Finding]:
     """One ``DOCUMENT`` finding per cited document that is not produced (see the module doc)."""
     refs = referenced_documents(report.statements)
     if not refs:
         return []
-    trace = Trace.of(report.entries.values(), report.subject)
-    path = custody_path(trace)
+    if path is None:
+        path = custody_path(Trace.of(report.entries.values(), report.subject))
     by_digest = {e.digest: e for e in report.entries.values()}
     findings: list[Finding] = []
     for sha, ref in sorted(refs.items()):
@@ -194,11 +196,11 @@ def document_findings(report: Report, produced: Produced) -> list[Finding]:
 _RANK: Final = {"error": 0, "gap": 1, "warning": 2, "info": 3}
 
 
-def third_party_as_info(report: Report) -> list[Finding]:
+def third_party_as_info(report: Report, path: set[str] | None = None) -> list[Finding]:
     """``report.findings`` with every finding that names only outsiders' statements
     (their evidence, their own key history) downgraded to ``info``."""
-    trace = Trace.of(report.entries.values(), report.subject)
-    path = custody_path(trace)
+    if path is None:
+        path = custody_path(Trace.of(report.entries.values(), report.subject))
     outsiders: set[str] = set()
     for e in report.entries.values():
         st = e.statement
@@ -225,8 +227,9 @@ def third_party_as_info(report: Report) -> list[Finding]:
 def with_documents(report: Report, produced: Produced) -> Report:
     """``report`` with the ``DOCUMENT`` findings added, outsiders' findings as ``info``
     (:func:`third_party_as_info`), and the verdict recomputed."""
-    extra = document_findings(report, produced)
-    judged = third_party_as_info(report)
+    path = custody_path(Trace.of(report.entries.values(), report.subject))
+    extra = document_findings(report, produced, path)
+    judged = third_party_as_info(report, path)
     if not extra and judged == report.findings:
         return report
     findings = sorted([*judged, *extra], key=lambda f: _RANK[f.severity])
