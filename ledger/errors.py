@@ -12,8 +12,8 @@ Tree::
     │   ├── SignatureError            bad_signature        1     400
     │   ├── KeyFormatError            invalid_key          1     400
     │   ├── StatementError            invalid_statement    1     422
-    │   ├── UnsafeBundleError         invalid_input.unsafe_bundle 1 400
-    │   │   (a bundle zip refused unread: traversal, zip bomb, symlink ...)
+    │   ├── UnsafeBundleError         invalid_input.…      1     400
+    │   │   (.unsafe_bundle: a bundle zip refused unread: traversal, zip bomb ...)
     │   ├── RejectedError             rejected             1     409
     │   │   (a statement that would break the custody state)
     │   └── ConflictError             conflict             1     409
