@@ -4,6 +4,7 @@ ledger time."""
 import json
 import os
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -60,11 +61,12 @@ def test_decode_leaf_round_trips_a_stored_leaf(world: World):
     assert leaf.entry.seq == 0
 
 
-def _genuine(world: World) -> dict:
-    return json.loads(world.ledger.leaf(0))
+def _genuine(world: World) -> dict[str, Any]:
+    obj: dict[str, Any] = json.loads(world.ledger.leaf(0))
+    return obj
 
 
-def _bytes(obj: dict) -> bytes:
+def _bytes(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj).encode()
 
 
