@@ -38,6 +38,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import re
+import stat
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +68,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DOCUMENT: Final = "DOCUMENT"
+_HEX64: Final = re.compile(r"[0-9a-f]{64}")
 
 Produced = Callable[[str], bool]
 """sha256 hex → whether the document's bytes are at hand (and hash to it)."""
@@ -105,37 +109,75 @@ def referenced_documents(statements: Mapping[int, Statement]) -> dict[str, Cited
     return refs
 
 
+_INTACT: dict[tuple[str, int, int], bool] = {}
+"""(path, mtime_ns, size) → whether the file hashes to its name (bounded, see below)."""
+_INTACT_MAX = 100_000
+_INTACT_LOCK = threading.Lock()
+
+
+def _intact(path: Path, sha256: str) -> bool:
+    """Whether the store file ``path`` exists and hashes to ``sha256`` (remembered per
+    path, modification time and size, so the API does not rehash on every request)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode):
+        return False
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    with _INTACT_LOCK:
+        known = _INTACT.get(key)
+    if known is not None:
+        return known
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except OSError as e:
+        log.warning("document store: cannot read %s: %s", path, e)
+        return False
+    intact = digest.hexdigest() == sha256
+    if not intact:
+        log.warning("document store: %s does not hash to its name; not used", path)
+    with _INTACT_LOCK:
+        if len(_INTACT) >= _INTACT_MAX:
+            _INTACT.clear()
+        _INTACT[key] = intact
+    return intact
+
+
 class StoreDocuments:
     """A home's document store (``<home>/documents/<sha256>``) as a :data:`Produced`.
 
-    A document is produced when its file exists and hashes to its name; each
-    answer is remembered (a store file whose bytes do not match is logged and
-    counts as not produced, as export leaves it out of the bundle).
+    A document is produced when its file exists and hashes to its name (a store
+    file whose bytes do not match is logged and counts as not produced, as
+    export leaves it out of the bundle).
     """
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
-        self._seen: dict[str, bytes | None] = {}
+
+    def _path(self, sha256: str) -> Path | None:
+        if self.directory is None or not _HEX64.fullmatch(sha256):
+            return None
+        return self.directory / sha256
 
     def read(self, sha256: str) -> bytes | None:
-        """The document's bytes, or None when the store does not have them (intact)."""
-        if sha256 in self._seen:
-            return self._seen[sha256]
-        data: bytes | None = None
-        path = None if self.directory is None else self.directory / sha256
+        """The document's bytes, or None when the store does not have them intact."""
+        path = self._path(sha256)
+        if path is None or not _intact(path, sha256):
+            return None
         try:
-            if path is not None and path.is_file():
-                data = path.read_bytes()
+            data = path.read_bytes()
         except OSError as e:
             log.warning("document store: cannot read %s: %s", path, e)
-        if data is not None and hashlib.sha256(data).hexdigest() != sha256:
-            log.warning("document store: %s does not hash to its name; not used", path)
-            data = None
-        self._seen[sha256] = data
-        return data
+            return None
+        return data if hashlib.sha256(data).hexdigest() == sha256 else None
 
     def __call__(self, sha256: str) -> bool:
-        return self.read(sha256) is not None
+        path = self._path(sha256)
+        return path is not None and _intact(path, sha256)
 
 
 def custody_path(trace: Trace) -> set[str]:
