@@ -20,13 +20,16 @@ def test_present_absent_and_corrupt_documents(tmp_path: Path):
     store.mkdir()
     docs = StoreDocuments(store)
     good = _put(store, b"bill of lading 1")
-    assert docs(good) and docs.read(good) == b"bill of lading 1"
+    assert docs(good)
+    assert docs.read(good) == b"bill of lading 1"
     absent = hashlib.sha256(b"never stored").hexdigest()
-    assert not docs(absent) and docs.read(absent) is None
+    assert not docs(absent)
+    assert docs.read(absent) is None
     # a file whose bytes do not hash to its name is not produced
     bad = hashlib.sha256(b"the original").hexdigest()
     (store / bad).write_bytes(b"something else")
-    assert not docs(bad) and docs.read(bad) is None
+    assert not docs(bad)
+    assert docs.read(bad) is None
     # repaired: the answer follows the file (modification time and size)
     (store / bad).write_bytes(b"the original")
     os.utime(store / bad, ns=(1, 1))
