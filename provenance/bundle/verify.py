@@ -383,8 +383,8 @@ class _BundleCheck:
         assert self.report is not None
         assert self.manifest is not None
         said = self.manifest.entry_number
-        if said is None or self.subject_from == "entry_number":
-            return
+        if said is None or self.subject_from != "manifest":
+            return  # the verifier pinned the subject; the manifest's claim is not used
         try:
             require_import(self.report.statements, self.subject or "", said)
         except InputError as e:
