@@ -2,7 +2,8 @@
 
 Append, for a batch of envelopes:
 
-1. parse every envelope and statement (no lock held);
+1. parse every envelope and statement (no lock held); a signature whose DSSE
+   ``keyid`` (only a hint) is missing or foreign is named by the key that verifies it;
 2. verify every signature whose key is already registered (no lock held;
    this is the expensive part, and it may run on several processes, see
    :mod:`ledger.sigcheck`, whose memo the state machine then consults);
@@ -19,10 +20,8 @@ Append, for a batch of envelopes:
    commit is the acknowledgement.
 
 :meth:`Ledger.submit` runs the steps for one batch. :meth:`Ledger.submit_stream`
-runs them for a sequence of batches with the same outcome, pipelined
-(:mod:`ledger.pipeline`): steps 1 and 2 of later batches overlap steps 3 to 5
-of the current one. The read side (size, leaves, checkpoints, and proofs from
-:mod:`ledger.proofs`) opens one read transaction per call.
+runs them pipelined (:mod:`ledger.pipeline`): steps 1-2 of later batches overlap
+steps 3-5 of the current one. The read side opens one read transaction per call.
 """
 
 from __future__ import annotations
@@ -42,6 +41,7 @@ from ledger.custody import (
     Needs,
     apply,
     check_signatures,
+    name_signing_keys,
     prefetch_needs,
 )
 from ledger.envelope import Envelope
@@ -227,6 +227,12 @@ class Ledger:
             kids = {s.keyid for p in parsed for s in p.envelope.signatures}
             with self.store.read() as r:
                 keys = r.keys_by_kid(kids)
+                for p in parsed:  # DSSE keyids are hints: name missing or foreign ones by key
+                    named = name_signing_keys(p.envelope, p.statement, r, known=keys)
+                    if named is not p.envelope:
+                        p.envelope, p.envelope_json = named, envelope_json(named)
+                        p.signatures = tuple((s.keyid, s.sig) for s in named.signatures)
+                        keys |= r.keys_by_kid(s.keyid for s in named.signatures)
             for p in parsed:
                 pae = p.envelope.pae
                 for s in p.envelope.signatures:
