@@ -193,16 +193,13 @@ class Ledger:
     def submit_stream(self, batches: Iterable[Sequence[Item]]) -> Iterator[list[SubmitResult]]:
         """Append batches one after the other, yielding each batch's results in turn.
 
-        The outcome is exactly that of :meth:`submit` called on each batch in
-        order, and a batch is yielded once committed; but the work is
-        pipelined. Batches are prepared (parsed, their signature checks
-        started — on worker processes with :class:`ProcessVerifier`) two
-        ahead of the one being appended, so verification overlaps the append;
-        and the preparation runs on a helper thread while the previous
-        commit waits on the disk, the one stretch where the appending thread
-        does not need the GIL. Signatures by keys that the batches in flight
-        register are checked under the lock instead, as :meth:`submit` does.
-        An error preparing a batch is raised when that batch's turn comes.
+        The outcome is that of :meth:`submit` on each batch in order, and a batch is
+        yielded once committed; but batches are prepared (parsed, signature checks
+        started, on worker processes with :class:`ProcessVerifier`) two ahead of the
+        one being appended, on a helper thread while the previous commit waits on the
+        disk. Signatures by keys that the batches in flight register are checked
+        under the lock, as :meth:`submit` does. An error preparing a batch is
+        raised when that batch's turn comes.
         """
         return pipelined(self._prepare, self._finish, batches)
 
