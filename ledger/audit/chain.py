@@ -54,15 +54,15 @@ class Auditor:
                 self.progress(min(self.expected, total), total)
             if not rows:
                 # a hole in seq numbers: look past it once
-                nxt = self.r.entries(start, 1 << 62)[:1]
-                if not nxt:
+                nxt = self.r.next_seq(start)
+                if nxt is None:
                     break
                 self.problem(
                     start,
                     "chain",
-                    f"entry seq {start} is missing (the next stored entry is seq {nxt[0].seq})",
+                    f"entry seq {start} is missing (the next stored entry is seq {nxt})",
                 )
-                start = nxt[0].seq
+                start = nxt
                 continue
             start = rows[-1].seq + 1
             self.index.flush(start)

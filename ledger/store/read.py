@@ -125,6 +125,12 @@ class ReadTx(WalkReads):
             out.extend(self._entry(r) for r in rows)
         return out
 
+    def next_seq(self, start: int) -> int | None:
+        """The lowest stored seq >= ``start`` (None past the last)."""
+        q = select(func.min(ENTRIES.c.seq)).where(ENTRIES.c.seq >= start)
+        found = self.conn.execute(q).scalar()
+        return None if found is None else int(found)
+
     def seq_by_digest(self, digest: str) -> int | None:
         return self.conn.execute(
             select(ENTRIES.c.seq).where(ENTRIES.c.digest == digest).order_by(ENTRIES.c.seq).limit(1)
