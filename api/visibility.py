@@ -21,6 +21,12 @@
 
 Everything else is refused with the same 403 whether or not it exists.
 
+Dispatches addressed to P count only if the dispatch statement says so
+(:func:`addressed_to`), and :func:`names_party` reads issuers and senders from
+the signed statements; the other derived tables the scope reads (holdings,
+``lot_refs``, ``party_refs``, ``entries.issuer``) are re-derived and compared
+by ``ledger audit`` (see docs/security.md).
+
 The scope of a party is computed in one read transaction and cached per
 (party, ledger size): appends only ever widen it.
 """
