@@ -12,7 +12,6 @@ from api.schemas.common import (
     EXAMPLE_DIGEST,
     EXAMPLE_HASH,
     EXAMPLE_KID,
-    KID_PATTERN,
     ApiModel,
     ErrorDetail,
 )
@@ -23,23 +22,34 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "title": "Envelope",
     "description": (
-        "A DSSE envelope (SPEC §4) carrying one custody statement, signed by the issuer."
+        "A DSSE envelope (SPEC §4) carrying one custody statement, signed by the issuer. "
+        "As DSSE asks of consumers, unknown fields are ignored and standard or URL-safe "
+        "base64 is accepted; the ledger stores the canonical form (known fields only, "
+        "standard base64 with padding)."
     ),
     "required": ["payloadType", "payload", "signatures"],
-    "additionalProperties": False,
     "properties": {
         "payloadType": {"type": "string", "enum": ["application/vnd.custody.statement+json"]},
-        "payload": {"type": "string", "description": "Standard base64 of the statement bytes."},
+        "payload": {
+            "type": "string",
+            "description": "Base64 (standard or URL-safe) of the statement bytes.",
+        },
         "signatures": {
             "type": "array",
             "minItems": 1,
             "items": {
                 "type": "object",
-                "required": ["keyid", "sig"],
-                "additionalProperties": False,
+                "required": ["sig"],
                 "properties": {
-                    "keyid": {"type": "string", "pattern": KID_PATTERN},
-                    "sig": {"type": "string", "description": "Standard base64 signature."},
+                    "keyid": {
+                        "type": "string",
+                        "pattern": "^([0-9a-f]{64})?$",
+                        "description": "Key id of the signing key (a hint; may be left out).",
+                    },
+                    "sig": {
+                        "type": "string",
+                        "description": "Base64 (standard or URL-safe) signature.",
+                    },
                 },
             },
         },
