@@ -1,6 +1,8 @@
-"""``custody submit`` of deeply nested files (issue 10, item 4): each envelope or
-line gets the project's own error (exit 1; ``--json`` error objects), never a
-``RecursionError`` traceback. Through the installed ``custody`` script."""
+"""Deeply nested JSON through the ``custody`` command (issue 10, item 4): ``submit``
+gives each envelope or line the project's own error (exit 1; ``--json`` error
+objects), ``sign`` refuses a deep statement, and a deep or duplicate-key ``--claim``
+value is a usage error; never a ``RecursionError`` traceback. Through the
+installed ``custody`` script."""
 
 from __future__ import annotations
 
@@ -69,3 +71,25 @@ def test_deep_stdin_without_json(cli: Cli) -> None:
     assert "RecursionError" not in proc.stdout + proc.stderr
     assert "invalid_envelope.json" in proc.stdout
     assert "0 appended, 1 rejected" in proc.stderr
+
+
+def test_sign_of_a_deep_statement_is_a_clean_error(cli: Cli) -> None:
+    cli.run("keys", "generate", "--out", str(cli.dir / "farm"), home=False)
+    (cli.dir / "deep.json").write_text(OBJECTS, encoding="utf-8")
+    proc = cli.run("sign", "--key", "farm.key", "deep.json", code=1, home=False)
+    assert "Traceback" not in proc.stderr
+    assert "invalid_statement" in proc.stderr
+
+
+def test_deep_claim_value_is_a_usage_error(cli: Cli) -> None:
+    cli.run("keys", "generate", "--out", str(cli.dir / "lab"), home=False)
+    (cli.dir / "report.pdf").write_bytes(b"%PDF-1.4 lab report\n")
+    deep = "[" * 30_000 + "]" * 30_000  # one argument stays under the kernel's 128 KiB
+    for value, what in ((deep, "nested deeper"), ('{"a": 1, "a": 2}', "duplicate key")):
+        proc = cli.run(
+            "attest", "evidence", "--key", "lab.key", "--lots", "farm/seed-1",
+            "--kind", "lab_test", "--file", "report.pdf", "--claim", f"x={value}",
+            code=2,
+        )  # fmt: skip
+        assert "Traceback" not in proc.stderr
+        assert what in proc.stderr, proc.stderr
