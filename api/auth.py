@@ -6,7 +6,7 @@ No passwords. A client proves it holds a registered, unrevoked key of a party:
    ``nonce`` (valid ``challenge_ttl`` seconds, usable once) and the ledger's
    ``origin``;
 2. the client signs, with that key (Ed25519, RFC 8032), the domain-separated
-   message :func:`auth_message`::
+   message :func:`ledger.login.login_message`::
 
        custody-auth/1 LF <origin> LF <party> LF <kid> LF <nonce> LF <timestamp>
 
@@ -42,17 +42,12 @@ from api.visibility import Caller, signed_roles
 from ledger.errors import InputError, StatementError
 from ledger.keys import b64decode, is_valid_signature
 from ledger.log import Ledger
+from ledger.login import login_message
 from ledger.statements import parse_time
 
 log = logging.getLogger(__name__)
 
-DOMAIN = "custody-auth/1"
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]{16,128}")
-
-
-def auth_message(origin: str, party: str, kid: str, nonce: str, timestamp: str) -> bytes:
-    """The exact bytes a client signs to log in (see the module docstring)."""
-    return "\n".join((DOMAIN, origin, party, kid, nonce, timestamp)).encode("utf-8")
 
 
 def format_ms(ms: int) -> str:
@@ -106,7 +101,7 @@ def issue_token(
     if key is None or party is None or key.party != req.party or key.revoked_seq is not None:
         log.info("login refused for %s: key unknown, foreign or revoked", req.party)
         raise _bad_credentials()
-    message = auth_message(ledger.origin, req.party, req.kid, req.nonce, req.timestamp)
+    message = login_message(ledger.origin, req.party, req.kid, req.nonce, req.timestamp)
     if not is_valid_signature(key.public_key, b64decode(req.signature), message):
         log.info("login refused for %s: bad signature", req.party)
         raise _bad_credentials()

@@ -25,9 +25,9 @@ from ledger import strictjson
 from ledger.envelope import Envelope
 from ledger.errors import CustodyError, EnvelopeError, InputError, NotFoundError
 from ledger.keys import PrivateKey, b64encode, load_private_key
+from ledger.login import login_message
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
-AUTH_DOMAIN = "custody-auth/1"
 
 # Options for commands that talk to a server as a party (``--server`` is in cli.common).
 KeyFileOpt = Annotated[
@@ -87,11 +87,6 @@ def _raise_for(resp: httpx.Response) -> None:
     raise cls(message, code=code, details=details)
 
 
-def auth_message(origin: str, party: str, kid: str, nonce: str, timestamp: str) -> bytes:
-    """The login message (docs/api.md): lines joined by ``\\n``, no final newline."""
-    return "\n".join((AUTH_DOMAIN, origin, party, kid, nonce, timestamp)).encode("utf-8")
-
-
 def lot_path(lot: str) -> str:
     """A lot id as a URL path (``/`` kept; ``.``/``..`` segments escaped so no
     client or proxy folds them away)."""
@@ -133,7 +128,7 @@ class Client:
         ch = self._request("POST", "/v1/auth/challenge", json={"party": party, "kid": key.kid})
         challenge = _json(ch)
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        message = auth_message(challenge["origin"], party, key.kid, challenge["nonce"], stamp)
+        message = login_message(challenge["origin"], party, key.kid, challenge["nonce"], stamp)
         resp = self._request(
             "POST",
             "/v1/auth/token",

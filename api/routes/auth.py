@@ -9,10 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api.auth import DOMAIN, CallerDep, Credentials, bearer_token, format_ms, issue_token
+from api.auth import CallerDep, Credentials, bearer_token, format_ms, issue_token
 from api.bodies import StrictJsonRoute
 from api.deps import error_responses, rate_limit, services
 from api.schemas import Challenge, ChallengeRequest, Token, TokenRequest, WhoAmI
+from ledger.login import DOMAIN
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=StrictJsonRoute)
 
