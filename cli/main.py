@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from cli import attest, bundle_cmds, demo_cmds, ledger_cmds, lots_cmds, provenance_cmds, server_cmds
 from cli.common import HomeOpt, JsonOpt, home_of
-from cli.output import emit_json, err, fail, handle_errors, out, read_input, short
-from ledger.envelope import parse_envelopes, sign_envelope
+from cli.output import emit_json, err, fail, handle_errors, out, read_input
+from ledger.envelope import sign_envelope
 from ledger.keys import PrivateKey, load_private_key, save_private_key, save_public_key
 
 app = typer.Typer(
@@ -135,38 +134,18 @@ def submit(
         typer.Option("--server", envvar="CUSTODY_SERVER", help="Submit to a custody server."),
     ] = None,
     as_json: JsonOpt = False,
+    each: Annotated[
+        bool, typer.Option("--each", help="Also print a line for every appended envelope.")
+    ] = False,
 ) -> None:
-    """Append envelopes; print each one's seq and digest, or why it was rejected."""
-    items: list[object] = []
-    for f in files:
-        items.extend(parse_envelopes(read_input(f)))
-    if server:
-        from cli.client import Client
+    """Append envelopes, streamed; print rejected ones and a summary (--each: every one).
 
-        results = Client(server).submit(items)
-    else:
-        ledger = home_of(home).open()
-        results = [r.to_json() for r in ledger.submit(items)]  # type: ignore[arg-type]
-    print_submit_results(results, as_json)
+    Large inputs are appended in batches with signatures checked on worker processes;
+    a progress bar is shown on a terminal. --json prints every result, in input order.
+    """
+    from cli.submit_cmds import run_submit
 
-
-def print_submit_results(results: list[dict[str, object]], as_json: bool) -> None:
-    rejected = sum(1 for r in results if "error" in r)
-    if as_json:
-        emit_json(results)
-    else:
-        for r in results:
-            if "error" in r:
-                e = r["error"]
-                assert isinstance(e, dict)
-                digest = short(str(r.get("digest") or ""))
-                out.print(f"[red]rejected[/] {digest}  " + escape(f"{e['message']} [{e['code']}]"))
-            else:
-                dup = "  (already in the ledger)" if r.get("duplicate") else ""
-                out.print(f"[green]seq {r['seq']}[/]  {r['digest']}{dup}")
-        err.print(f"{len(results) - rejected} appended, {rejected} rejected")
-    if rejected:
-        raise typer.Exit(1)
+    run_submit(files, home, server, as_json, each)
 
 
 def main() -> None:

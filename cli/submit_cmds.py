@@ -1,0 +1,202 @@
+"""``custody submit``: append envelopes from files or stdin, streamed (SPEC §8, §10).
+
+The input is read as a stream (:mod:`cli.submit_input`; JSON lines one line at
+a time) and appended in batches. Up to :data:`SMALL` envelopes go in one
+:meth:`ledger.log.Ledger.submit` call; a larger input goes through
+:meth:`~ledger.log.Ledger.submit_stream` in batches of :data:`BATCH`, with the
+signatures checked on worker processes (:class:`ledger.sigcheck.ProcessVerifier`,
+one per core) while earlier batches are appended. With ``--server`` the batches
+go over HTTP, one request at a time.
+
+Output: ``--json`` is SPEC §10's list of per-envelope results in input order,
+written as the batches are appended. Otherwise each rejected envelope is one
+line on stdout (``--each`` adds a line for every appended one), then a summary
+on stderr: appended, rejected, already in the ledger, rejections by code. A
+progress bar (envelopes, rate, ETA by bytes read) is drawn on stderr only when
+it is a terminal and ``--json`` is not given. Exit 1 if any envelope was rejected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.markup import escape
+
+from cli.common import home_of
+from cli.output import err, fail, out, short
+from cli.submit_input import EnvelopeReader, InputFileError, Item
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+__all__ = ["BATCH", "SMALL", "run_submit"]
+
+SMALL = 2000
+"""Inputs of at most this many envelopes are appended in one batch, verified inline."""
+BATCH = 1000
+"""Envelopes a batch of a larger input (and an HTTP request with ``--server``)."""
+
+
+def run_submit(files: list[str], home: Any, server: str | None, as_json: bool, each: bool) -> None:
+    try:
+        reader = EnvelopeReader(files)
+    except InputFileError as e:
+        fail(str(e))
+    sink = _Sink(as_json, each)
+    bar = _Bar(reader) if not as_json and sys.stderr.isatty() else None
+    try:
+        if bar is not None:
+            bar.start()
+        _submit(reader, home, server, sink, bar)
+    except InputFileError as e:
+        fail(str(e))
+    finally:
+        if bar is not None:
+            bar.stop()
+        reader.close()
+    sink.finish()
+
+
+def _submit(
+    reader: EnvelopeReader, home: Any, server: str | None, sink: _Sink, bar: _Bar | None
+) -> None:
+    items = iter(reader)
+    if server:
+        from cli.client import Client
+
+        client = Client(server)
+        for batch in _batches(items, BATCH):
+            sink.add(client.submit(list(batch)))
+            if bar is not None:
+                bar.update(sink.count, reader.done)
+        return
+    ledger = home_of(home).open()
+    first = list(islice(items, SMALL + 1))
+    if len(first) <= SMALL:
+        sink.add([r.to_json() for r in ledger.submit(first)])
+        return
+    from ledger.log import Ledger
+    from ledger.sigcheck import ProcessVerifier
+
+    verifier = ProcessVerifier(os.cpu_count() or 1)
+    fast = Ledger(ledger.store, ledger.operator_key, verifier=verifier)
+    try:
+        marks: deque[int] = deque()  # bytes read at the end of each batch in flight
+
+        def batches() -> Iterator[list[Item]]:
+            for batch in _batches(_chain(first, items), BATCH):
+                marks.append(reader.done)
+                yield batch
+
+        for results in fast.submit_stream(batches()):
+            sink.add([r.to_json() for r in results])
+            done = marks.popleft()
+            if bar is not None:
+                bar.update(sink.count, done)
+    finally:
+        verifier.close()
+
+
+def _chain(first: list[Item], rest: Iterator[Item]) -> Iterator[Item]:
+    yield from first
+    first.clear()  # the head of the input is not kept once handed on
+    yield from rest
+
+
+def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+class _Sink:
+    """Results written as they come; counts kept for the summary."""
+
+    def __init__(self, as_json: bool, each: bool) -> None:
+        self.as_json = as_json
+        self.each = each
+        self.count = 0
+        self.rejected: Counter[str] = Counter()
+        self.duplicates = 0
+
+    def add(self, results: list[dict[str, Any]]) -> None:
+        lines: list[str] = []
+        for r in results:
+            error = r.get("error")
+            if error is not None:
+                self.rejected[str(error["code"])] += 1
+            elif r.get("duplicate"):
+                self.duplicates += 1
+            if self.as_json:
+                text = json.dumps(r, indent=2, default=str).replace("\n", "\n  ")
+                lines.append(("[\n  " if self.count == 0 else ",\n  ") + text)
+            elif error is not None:
+                digest = short(str(r.get("digest") or ""))
+                message = escape(f"{error['message']} [{error['code']}]")
+                out.print(f"[red]rejected[/] {digest}  " + message)
+            elif self.each:
+                dup = "  (already in the ledger)" if r.get("duplicate") else ""
+                out.print(f"[green]seq {r['seq']}[/]  {r['digest']}{dup}")
+            self.count += 1
+        if lines:
+            sys.stdout.write("".join(lines))
+            sys.stdout.flush()
+
+    def finish(self) -> None:
+        rejected = sum(self.rejected.values())
+        if self.as_json:
+            sys.stdout.write("[]\n" if self.count == 0 else "\n]\n")
+            sys.stdout.flush()
+        else:
+            summary = f"{self.count - rejected} appended, {rejected} rejected"
+            if self.duplicates:
+                summary += f"; {self.duplicates} of them already in the ledger"
+            if rejected:
+                codes = ", ".join(f"{c} {n}" for c, n in sorted(self.rejected.items()))
+                summary += f"; rejected by code: {codes}"
+            err.print(escape(summary))
+        if rejected:
+            raise typer.Exit(1)
+
+
+class _Bar:
+    """A progress bar on stderr: envelopes appended, their rate, ETA from bytes read."""
+
+    def __init__(self, reader: EnvelopeReader) -> None:
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress: Progress = Progress(
+            TextColumn("submitting"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[count]} envelopes, {task.fields[rate]}/s"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        )
+        self.task: TaskID = self.progress.add_task("submit", total=reader.total, count=0, rate=0)
+        self.started = time.perf_counter()
+
+    def start(self) -> None:
+        self.progress.start()
+
+    def update(self, count: int, done: int) -> None:
+        rate = round(count / max(time.perf_counter() - self.started, 1e-6))
+        self.progress.update(self.task, completed=done, count=count, rate=rate)
+
+    def stop(self) -> None:
+        self.progress.stop()
