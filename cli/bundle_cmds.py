@@ -6,25 +6,20 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
-from cli.client import KeyFileOpt, PartyOpt
-from cli.common import HomeOpt, JsonOpt, ServerOpt, home_of
+from cli.common import HomeOpt, JsonOpt, KeyFileOpt, PartyOpt, ServerOpt, home_of
 from cli.output import (
     EXIT_FAIL,
     EXIT_INCOMPLETE,
     EXIT_OK,
     emit_json,
     err,
+    escape,
     fail,
     handle_errors,
     out,
 )
 from cli.provenance_cmds import print_report
-from provenance.bundle import verify_bundle
-from provenance.context import VerificationContext
-from provenance.screening import load_screening
-from provenance.yields import load_yields
 
 OPERATOR_KEY_ENV = "CUSTODY_OPERATOR_KEY"
 
@@ -80,6 +75,8 @@ def export(
         )
         out.print(f"  verdict at export: {remote.get('verdict')}")
         return
+    from provenance.context import VerificationContext
+
     with VerificationContext.from_home(home_of(home)) as ctx:
         summary = ctx.export_bundle(lot, output, entry_number=entry_number)
     for sha in summary.missing_documents:
@@ -148,6 +145,10 @@ def verify(
     The first line says which lot was verified and whether it was pinned by
     --entry-number / --lot or taken from the bundle's unsigned manifest.
     """
+    from provenance.bundle import verify_bundle
+    from provenance.screening import load_screening
+    from provenance.yields import load_yields
+
     key = _operator_key(operator_key)
     result = verify_bundle(
         bundle,

@@ -15,11 +15,10 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 import httpx
-import typer
 
 from ledger import strictjson
 from ledger.envelope import Envelope
@@ -28,25 +27,6 @@ from ledger.keys import PrivateKey, b64encode, load_private_key
 from ledger.login import login_message
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
-
-# Options for commands that talk to a server as a party (``--server`` is in cli.common).
-KeyFileOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--key",
-        envvar="CUSTODY_KEY",
-        help="With --server: the party's private key file, to log in (never sent).",
-    ),
-]
-PartyOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--party",
-        envvar="CUSTODY_PARTY",
-        help="With --server: the party the --key belongs to.",
-    ),
-]
-
 
 class ServerError(CustodyError):
     code = "server"

@@ -23,6 +23,23 @@ ServerOpt = Annotated[
     str | None,
     typer.Option("--server", envvar="CUSTODY_SERVER", help="Talk to a custody server at this URL."),
 ]
+# Options for commands that talk to a server as a party (the client is cli.client).
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key",
+        envvar="CUSTODY_KEY",
+        help="With --server: the party's private key file, to log in (never sent).",
+    ),
+]
+PartyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--party",
+        envvar="CUSTODY_PARTY",
+        help="With --server: the party the --key belongs to.",
+    ),
+]
 
 
 def home_of(home: Path | None) -> Home:

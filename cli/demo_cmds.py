@@ -10,18 +10,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.rule import Rule
 
-from cli.demo import SCENARIOS, STEPS, Story
-from cli.output import emit_json, fail, handle_errors, out
-from ledger.audit import audit
+from cli.output import emit_json, escape, fail, handle_errors, out
 from ledger.home import Home
-from provenance.bundle import export_bundle, verify_bundle
-from provenance.render import trace_text
-from provenance.screening import load_for_home
-from provenance.verify import verify_lot
 
 MARKER = ".custody-demo"
 VERDICT_STYLE = {"pass": "bold green", "incomplete": "bold yellow", "fail": "bold red"}
@@ -63,6 +54,16 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
     ) -> None:
         """Run the end-to-end story: three supply chains, verified, bundled, audited offline."""
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.rule import Rule
+
+        from cli.demo import SCENARIOS, STEPS, Story
+        from ledger.audit import audit
+        from provenance.bundle import export_bundle, verify_bundle
+        from provenance.render import trace_text
+        from provenance.screening import load_for_home
+        from provenance.verify import verify_lot
+
         started = time.perf_counter()
         _prepare(out_dir)
         home = Home(out_dir / "home")

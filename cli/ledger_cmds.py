@@ -7,14 +7,9 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from cli.common import HomeOpt, JsonOpt, ServerOpt, home_of
-from cli.output import emit_json, handle_errors, out
-from ledger import strictjson
-from ledger.audit import audit as run_audit
-from ledger.leaf import decode_leaf
+from cli.output import emit_json, escape, handle_errors, out
 
 app = typer.Typer(help="Inspect, prove and audit the ledger.", no_args_is_help=True)
 
@@ -23,6 +18,10 @@ app = typer.Typer(help="Inspect, prove and audit the ledger.", no_args_is_help=T
 @handle_errors
 def audit(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Re-verify the whole ledger from its stored leaves; name the first bad seq."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from ledger.audit import audit as run_audit
+
     ledger = home_of(home).open(with_key=False)
     if sys.stderr.isatty() and not as_json:
         with Progress(
@@ -142,6 +141,9 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Print the leaf at SEQ (with --json: the leaf object itself)."""
+    from ledger import strictjson
+    from ledger.leaf import decode_leaf
+
     raw = home_of(home).open(with_key=False).leaf(seq)
     leaf = decode_leaf(raw, seq)  # an IntegrityError for anything but a ledger leaf
     if as_json:

@@ -9,17 +9,18 @@ lot's base unit (kg, pcs, m, m2, l), printed without trailing zeros and, in
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from cli.common import HomeOpt, JsonOpt, home_of
-from cli.output import emit_json, handle_errors, out
-from ledger.custody import DispatchRecord, LotRecord
+from cli.output import emit_json, escape, handle_errors, out
 from ledger.errors import NotFoundError
-from ledger.store import ReadTx
 from ledger.units import BASE_UNITS, dimension_of, format_decimal
+
+if TYPE_CHECKING:
+    from ledger.custody import DispatchRecord, LotRecord
+    from ledger.store import ReadTx
 
 app = typer.Typer(help="Read the custody state: lots, holdings, what is in transit.")
 

@@ -12,8 +12,6 @@ import typer
 from cli import attest, bundle_cmds, demo_cmds, ledger_cmds, lots_cmds, provenance_cmds, server_cmds
 from cli.common import HomeOpt, JsonOpt, home_of
 from cli.output import emit_json, err, fail, handle_errors, out, read_input
-from ledger.envelope import sign_envelope
-from ledger.keys import PrivateKey, load_private_key, save_private_key, save_public_key
 
 app = typer.Typer(
     name="custody",
@@ -74,6 +72,8 @@ def keys_generate(
     as_json: JsonOpt = False,
 ) -> None:
     """Generate an Ed25519 key pair; print its key id (kid)."""
+    from ledger.keys import PrivateKey, save_private_key, save_public_key
+
     key = PrivateKey.generate()
     priv = Path(f"{out_prefix}.key")
     pub = Path(f"{out_prefix}.pub")
@@ -102,6 +102,8 @@ def sign(
     ] = None,
 ) -> None:
     """Wrap a statement in a DSSE envelope signed with KEY (payload kept verbatim)."""
+    from ledger.envelope import sign_envelope
+    from ledger.keys import load_private_key
     from ledger.statements import parse_statement
 
     text = read_input(statement)

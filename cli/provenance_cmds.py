@@ -25,18 +25,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
-from cli.client import KeyFileOpt, PartyOpt
-from cli.common import HomeOpt, JsonOpt, ServerOpt, home_of
-from cli.output import EXIT_FAIL, EXIT_INCOMPLETE, EXIT_OK, emit_json, handle_errors, out
-from provenance.context import VerificationContext, home_screening
-from provenance.render import trace_dot, trace_json, trace_text
-from provenance.screening import ScreeningData, update_screening
-from provenance.verify import Report
+from cli.common import HomeOpt, JsonOpt, KeyFileOpt, PartyOpt, ServerOpt, home_of
+from cli.output import EXIT_FAIL, EXIT_INCOMPLETE, EXIT_OK, emit_json, escape, handle_errors, out
+
+if TYPE_CHECKING:
+    from provenance.screening import ScreeningData
+    from provenance.verify import Report
 
 screening_app = typer.Typer(
     help="Screening lists (UFLPA Entity List, CBP WROs and Findings, high-risk regions).",
@@ -71,6 +69,8 @@ def register(app: typer.Typer) -> None:
 
 def local_report(lot: str, home: Path | None) -> Report:
     """Verify ``lot`` in the home's verification context (:mod:`provenance.context`)."""
+    from provenance.context import VerificationContext
+
     with VerificationContext.from_home(home_of(home)) as ctx:
         return ctx.verify(lot)
 
@@ -105,6 +105,8 @@ def trace_document(
         from cli.client import remote_trace
 
         return remote_trace(server, lot, party, key)
+    from provenance.render import trace_json
+
     return trace_json(local_report(lot, home))
 
 
@@ -129,8 +131,12 @@ def trace(
     if as_json or fmt is TraceFormat.json:
         emit_json(doc)
     elif fmt is TraceFormat.dot:
+        from provenance.render import trace_dot
+
         typer.echo(trace_dot(doc), nl=False)
     else:
+        from provenance.render import trace_text
+
         typer.echo(trace_text(doc), nl=False)
 
 
@@ -192,6 +198,8 @@ def screening_update(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate FILE and install it as the home's screening list."""
+    from provenance.screening import update_screening
+
     h = home_of(home)
     data = update_screening(file, h.path)
     if as_json:
@@ -208,6 +216,8 @@ def screening_update(
 @handle_errors
 def screening_show(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Show the screening data verification uses: version, lists, counts."""
+    from provenance.context import home_screening
+
     data = home_screening(home_of(home).path)
     if as_json:
         described = data.describe()

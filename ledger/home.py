@@ -16,13 +16,16 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ledger.envelope import sign_envelope
 from ledger.errors import ConfigError, InputError, NotFoundError
-from ledger.keys import PrivateKey, load_private_key, save_private_key
-from ledger.log import Ledger, SubmitResult, utcnow
-from ledger.statements import build_statement, format_time
-from ledger.store import Store
+
+if TYPE_CHECKING:
+    from ledger.keys import PrivateKey
+    from ledger.log import Ledger, SubmitResult
+
+# The ledger, its store and the key code are imported where they are used: a
+# command that only reads the home's paths (``custody --help``) starts quickly.
 
 HOME_ENV = "CUSTODY_HOME"
 DB_URL_ENV = "CUSTODY_DB_URL"
@@ -67,10 +70,15 @@ class Home:
                 f"no ledger in {self.path} (no operator.key); run `custody init` "
                 f"or point --home / {HOME_ENV} at an existing home"
             )
+        from ledger.keys import load_private_key
+
         return load_private_key(self.operator_key_path)
 
     def open(self, *, with_key: bool = True) -> Ledger:
         """Open the ledger; the operator key is needed only to append."""
+        from ledger.log import Ledger
+        from ledger.store import Store
+
         key = self.operator_key() if with_key else None
         if not with_key and not self.exists() and DB_URL_ENV not in os.environ:
             raise ConfigError(f"no ledger in {self.path}; run `custody init` first")
@@ -87,6 +95,12 @@ class Home:
         time: datetime | None = None,
     ) -> tuple[Ledger, SubmitResult]:
         """Create the home, the operator key and entry 0. Refuses to overwrite."""
+        from ledger.envelope import sign_envelope
+        from ledger.keys import PrivateKey, save_private_key
+        from ledger.log import Ledger, utcnow
+        from ledger.statements import build_statement, format_time
+        from ledger.store import Store
+
         if self.operator_key_path.exists():
             raise ConfigError(f"{self.path} already holds a ledger; refusing to overwrite it")
         self.path.mkdir(parents=True, exist_ok=True)

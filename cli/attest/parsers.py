@@ -27,7 +27,6 @@ from typing import Any
 import typer
 
 from ledger import strictjson
-from ledger.statements import format_time
 from ledger.units import UNITS
 
 _ID = re.compile(r"[A-Za-z0-9._:/-]{1,128}")
@@ -78,6 +77,8 @@ def parse_time_option(text: str) -> str:
         raise typer.BadParameter(
             f"must be an RFC 3339 time with a zone like 2026-03-01T10:00:00Z, got {text!r}"
         )
+    from ledger.statements import format_time
+
     return format_time(moment.astimezone(UTC))
 
 
@@ -193,4 +194,6 @@ def readable_id(*parts: str) -> str:
 
 
 def now() -> str:
+    from ledger.statements import format_time
+
     return format_time(datetime.now(UTC).replace(microsecond=0))

@@ -11,7 +11,6 @@ from cli.attest.options import IdOpt, IssuerOpt, OptionalKeyOpt, OutOpt, TimeOpt
 from cli.attest.parsers import parse_time_option, readable_id, split_list
 from cli.attest.signing import Session, Signing, key_signing, public_key_arg
 from cli.common import HomeOpt, JsonOpt, home_of
-from ledger.keys import b64encode, kid_of
 
 
 def party_register(
@@ -49,6 +48,8 @@ def party_register(
     Example: custody party register --id gin --name "Plains Gin" --country US
     --subdivision US-TX --role supplier --public-key gin.pub
     """
+    from ledger.keys import b64encode
+
     session = Session(home_of(home))
     s = Signing(
         session,
@@ -92,6 +93,8 @@ def attest_key(
 
     Example: custody attest key --key gin.key --party gin --public-key gin-2026.pub
     """
+    from ledger.keys import b64encode, kid_of
+
     s = key_signing(home, key, issuer, statement_id, time, out_path, as_json)
     pk = public_key_arg(public_key)
     body = {"party": party, "public_key": b64encode(pk)}
@@ -126,6 +129,8 @@ def attest_revoke(
     Example: custody attest revoke --party gin --public-key gin-old.pub --reason compromised
     --effective 2026-03-01T00:00:00Z
     """
+    from ledger.keys import b64encode, kid_of
+
     if reason not in ("superseded", "compromised"):
         raise typer.BadParameter(f"--reason must be superseded or compromised, got {reason!r}")
     s = key_signing(home, key, issuer, statement_id, time, out_path, as_json)

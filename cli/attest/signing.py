@@ -14,19 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from cli.attest.parsers import now
 from cli.common import home_of
 from cli.output import emit_json, fail, out
-from ledger.envelope import Envelope, sign_envelope
 from ledger.errors import ConfigError, InputError, KeyFormatError
-from ledger.home import Home
-from ledger.keys import PrivateKey, load_private_key, load_public_key, public_key_from_b64
-from ledger.log import Ledger
-from ledger.statements import build_statement
+
+if TYPE_CHECKING:
+    from ledger.envelope import Envelope
+    from ledger.home import Home
+    from ledger.keys import PrivateKey
+    from ledger.log import Ledger
 
 
 @dataclass
@@ -70,6 +71,8 @@ class Session:
 
 def public_key_arg(value: str) -> bytes:
     """A ``.pub`` file (or a PEM private key file), or the base64 key itself."""
+    from ledger.keys import load_public_key, public_key_from_b64
+
     path = Path(value)
     if path.exists():
         return load_public_key(path)
@@ -95,6 +98,9 @@ def finish(
     as_json: bool,
 ) -> None:
     """Build, sign, then append (or write to ``out_path``) and report."""
+    from ledger.envelope import sign_envelope
+    from ledger.statements import build_statement
+
     payload = build_statement(type_, statement_id, issuer, time, **body)
     envelope = sign_envelope(payload, [signer])
     digest = "sha256:" + hashlib.sha256(payload).hexdigest()
@@ -174,6 +180,8 @@ def signing(
     as_json: bool,
 ) -> Signing:
     """Sign with ``--key``; the issuer defaults to the party that owns it."""
+    from ledger.keys import load_private_key
+
     session = Session(home_of(home))
     signer = load_private_key(key)
     return Signing(
