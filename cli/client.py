@@ -28,6 +28,7 @@ from ledger.login import login_message
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
+
 class ServerError(CustodyError):
     code = "server"
 

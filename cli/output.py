@@ -32,7 +32,6 @@ EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
 
 
-
 class _LazyConsole:
     """A rich ``Console`` made on first use: rich costs start-up time that
     ``--help`` and plain-text commands do not need."""
