@@ -33,8 +33,10 @@ structure: $(STAMP)
 wheel-check: $(STAMP)
 	$(PY) tests/check_wheel.py
 
+# The suite runs on every core (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info custody-data
