@@ -9,9 +9,20 @@ from typing import Annotated
 
 import typer
 
-from cli import attest, bundle_cmds, demo_cmds, ledger_cmds, lots_cmds, provenance_cmds, server_cmds
+from cli import (
+    attest,
+    bundle_cmds,
+    demo_cmds,
+    lean,
+    ledger_cmds,
+    lots_cmds,
+    provenance_cmds,
+    server_cmds,
+)
 from cli.common import HomeOpt, JsonOpt, home_of
 from cli.output import emit_json, err, fail, handle_errors, out, read_input
+
+lean.install()  # plain str/Path options parsed without importing pydantic
 
 app = typer.Typer(
     name="custody",

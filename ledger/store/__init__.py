@@ -16,61 +16,87 @@ This package is the only code that speaks SQL. Its modules:
 * :mod:`~ledger.store.engine`: engines, :class:`Store`, the append lock;
 * :mod:`~ledger.store.read`: :class:`ReadTx`, head, entries, tree, state lookups;
 * :mod:`~ledger.store.walk`: the upstream walk and the visibility reads;
-* :mod:`~ledger.store.write`: :class:`WriteTx`, one batch per transaction.
+* :mod:`~ledger.store.write`: :class:`WriteTx`, one batch per transaction;
+* :mod:`~ledger.store.peek`: the latest checkpoint of a SQLite ledger without SQLAlchemy.
+
+The names below are imported from those modules on first use.
 """
 
 from __future__ import annotations
 
-from ledger.store.bulk import ENTRY_COLUMNS, MULTIROW_PARAMS, PAIR_CHUNK, BulkSql, bulk_sql
-from ledger.store.engine import (
-    WRITER_CACHE_KIB,
-    WRITER_WAL_CHECKPOINT_PAGES,
-    Store,
-    drop_all,
-    make_engine,
-    ping,
-)
-from ledger.store.read import ReadTx
-from ledger.store.records import (
-    ZERO,
-    EntryTuple,
-    Head,
-    PrefetchedState,
-    StoredEntry,
-    chunks,
-    index_rows,
-)
-from ledger.store.tables import (
-    CHECKPOINTS,
-    DISPATCHES,
-    ENTRIES,
-    HEAD,
-    HOLDINGS,
-    KEYS,
-    LOT_REFS,
-    LOTS,
-    META,
-    NODE_INDEX_BITS,
-    NODES,
-    PARTIES,
-    PARTY_REFS,
-    STATE_TABLES,
-    CheckpointRow,
-    DispatchRow,
-    EntryRow,
-    HeadRow,
-    HoldingRow,
-    KeyRow,
-    LotRefRow,
-    LotRow,
-    MetaRow,
-    NodeRow,
-    PartyRefRow,
-    PartyRow,
-    node_id,
-)
-from ledger.store.walk import StatementFilter, StatementRow, TraceRows
-from ledger.store.write import WriteTx
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.store.bulk import ENTRY_COLUMNS, MULTIROW_PARAMS, PAIR_CHUNK, BulkSql, bulk_sql
+    from ledger.store.engine import (
+        WRITER_CACHE_KIB,
+        WRITER_WAL_CHECKPOINT_PAGES,
+        Store,
+        drop_all,
+        make_engine,
+        ping,
+    )
+    from ledger.store.read import ReadTx
+    from ledger.store.records import (
+        ZERO,
+        EntryTuple,
+        Head,
+        PrefetchedState,
+        StoredEntry,
+        chunks,
+        index_rows,
+    )
+    from ledger.store.tables import (
+        CHECKPOINTS,
+        DISPATCHES,
+        ENTRIES,
+        HEAD,
+        HOLDINGS,
+        KEYS,
+        LOT_REFS,
+        LOTS,
+        META,
+        NODE_INDEX_BITS,
+        NODES,
+        PARTIES,
+        PARTY_REFS,
+        STATE_TABLES,
+        CheckpointRow,
+        DispatchRow,
+        EntryRow,
+        HeadRow,
+        HoldingRow,
+        KeyRow,
+        LotRefRow,
+        LotRow,
+        MetaRow,
+        NodeRow,
+        PartyRefRow,
+        PartyRow,
+        node_id,
+    )
+    from ledger.store.walk import StatementFilter, StatementRow, TraceRows
+    from ledger.store.write import WriteTx
+
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        """The names below, imported from their module on first use: a caller that
+        needs only :mod:`ledger.store.peek` (``custody ledger checkpoint``) does not
+        load SQLAlchemy."""
+        if name in __all__:
+            for sub in _SUBMODULES:
+                module = importlib.import_module(f"{__name__}.{sub}")
+                if name in vars(module):
+                    value = getattr(module, name)
+                    globals()[name] = value
+                    return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_SUBMODULES = ("tables", "records", "bulk", "read", "walk", "write", "engine")
 
 __all__ = [
     "CHECKPOINTS",
