@@ -2,13 +2,19 @@
 
 Each request hands its envelopes (one, or a whole batch) to the
 :class:`Committer` and awaits a future. The writer thread takes every job
-waiting in the queue (up to ``max_items`` envelopes), appends them with one
-:meth:`ledger.log.Ledger.submit` call — one transaction, one checkpoint — and
-hands each job its own results, in order. A job's envelopes stay contiguous
-and in order, and jobs are appended in arrival order, so the outcome is the
-one the requests would have had one after another; concurrent clients simply
-share transactions. If a combined call fails unexpectedly, each job is retried
-alone so that one bad job cannot fail its neighbours.
+waiting in the queue (up to ``max_items`` envelopes) as one group, appended
+as one batch — one transaction, one checkpoint — and hands each job its own
+results, in order. While jobs keep arriving, the groups go through
+:meth:`ledger.log.Ledger.submit_stream`: the next groups are parsed and their
+signature checks started (on worker processes with ``workers`` > 1) outside
+the append lock while the current one commits. When the queue is empty the
+stream ends, so a lone request never waits for a next one. A job's envelopes
+stay contiguous and in order, and jobs are appended in arrival order, so the
+outcome is the one the requests would have had one after another; concurrent
+clients simply share transactions. A future is resolved only once its group
+is committed (an acknowledged append is durable). If a group fails
+unexpectedly, each of its jobs is retried alone so that one bad job cannot
+fail its neighbours, and the groups prepared behind it are appended afresh.
 
 Several server processes each run one writer; the ledger's append lock
 serialises them (SPEC §5).
@@ -24,13 +30,15 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from ledger.envelope import Envelope
 from ledger.errors import CustodyError
 from ledger.log import Ledger, SubmitResult
+from ledger.sigcheck import ProcessVerifier
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +52,15 @@ class _Job:
 
 
 class Committer:
-    def __init__(self, ledger: Ledger, *, max_items: int = 2000) -> None:
-        self.ledger = ledger
+    """The group committer; ``workers`` > 1 checks signatures on that many processes."""
+
+    def __init__(self, ledger: Ledger, *, max_items: int = 2000, workers: int = 1) -> None:
         self.max_items = max_items
+        self._verifier = ProcessVerifier(workers) if workers > 1 else None
+        if self._verifier is not None:  # its own Ledger: the shared one keeps its verifier
+            ledger = Ledger(ledger.store, ledger.operator_key, clock=ledger.clock,
+                            verifier=self._verifier)  # fmt: skip
+        self.ledger = ledger
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -75,53 +89,81 @@ class Committer:
                 return
             self._queue.put(None)
         thread.join(timeout)
+        if self._verifier is not None:
+            self._verifier.close()  # started again on first use
 
     def _run(self) -> None:
-        stop = False
-        while not stop:
+        while True:
             job = self._queue.get()
-            if job is None:
+            if job is None or self._drain(job):
                 break
-            jobs = [job]
-            count = len(job.items)
-            while count < self.max_items:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                jobs.append(more)
-                count += len(more.items)
-            self._commit(jobs)
 
-    def _commit(self, jobs: list[_Job]) -> None:
-        live = [j for j in jobs if j.future.set_running_or_notify_cancel()]
-        if not live:
-            return
+    def _drain(self, first: _Job) -> bool:
+        """Append ``first`` and the jobs queued behind it, group after group, until
+        the queue is empty; whether the stop mark was met."""
+        stop = False
+        groups: deque[list[_Job]] = deque()  # handed to the pipeline, not committed yet
+
+        def feed() -> Iterator[list[Item]]:
+            nonlocal stop
+            job: _Job | None = first
+            while job is not None:
+                jobs, count = [job], len(job.items)
+                job = None
+                while not stop:
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        stop = True
+                    elif count + len(more.items) > self.max_items:
+                        job = more  # starts the next group
+                        break
+                    else:
+                        jobs.append(more)
+                        count += len(more.items)
+                live = [j for j in jobs if j.future.set_running_or_notify_cancel()]
+                if live:
+                    groups.append(live)
+                    yield [item for j in live for item in j.items]
+
         started = time.perf_counter()
         try:
-            results = self.ledger.submit([item for j in live for item in j.items])
+            for results in self.ledger.submit_stream(feed()):
+                _hand_out(groups.popleft(), results)
+                log.debug("appended a group of %d envelopes", len(results))
+        except Exception as e:  # noqa: BLE001 (handed to the waiting requests)
+            failed = groups.popleft() if groups else []
+            if len(failed) == 1:
+                failed[0].future.set_exception(e)
+            else:
+                log.warning("group commit of %d jobs failed (%r); retrying one by one",
+                            len(failed), e)  # fmt: skip
+                for j in failed:
+                    self._commit([j])
+            while groups:  # prepared behind the failed group, never appended
+                self._commit(groups.popleft())
+        log.debug("drained the queue in %.1f ms", (time.perf_counter() - started) * 1000)
+        return stop
+
+    def _commit(self, jobs: list[_Job]) -> None:
+        """Append ``jobs`` as one batch, then each alone if that fails."""
+        try:
+            results = self.ledger.submit([item for j in jobs for item in j.items])
         except Exception as e:  # noqa: BLE001 (handed to the waiting request)
-            if len(live) == 1:
-                live[0].future.set_exception(e)
+            if len(jobs) == 1:
+                jobs[0].future.set_exception(e)
                 return
-            log.warning("group commit of %d jobs failed (%r); retrying one by one", len(live), e)
-            for j in live:
-                try:
-                    j.future.set_result(self.ledger.submit(j.items))
-                except Exception as e1:  # noqa: BLE001 (handed to the waiting request)
-                    j.future.set_exception(e1)
+            for j in jobs:
+                self._commit([j])
             return
-        log.debug(
-            "appended %d envelopes of %d requests in %.1f ms",
-            len(results),
-            len(live),
-            (time.perf_counter() - started) * 1000,
-        )
-        start = 0
-        for j in live:
-            end = start + len(j.items)
-            j.future.set_result(results[start:end])
-            start = end
+        _hand_out(jobs, results)
+
+
+def _hand_out(jobs: list[_Job], results: list[SubmitResult]) -> None:
+    start = 0
+    for j in jobs:
+        end = start + len(j.items)
+        j.future.set_result(results[start:end])
+        start = end
