@@ -126,6 +126,7 @@ class _Sink:
         self.count = 0
         self.rejected: Counter[str] = Counter()
         self.duplicates = 0
+        self.seqs: list[int] = []  # first and last seq appended now
 
     def add(self, results: list[dict[str, Any]]) -> None:
         lines: list[str] = []
@@ -135,6 +136,8 @@ class _Sink:
                 self.rejected[str(error["code"])] += 1
             elif r.get("duplicate"):
                 self.duplicates += 1
+            elif isinstance(seq := r.get("seq"), int):
+                self.seqs[min(len(self.seqs), 1) :] = [seq]
             if self.as_json:
                 text = json.dumps(r, indent=2, default=str).replace("\n", "\n  ")
                 lines.append(("[\n  " if self.count == 0 else ",\n  ") + text)
@@ -157,6 +160,8 @@ class _Sink:
             sys.stdout.flush()
         else:
             summary = f"{self.count - rejected} appended, {rejected} rejected"
+            if self.seqs:
+                summary += f"; new entries: seq {'–'.join(str(n) for n in self.seqs)}"
             if self.duplicates:
                 summary += f"; {self.duplicates} of them already in the ledger"
             if rejected:
@@ -171,6 +176,7 @@ class _Bar:
     """A progress bar on stderr: envelopes appended, their rate, ETA from bytes read."""
 
     def __init__(self, reader: EnvelopeReader) -> None:
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             Progress,
@@ -185,7 +191,7 @@ class _Bar:
             TaskProgressColumn(),
             TextColumn("{task.fields[count]} envelopes, {task.fields[rate]}/s"),
             TimeRemainingColumn(),
-            console=err,
+            console=Console(stderr=True, highlight=False),
             transient=True,
         )
         self.task: TaskID = self.progress.add_task("submit", total=reader.total, count=0, rate=0)
