@@ -18,6 +18,7 @@ it is a terminal and ``--json`` is not given. Exit 1 if any envelope was rejecte
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -87,6 +88,7 @@ def _submit(
     from ledger.sigcheck import ProcessVerifier
 
     verifier = ProcessVerifier(os.cpu_count() or 1)
+    gc.freeze()  # what the imports made lives to the end: keep it out of every collection
     fast = Ledger(ledger.store, ledger.operator_key, verifier=verifier)
     try:
         marks: deque[int] = deque()  # bytes read at the end of each batch in flight
