@@ -8,6 +8,7 @@ Write transactions are serialised across processes: SQLite by
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,14 +58,18 @@ def make_engine(url: str, *, writer: bool = False) -> Engine:
             def _on_connect(dbapi_conn: Any, _record: Any) -> None:
                 dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
                 cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=FULL")
-                cur.execute("PRAGMA busy_timeout=60000")
-                cur.execute("PRAGMA foreign_keys=ON")
-                if writer:
-                    cur.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
-                    cur.execute(f"PRAGMA wal_autocheckpoint={WRITER_WAL_CHECKPOINT_PAGES}")
-                cur.close()
+                try:
+                    cur.execute("PRAGMA journal_mode=WAL")
+                    cur.execute("PRAGMA synchronous=FULL")
+                    cur.execute("PRAGMA busy_timeout=60000")
+                    cur.execute("PRAGMA foreign_keys=ON")
+                    if writer:
+                        cur.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+                        cur.execute(f"PRAGMA wal_autocheckpoint={WRITER_WAL_CHECKPOINT_PAGES}")
+                except sqlite3.DatabaseError as e:  # a damaged or foreign file
+                    raise ConfigError(f"cannot open the SQLite ledger {url!r}: {e}") from None
+                finally:
+                    cur.close()
 
             @event.listens_for(engine, "begin")
             def _on_begin(conn: Connection) -> None:
