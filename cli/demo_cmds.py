@@ -59,10 +59,9 @@ def register(app: typer.Typer) -> None:
 
         from cli.demo import SCENARIOS, STEPS, Story
         from ledger.audit import audit
-        from provenance.bundle import export_bundle, verify_bundle
+        from provenance.bundle import verify_bundle
+        from provenance.context import VerificationContext
         from provenance.render import trace_text
-        from provenance.screening import load_for_home
-        from provenance.verify import verify_lot
 
         started = time.perf_counter()
         _prepare(out_dir)
@@ -82,23 +81,17 @@ def register(app: typer.Typer) -> None:
             for label, build in STEPS:
                 bar.update(task, description=f"suppliers sign and submit: {label}")
                 build(story)
-            screening = load_for_home(home.path)
+            ctx = VerificationContext.from_home(home, ledger=ledger)
+            screening = ctx.screening
             (out_dir / "bundles").mkdir()
             (out_dir / "reports").mkdir()
             vkey = ledger.verifier_key()
             (out_dir / "operator.vkey").write_text(vkey + "\n", encoding="utf-8")
             for sc in SCENARIOS:
                 bar.update(task, description=f"importer verifies and bundles: {sc.title}")
-                report = verify_lot(ledger.store, sc.subject, screening=screening)
+                report = ctx.verify(sc.subject)
                 zip_path = out_dir / "bundles" / f"{sc.key}-{sc.entry_number}.zip"
-                summary = export_bundle(
-                    ledger,
-                    sc.subject,
-                    zip_path,
-                    entry_number=sc.entry_number,
-                    documents_dir=home.documents,
-                    screening=screening,
-                )
+                summary = ctx.export_bundle(sc.subject, zip_path, entry_number=sc.entry_number)
                 bar.update(task, description=f"CBP auditor verifies offline: {sc.title}")
                 checked = verify_bundle(zip_path, operator_key=vkey, screening=screening)
                 html = out_dir / "reports" / f"{sc.key}.html"
@@ -182,7 +175,7 @@ def register(app: typer.Typer) -> None:
             out.print("  custody verify assembler/modules-2026-03 --json")
             out.print(
                 f"  custody bundle verify {escape(str(out_dir))}/bundles/"
-                "polysilicon-NMR-2026002-2.zip "
+                "polysilicon-NMR-2026002-2.zip --entry-number NMR-2026002-2 "
                 f'--operator-key "$(cat {escape(str(out_dir))}/operator.vkey)"'
             )
             out.print("  custody ledger audit")
