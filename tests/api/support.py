@@ -58,6 +58,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _PortTakenError(Exception):
+    pass
+
+
 class Server:
     """`custody serve --port <free> --home <home>` as a subprocess."""
 
@@ -84,6 +88,18 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Server:
+        """Start the server; a port taken between choosing and binding it (another test
+        worker's server or client) is retried on a fresh port."""
+        for _attempt in range(5):
+            try:
+                return self._start()
+            except _PortTakenError:
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+                self.log = self.home.parent / f"server-{self.port}.log"
+        return self._start()
+
+    def _start(self) -> Server:
         cmd = [
             str(CUSTODY),
             "serve",
@@ -102,6 +118,8 @@ class Server:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if "address already in use" in self.output().lower():
+                    raise _PortTakenError(self.port)
                 raise RuntimeError(f"custody serve exited: {self.output()}")
             try:
                 if httpx.get(self.url + "/v1/health", timeout=1).status_code == 200:
