@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ledger.errors import NotFoundError
-from ledger.store import ReadTx, StoredEntry
+
+if TYPE_CHECKING:  # offline verification never loads the store
+    from ledger.store import ReadTx, StoredEntry
 
 log = logging.getLogger(__name__)
 

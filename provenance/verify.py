@@ -48,6 +48,7 @@ import gc
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
@@ -58,7 +59,6 @@ from ledger.statements import (
     Origin,
     Transform,
 )
-from ledger.store import Store
 from provenance.composition import Composition, Share, compose
 from provenance.graph import Trace, collect, stmt_node
 from provenance.graph import build_graph as _build_graph
@@ -75,6 +75,9 @@ from provenance.verdict import (
     verdict_of,
 )
 from provenance.yields import YieldTable, default_yields
+
+if TYPE_CHECKING:  # offline verification never loads the store
+    from ledger.store import Store
 
 __all__ = [
     "Finding",

@@ -8,13 +8,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ledger import merkle
 from ledger.checkpoint import parse_checkpoint, split_note
 from ledger.errors import InputError, IntegrityError, NotFoundError
 from ledger.leaf import decode_leaf
-from ledger.log import Ledger
-from ledger.proofs import prove_many
 from ledger.statements import Import, Statement
 from provenance.bundle.manifest import (
     MANIFEST,
@@ -33,6 +32,9 @@ from provenance.report.html import DocumentRef, render_report
 from provenance.screening import ScreeningData
 from provenance.verify import verify_entries
 from provenance.yields import YieldTable
+
+if TYPE_CHECKING:  # the ledger and its store load only when a bundle is exported
+    from ledger.log import Ledger
 
 __all__ = ["batch", "document_refs", "export_bundle", "require_import"]
 
@@ -126,6 +128,8 @@ def _export(
                     code="integrity.leaf",
                     details={"seq": e.seq},
                 )
+        from ledger.proofs import prove_many
+
         proofs = prove_many(r, hashes, size, leaf_hashes=hashes) if hashes else {}
     root = next(iter(proofs.values())).root if proofs else checkpoint.root
     if root != checkpoint.root:
