@@ -229,7 +229,9 @@ class Ledger:
                     if named is not p.envelope:
                         p.envelope, p.envelope_json = named, envelope_json(named)
                         p.signatures = tuple((s.keyid, s.sig) for s in named.signatures)
-                        keys |= r.keys_by_kid(s.keyid for s in named.signatures)
+                        keys |= r.keys_by_kid(
+                            s.keyid for s in named.signatures if s.keyid not in keys
+                        )
             for p in parsed:
                 pae = p.envelope.pae
                 for s in p.envelope.signatures:

@@ -55,19 +55,21 @@ def name_signing_keys(
     state: KeyDirectory,
     sig_ok: SigCheck = is_valid_signature,
     *,
-    known: Container[str] = frozenset(),
+    known: Container[str] | None = None,
 ) -> Envelope:
     """``envelope`` with every signature whose keyid names no registered key named
     by the signing party's key that verifies it (the same envelope if none changes).
 
-    ``known`` holds kids already known to be registered (looked up in bulk), which
-    spares a lookup each.
+    ``known``, when given, holds every registered kid among the envelope's keyids
+    (looked up in bulk), which spares looking each keyid up.
     """
-    open_ = [
-        i
-        for i, s in enumerate(envelope.signatures)
-        if s.keyid not in known and (not s.keyid or state.key(s.keyid) is None)
-    ]
+
+    def unregistered(kid: str) -> bool:
+        if known is not None:
+            return kid not in known
+        return not kid or state.key(kid) is None
+
+    open_ = [i for i, s in enumerate(envelope.signatures) if unregistered(s.keyid)]
     if not open_:
         return envelope
     candidates = _candidates(stmt, state)
