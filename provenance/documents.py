@@ -49,7 +49,6 @@ from typing import Final
 import networkx as nx
 
 from ledger.statements import Dispatch, Evidence, Key, Revoke, Statement
-from provenance.graph import Trace
 from provenance.rules.base import Finding, Severity
 from provenance.verify import Report, flag_nodes, verdict_of
 
@@ -58,7 +57,6 @@ __all__ = [
     "CitedDocument",
     "Produced",
     "StoreDocuments",
-    "custody_path",
     "document_findings",
     "referenced_documents",
     "third_party_as_info",
@@ -180,14 +178,6 @@ class StoreDocuments:
         return path is not None and _intact(path, sha256)
 
 
-def custody_path(trace: Trace) -> set[str]:
-    """The parties on the custody path: every holder of a traced lot on its way to the subject."""
-    parties: set[str] = set()
-    for holders in trace.holders.values():
-        parties.update(holders)
-    return parties
-
-
 def document_findings(
     report: Report, produced: Produced, path: set[str] | None = None
 ) -> list[Finding]:
@@ -196,7 +186,7 @@ def document_findings(
     if not refs:
         return []
     if path is None:
-        path = custody_path(Trace.of(report.entries.values(), report.subject))
+        path = report.custody_trace().path_parties()
     by_digest = {e.digest: e for e in report.entries.values()}
     findings: list[Finding] = []
     for sha, ref in sorted(refs.items()):
@@ -242,7 +232,7 @@ def third_party_as_info(report: Report, path: set[str] | None = None) -> list[Fi
     """``report.findings`` with every finding that names only outsiders' statements
     (their evidence, their own key history) downgraded to ``info``."""
     if path is None:
-        path = custody_path(Trace.of(report.entries.values(), report.subject))
+        path = report.custody_trace().path_parties()
     outsiders: set[str] = set()
     for e in report.entries.values():
         st = e.statement
@@ -269,7 +259,7 @@ def third_party_as_info(report: Report, path: set[str] | None = None) -> list[Fi
 def with_documents(report: Report, produced: Produced) -> Report:
     """``report`` with the ``DOCUMENT`` findings added, outsiders' findings as ``info``
     (:func:`third_party_as_info`), and the verdict recomputed."""
-    path = custody_path(Trace.of(report.entries.values(), report.subject))
+    path = report.custody_trace().path_parties()
     extra = document_findings(report, produced, path)
     judged = third_party_as_info(report, path)
     if not extra and judged == report.findings:

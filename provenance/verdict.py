@@ -21,7 +21,7 @@ import networkx as nx
 from ledger.errors import CustodyError
 from ledger.statements import Statement
 from provenance.composition import Share
-from provenance.graph import ParsedEntry
+from provenance.graph import ParsedEntry, Trace
 from provenance.rules.base import SEVERITIES, Finding
 
 __all__ = ["Report", "Verdict", "VerificationError", "ensure_pass", "verdict_of"]
@@ -62,6 +62,12 @@ class Report:
         default=None, repr=False, compare=False
     )
     """Builds :attr:`graph` on first use (verification itself does not need it)."""
+    trace: Trace | None = field(default=None, repr=False, compare=False)
+    """The subject's trace the verification walked (None: recompute it from ``entries``)."""
+
+    def custody_trace(self) -> Trace:
+        """:attr:`trace`, or the trace recomputed from :attr:`entries` when none was kept."""
+        return self.trace or Trace.of(self.entries.values(), self.subject)
 
     @cached_property
     def graph(self) -> nx.DiGraph[str]:

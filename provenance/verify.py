@@ -258,6 +258,7 @@ def _judge(
         received_at={seq: leaves.parsed[seq].received_at for seq in sorted(leaves.parsed)},
         entries=dict(sorted(leaves.parsed.items())),
         graph_builder=graph,
+        trace=trace,
     )
 
 

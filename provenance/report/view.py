@@ -36,7 +36,6 @@ from provenance.report.format import (
     site_text,
 )
 from provenance.report.model import SEVERITY_ORDER, DocumentRef, Line, PartyView, Step
-from provenance.trace import Trace
 from provenance.verify import Finding, Report
 
 __all__ = ["View"]
@@ -49,7 +48,7 @@ class View:
         self.report = report
         self.entry_number = entry_number
         self.docs = {d.sha256: d for d in docs}
-        self.trace = Trace.of(report.entries.values(), report.subject)
+        self.trace = report.custody_trace()
         self.stmts: dict[int, Statement] = dict(sorted(report.statements.items()))
         self.received: dict[int, str] = {
             seq: t.strftime("%Y-%m-%d %H:%M UTC") for seq, t in report.received_at.items()
