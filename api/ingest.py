@@ -103,13 +103,13 @@ class Committer:
         the queue is empty; whether the stop mark was met."""
         stop = False
         groups: deque[list[_Job]] = deque()  # handed to the pipeline, not committed yet
+        carry: _Job | None = first  # taken from the queue to start the next group
 
         def feed() -> Iterator[list[Item]]:
-            nonlocal stop
-            job: _Job | None = first
-            while job is not None:
-                jobs, count = [job], len(job.items)
-                job = None
+            nonlocal stop, carry
+            while carry is not None:
+                jobs, count = [carry], len(carry.items)
+                carry = None
                 while not stop:
                     try:
                         more = self._queue.get_nowait()
@@ -118,7 +118,7 @@ class Committer:
                     if more is None:
                         stop = True
                     elif count + len(more.items) > self.max_items:
-                        job = more  # starts the next group
+                        carry = more
                         break
                     else:
                         jobs.append(more)
@@ -144,6 +144,8 @@ class Committer:
                     self._commit([j])
             while groups:  # prepared behind the failed group, never appended
                 self._commit(groups.popleft())
+            if carry is not None and carry.future.set_running_or_notify_cancel():
+                self._commit([carry])
         log.debug("drained the queue in %.1f ms", (time.perf_counter() - started) * 1000)
         return stop
 

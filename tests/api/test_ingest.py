@@ -149,3 +149,24 @@ def test_a_lone_job_does_not_wait_for_company(world: World) -> None:
         (r,) = committer.submit([_origin(farm, f"farm/alone-{i}")]).result(timeout=30)
         assert r.error is None
     committer.close()
+
+
+def test_a_failed_group_loses_no_job_queued_behind_it(world: World) -> None:
+    """Groups of two: when a group fails, the job already taken from the queue to
+    start the group after those in flight is still appended."""
+    farm = world.party("farm")
+    faulty = _Faulty(world.ledger.store, world.ledger.operator_key)
+    committer = Committer(faulty, max_items=2)
+    _Faulty.gate.clear()
+    first = committer.submit([_origin(farm, "farm/gate")])
+    names = ["a", "b", "poison", "c", "d", "e", "f", "g", "h"]
+    envs = {n: _origin(farm, f"farm/{n}") for n in names}
+    futures = {n: committer.submit([envs[n]]) for n in names}
+    _Faulty.gate.set()
+    assert first.result(timeout=60)[0].error is None
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        futures.pop("poison").result(timeout=60)
+    results = {n: f.result(timeout=60)[0] for n, f in futures.items()}
+    committer.close()
+    assert all(r.error is None for r in results.values())
+    _check_acknowledged(faulty, [([envs[n]], [results[n]]) for n in results])
