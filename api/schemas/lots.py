@@ -69,6 +69,16 @@ class CompositionShare(BaseModel):
     share: float = Field(description="Share of the subject's mass, 0..1.")
 
 
+_PASS: dict[str, Any] = {  # a passing verdict, shared by the examples below
+    "verdict": "pass",
+    "findings": [],
+    "composition": [
+        {"country": "US", "subdivision": "US-TX", "material": "cotton.seed", "share": 1.0}
+    ],
+    "untraced_share": 0.0,
+}
+
+
 class VerifyReport(BaseModel):
     """``custody verify --json`` (SPEC §10), plus the versions of the data it used."""
 
@@ -77,17 +87,7 @@ class VerifyReport(BaseModel):
             "examples": [
                 {
                     "subject": "factory/shirts-1",
-                    "verdict": "pass",
-                    "findings": [],
-                    "composition": [
-                        {
-                            "country": "US",
-                            "subdivision": "US-TX",
-                            "material": "cotton.seed",
-                            "share": 1.0,
-                        }
-                    ],
-                    "untraced_share": 0.0,
+                    **_PASS,
                 }
             ]
         }
@@ -111,17 +111,7 @@ class Trace(VerifyReport):
             "examples": [
                 {
                     "subject": "farm/seed-1",
-                    "verdict": "pass",
-                    "findings": [],
-                    "composition": [
-                        {
-                            "country": "US",
-                            "subdivision": "US-TX",
-                            "material": "cotton.seed",
-                            "share": 1.0,
-                        }
-                    ],
-                    "untraced_share": 0.0,
+                    **_PASS,
                     "screening_version": "1.0.0",
                     "yields_version": "1.0.0",
                     "schema": "custody-trace/1",

@@ -21,17 +21,8 @@ Defaults a person does not have to type:
   ``key/<party>/<kid[:16]>``, ``revoke/<party>/<kid[:16]>``, ``party/<id>``.
   An id longer than 128 characters becomes ``<type>/<32 hex of its sha256>``.
 
-Compact item syntax (also in each command's ``--help``)::
-
-    AMOUNT      QTY UNIT [=MASS kg]          4200kg  1.5t  2400pcs  1200m=300kg
-    --input     LOT:AMOUNT                   gin/lint-1:4200kg
-    --output    LOT:MATERIAL:AMOUNT          spin/yarn-1:yarn.cotton:3900kg
-    --external  MATERIAL:AMOUNT:CC[:CC-SUB][:SUPPLIER]
-                                             cotton.lint:100kg:CN:CN-XJ:Example Co
-    --document  FILE:KIND                    bol.pdf:bill_of_lading
-    --claim     KEY=VALUE                    (VALUE is JSON when it parses, else text)
-
-Lots and ids may contain ``:``, so items are split from the right.
+The compact item syntax (``--input LOT:AMOUNT`` ...) is described in
+:mod:`cli.attest.parsers` and in each command's ``--help``.
 
 The package: ``parsers`` (values and compact items), ``options`` (the shared typed
 options), ``signing`` (build, sign, append or write, report), and one module per
