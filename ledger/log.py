@@ -29,94 +29,27 @@ from __future__ import annotations
 import logging
 from binascii import hexlify
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from ledger import merkle, proofs
 from ledger.checkpoint import Checkpoint, sign_note, verifier_key
-from ledger.custody import (
-    EntryRef,
-    MemoryState,
-    Needs,
-    apply,
-    check_signatures,
-    name_signing_keys,
-    prefetch_needs,
-)
-from ledger.envelope import Envelope
-from ledger.errors import (
-    ConfigError,
-    ConflictError,
-    CustodyError,
-    InputError,
-    NotFoundError,
-)
+from ledger.custody import EntryRef, MemoryState, Needs, apply, check_signatures
+from ledger.errors import ConfigError, ConflictError, InputError, NotFoundError
 from ledger.keys import PrivateKey
-from ledger.leaf import (
-    LEAF_TEMPLATE,
-    envelope_json,
-    format_received_at,
-    parse_received_at,
-    prev_of,
-)
+from ledger.leaf import LEAF_TEMPLATE, format_received_at, parse_received_at, prev_of
 from ledger.pipeline import pipelined
+from ledger.prepare import Item, Parsed, Prepared, SubmitResult, prepare
 from ledger.proofs import ConsistencyProof, InclusionProof
-from ledger.sigcheck import (
-    Batch,
-    BatchVerifier,
-    Memo,
-    ProcessVerifier,
-    verify_serial,
-)
-from ledger.statements import Statement, parse_statement, statement_digest
+from ledger.sigcheck import BatchVerifier, Memo, ProcessVerifier, verify_serial
 from ledger.store import EntryTuple, Head, Store, index_rows, node_id
+
+__all__ = ["Item", "Ledger", "SubmitResult", "utcnow"]
 
 log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class SubmitResult:
-    """One envelope's outcome, in input order."""
-
-    digest: str | None
-    seq: int | None = None
-    error: CustodyError | None = None
-    duplicate: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        if self.error is not None:
-            return {"digest": self.digest, "error": self.error.to_dict()}
-        out: dict[str, Any] = {"digest": self.digest, "seq": self.seq}
-        if self.duplicate:
-            out["duplicate"] = True
-        return out
-
-
-@dataclass(slots=True)
-class _Parsed:
-    index: int
-    envelope: Envelope
-    statement: Statement
-    envelope_json: bytes  # the envelope as it is written into the leaf
-    signatures: tuple[tuple[str, bytes], ...]  # (keyid, sig), as the state machine takes them
-
-
-@dataclass
-class _Prepared:
-    """A batch parsed, with its signature checks started, waiting for the append lock."""
-
-    results: list[SubmitResult | None]
-    parsed: list[_Parsed]
-    signatures: Batch  # checks of signatures by registered keys, running
-    needs: Needs  # what the batch reads from the state (prefetched under the lock)
-
-
-Item = Envelope | CustodyError
 
 
 class Ledger:
@@ -203,47 +136,12 @@ class Ledger:
         """
         return pipelined(self._prepare, self._finish, batches)
 
-    def _prepare(self, items: Sequence[Item]) -> _Prepared:
-        """Steps 1 and 2, outside the lock: parse, then start verifying every
-        signature whose key is already registered."""
-        results: list[SubmitResult | None] = [None] * len(items)
-        parsed: list[_Parsed] = []
-        for i, item in enumerate(items):
-            if isinstance(item, CustodyError):
-                results[i] = SubmitResult(None, error=item)
-                continue
-            try:
-                stmt = parse_statement(item.payload)
-            except InputError as e:
-                results[i] = SubmitResult(statement_digest(item.payload), error=e)
-                continue
-            sigs = tuple((s.keyid, s.sig) for s in item.signatures)
-            parsed.append(_Parsed(i, item, stmt, envelope_json(item), sigs))
-        batch = Batch(self.verifier)
-        if parsed:
-            kids = {s.keyid for p in parsed for s in p.envelope.signatures}
-            with self.store.read() as r:
-                keys = r.keys_by_kid(kids)
-                for p in parsed:  # DSSE keyids are hints: name missing or foreign ones by key
-                    named = name_signing_keys(p.envelope, p.statement, r, known=keys)
-                    if named is not p.envelope:
-                        p.envelope, p.envelope_json = named, envelope_json(named)
-                        p.signatures = tuple((s.keyid, s.sig) for s in named.signatures)
-                        keys |= r.keys_by_kid(
-                            s.keyid for s in named.signatures if s.keyid not in keys
-                        )
-            for p in parsed:
-                pae = p.envelope.pae
-                for s in p.envelope.signatures:
-                    rec = keys.get(s.keyid)
-                    if rec is not None:
-                        batch.add(rec.public_key, s.sig, pae)
-            batch.send()
-        needs = prefetch_needs([p.statement for p in parsed], [p.envelope for p in parsed])
-        return _Prepared(results, parsed, batch, needs)
+    def _prepare(self, items: Sequence[Item]) -> Prepared:
+        """Steps 1 and 2, outside the lock (:func:`ledger.prepare.prepare`)."""
+        return prepare(self.store, self.verifier, items)
 
     def _finish(
-        self, batch: _Prepared, during_commit: Callable[[], None] | None = None
+        self, batch: Prepared, during_commit: Callable[[], None] | None = None
     ) -> list[SubmitResult]:
         """Steps 3 to 5. ``during_commit`` is called just before the commit
         (not at all when nothing reaches the lock)."""
@@ -259,7 +157,7 @@ class Ledger:
 
     def _append(
         self,
-        parsed: list[_Parsed],
+        parsed: list[Parsed],
         needs: Needs,
         sig_ok: Memo,
         during_commit: Callable[[], None] | None = None,

@@ -1,0 +1,99 @@
+"""Steps 1 and 2 of the append pipeline (:mod:`ledger.log`), outside the append lock.
+
+Every envelope and statement is parsed; a signature whose DSSE ``keyid`` (only a
+hint) is missing or foreign is named by the key that verifies it; every signature
+whose key is already registered starts verifying (possibly on worker processes,
+:mod:`ledger.sigcheck`). The result, :class:`Prepared`, waits for the lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.custody import Needs, name_signing_keys, prefetch_needs
+from ledger.envelope import Envelope
+from ledger.errors import CustodyError, InputError
+from ledger.leaf import envelope_json
+from ledger.sigcheck import Batch, BatchVerifier
+from ledger.statements import Statement, parse_statement, statement_digest
+from ledger.store import Store
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """One envelope's outcome, in input order."""
+
+    digest: str | None
+    seq: int | None = None
+    error: CustodyError | None = None
+    duplicate: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        if self.error is not None:
+            return {"digest": self.digest, "error": self.error.to_dict()}
+        out: dict[str, Any] = {"digest": self.digest, "seq": self.seq}
+        if self.duplicate:
+            out["duplicate"] = True
+        return out
+
+
+@dataclass(slots=True)
+class Parsed:
+    index: int
+    envelope: Envelope
+    statement: Statement
+    envelope_json: bytes  # the envelope as it is written into the leaf
+    signatures: tuple[tuple[str, bytes], ...]  # (keyid, sig), as the state machine takes them
+
+
+@dataclass
+class Prepared:
+    """A batch parsed, with its signature checks started, waiting for the append lock."""
+
+    results: list[SubmitResult | None]
+    parsed: list[Parsed]
+    signatures: Batch  # checks of signatures by registered keys, running
+    needs: Needs  # what the batch reads from the state (prefetched under the lock)
+
+
+Item = Envelope | CustodyError
+
+
+def prepare(store: Store, verifier: BatchVerifier, items: Sequence[Item]) -> Prepared:
+    """Steps 1 and 2, outside the lock: parse, then start verifying every
+    signature whose key is already registered."""
+    results: list[SubmitResult | None] = [None] * len(items)
+    parsed: list[Parsed] = []
+    for i, item in enumerate(items):
+        if isinstance(item, CustodyError):
+            results[i] = SubmitResult(None, error=item)
+            continue
+        try:
+            stmt = parse_statement(item.payload)
+        except InputError as e:
+            results[i] = SubmitResult(statement_digest(item.payload), error=e)
+            continue
+        sigs = tuple((s.keyid, s.sig) for s in item.signatures)
+        parsed.append(Parsed(i, item, stmt, envelope_json(item), sigs))
+    batch = Batch(verifier)
+    if parsed:
+        kids = {s.keyid for p in parsed for s in p.envelope.signatures}
+        with store.read() as r:
+            keys = r.keys_by_kid(kids)
+            for p in parsed:  # DSSE keyids are hints: name missing or foreign ones by key
+                named = name_signing_keys(p.envelope, p.statement, r, known=keys)
+                if named is not p.envelope:
+                    p.envelope, p.envelope_json = named, envelope_json(named)
+                    p.signatures = tuple((s.keyid, s.sig) for s in named.signatures)
+                    keys |= r.keys_by_kid(s.keyid for s in named.signatures if s.keyid not in keys)
+        for p in parsed:
+            pae = p.envelope.pae
+            for s in p.envelope.signatures:
+                rec = keys.get(s.keyid)
+                if rec is not None:
+                    batch.add(rec.public_key, s.sig, pae)
+        batch.send()
+    needs = prefetch_needs([p.statement for p in parsed], [p.envelope for p in parsed])
+    return Prepared(results, parsed, batch, needs)
