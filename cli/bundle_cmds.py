@@ -76,9 +76,14 @@ def export(
         out.print(f"  verdict at export: {remote.get('verdict')}")
         return
     from provenance.context import VerificationContext
+    from provenance.registry import record_export
 
-    with VerificationContext.from_home(home_of(home)) as ctx:
+    h = home_of(home)
+    with VerificationContext.from_home(h) as ctx:
         summary = ctx.export_bundle(lot, output, entry_number=entry_number)
+        record_export(
+            h.path, summary.report, ctx.screening, entry_number=entry_number, bundle=output
+        )
     for sha in summary.missing_documents:
         err.print(
             f"[yellow]warning:[/] document {sha} is referenced but not in the document store; "

@@ -61,6 +61,7 @@ def register(app: typer.Typer) -> None:
         from ledger.audit import audit
         from provenance.bundle import verify_bundle
         from provenance.context import VerificationContext
+        from provenance.registry import record_export
         from provenance.render import trace_text
 
         started = time.perf_counter()
@@ -92,6 +93,10 @@ def register(app: typer.Typer) -> None:
                 report = ctx.verify(sc.subject)
                 zip_path = out_dir / "bundles" / f"{sc.key}-{sc.entry_number}.zip"
                 summary = ctx.export_bundle(sc.subject, zip_path, entry_number=sc.entry_number)
+                record_export(
+                    home.path, summary.report, screening, entry_number=sc.entry_number,
+                    bundle=zip_path,
+                )  # fmt: skip
                 bar.update(task, description=f"CBP auditor verifies offline: {sc.title}")
                 checked = verify_bundle(zip_path, operator_key=vkey, screening=screening)
                 html = out_dir / "reports" / f"{sc.key}.html"

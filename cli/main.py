@@ -13,10 +13,12 @@ from cli import (
     attest,
     bundle_cmds,
     demo_cmds,
+    epcis_cmds,
     lean,
     ledger_cmds,
     lots_cmds,
     provenance_cmds,
+    screening_cmds,
     server_cmds,
 )
 from cli.common import HomeOpt, JsonOpt, home_of
@@ -40,7 +42,16 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Generate Ed25519 key pairs.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_cmds.app, name="ledger")
-for _module in (attest, lots_cmds, provenance_cmds, bundle_cmds, server_cmds, demo_cmds):
+for _module in (
+    attest,
+    lots_cmds,
+    provenance_cmds,
+    screening_cmds,
+    bundle_cmds,
+    server_cmds,
+    demo_cmds,
+    epcis_cmds,
+):
     _module.register(app)
 
 

@@ -1,4 +1,4 @@
-"""``custody trace``, ``custody verify`` and ``custody screening`` (SPEC §6, §8, §10).
+"""``custody trace`` and ``custody verify`` (SPEC §6, §8, §10).
 
 * ``custody trace LOT [--format text|json|dot]``: the provenance graph (an
   indented tree by default; ``json`` is :func:`provenance.render.trace_json`;
@@ -8,10 +8,8 @@
   screening and yield table versions). Exit code 0 ``pass``, 1 ``fail``, 3
   ``incomplete``; a lot the ledger does not know is exit 1 with one line on
   stderr.
-* ``custody screening update FILE``: validate a screening file and install it
-  in the home (``<home>/screening.json``); verification then uses it and
-  reports its version. ``custody screening show``: the version, lists and
-  counts in use.
+* ``custody screening update|show`` and ``custody rescreen`` live in
+  :mod:`cli.screening_cmds`.
 
 Verification goes through the home's verification context
 (:class:`provenance.context.VerificationContext`): the home's screening file
@@ -33,13 +31,7 @@ from cli.common import HomeOpt, JsonOpt, KeyFileOpt, PartyOpt, ServerOpt, home_o
 from cli.output import EXIT_FAIL, EXIT_INCOMPLETE, EXIT_OK, emit_json, escape, handle_errors, out
 
 if TYPE_CHECKING:
-    from provenance.screening import ScreeningData
     from provenance.verify import Report
-
-screening_app = typer.Typer(
-    help="Screening lists (UFLPA Entity List, CBP WROs and Findings, high-risk regions).",
-    no_args_is_help=True,
-)
 
 VERDICT_EXIT = {"pass": EXIT_OK, "fail": EXIT_FAIL, "incomplete": EXIT_INCOMPLETE}
 _VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "incomplete": "bold yellow"}
@@ -58,10 +50,9 @@ class TraceFormat(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``trace``, ``verify`` and the ``screening`` group to ``app``."""
+    """Add ``trace`` and ``verify`` to ``app``."""
     app.command("trace")(trace)
     app.command("verify")(verify)
-    app.add_typer(screening_app, name="screening")
 
 
 # --------------------------------------------------------------------------- seam
@@ -188,56 +179,3 @@ def print_report(doc: dict[str, Any]) -> None:
             f"yield table {escape(str(doc.get('yields_version')))}"
         )
     out.print(f"verdict: [{style}]{verdict}[/]")
-
-
-@screening_app.command("update")
-@handle_errors
-def screening_update(
-    file: Annotated[Path, typer.Argument(help="A screening file (schema custody-screening/1).")],
-    home: HomeOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Validate FILE and install it as the home's screening list."""
-    from provenance.screening import update_screening
-
-    h = home_of(home)
-    data = update_screening(file, h.path)
-    if as_json:
-        emit_json(data.describe())
-        return
-    out.print(
-        f"Installed screening data {escape(data.version)} into {escape(str(h.path))}; "
-        "verification now uses it."
-    )
-    _print_lists(data)
-
-
-@screening_app.command("show")
-@handle_errors
-def screening_show(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """Show the screening data verification uses: version, lists, counts."""
-    from provenance.context import home_screening
-
-    data = home_screening(home_of(home).path)
-    if as_json:
-        described = data.describe()
-        described["regions"] = [
-            {"code": r.code, "name": r.name, "materials": r.materials} for r in data.regions
-        ]
-        emit_json(described)
-        return
-    out.print(f"Screening data {escape(data.version)} (snapshot {escape(str(data.snapshot))})")
-    out.print(f"from {escape(data.origin)}, sha256 {data.sha256}")
-    _print_lists(data)
-
-
-def _print_lists(data: ScreeningData) -> None:
-    for lst in data.lists:
-        out.print(
-            f"  {escape(lst.id)}: {len(lst.entries)} entries as of {lst.as_of} "
-            f"({escape(lst.title)})"
-        )
-    out.print(f"  high-risk regions: {len(data.regions)}")
-    for r in data.regions:
-        materials = "all goods" if r.materials is None else ", ".join(r.materials)
-        out.print(f"    {r.code}  {escape(r.name)}  " + escape(f"[{materials}]"))

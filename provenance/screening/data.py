@@ -37,6 +37,11 @@ class ScreeningData:
         return tuple(lst.id for lst in self.lists)
 
     @property
+    def date(self) -> str:
+        """The date of this version: the ``snapshot`` date, else the newest list ``as_of``."""
+        return self.snapshot or max(lst.as_of for lst in self.lists)
+
+    @property
     def as_of(self) -> dict[str, str]:
         """``{list id: as-of date}``."""
         return {lst.id: lst.as_of for lst in self.lists}
@@ -47,6 +52,7 @@ class ScreeningData:
             "schema": self.schema,
             "version": self.version,
             "snapshot": self.snapshot,
+            "date": self.date,
             "sha256": self.sha256,
             "origin": self.origin,
             "lists": [

@@ -4,7 +4,8 @@ The package ships a snapshot (``provenance/data/screening.json``, its
 provenance in ``provenance/data/SOURCES.md``); an operator installs a newer
 file into the home folder with :func:`update_screening` (``custody screening
 update FILE``) and :func:`load_for_home` prefers that copy. Every result of a
-verification names the :attr:`ScreeningData.version` it used.
+verification names the :attr:`ScreeningData.version` it used; every install is
+kept in the home's history (:mod:`provenance.screening.history`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from ledger import strictjson
 from ledger.errors import InputError
+from provenance.screening import history
 from provenance.screening.data import ScreeningData
 from provenance.screening.match import MATCH_THRESHOLD, Matcher
 from provenance.screening.model import (
@@ -119,6 +121,7 @@ def update_screening(src: Path, home: Path) -> ScreeningData:
     new = parse_screening(raw, origin=str(src))
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
+    history.check_version(home, new)
     target = home / SCREENING_FILENAME
     previous: str | None = None
     if target.is_file():
@@ -136,6 +139,7 @@ def update_screening(src: Path, home: Path) -> ScreeningData:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+    history.archive(home, raw, new)
     logger.info(
         "installed screening data %s (was %s) into %s",
         new.version,

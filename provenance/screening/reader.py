@@ -87,7 +87,7 @@ class Reader:
         if schema != SCHEMA:
             raise self.fail("schema", f"must be {SCHEMA!r}, not {schema!r}")
         self.string(top, "version", "")
-        self.opt_string(top, "snapshot", "")
+        snapshot = None if top.get("snapshot") is None else self.iso_date(top, "snapshot", "")
         lists_raw = self.array(top.get("lists"), "lists")
         if not lists_raw:
             raise self.fail("lists", "must hold at least one list")
@@ -96,6 +96,11 @@ class Reader:
         duplicated = sorted({i for i in ids if ids.count(i) > 1})
         if duplicated:
             raise self.fail("lists", f"has duplicate ids: {', '.join(duplicated)}")
+        for i, lst in enumerate(lists):
+            if snapshot is not None and lst.as_of > snapshot:
+                raise self.fail(
+                    f"lists[{i}].as_of", f"{lst.as_of} is after the file's snapshot {snapshot}"
+                )
         regions_raw = self.array(top.get("regions", []), "regions")
         regions = tuple(self.region(v, f"regions[{i}]") for i, v in enumerate(regions_raw))
         return lists, regions
@@ -107,19 +112,45 @@ class Reader:
             raise self.fail(_join(where, "id"), f"must match {_LIST_ID.pattern}, not {list_id!r}")
         raw_entries = obj.get("entities", obj.get("entries"))
         items = self.array(raw_entries, _join(where, "entities"))
+        as_of = self.iso_date(obj, "as_of", where)
         entries = tuple(
-            self.entry(item, f"{_join(where, 'entities')}[{i}]", list_id)
+            self.entry(item, f"{_join(where, 'entities')}[{i}]", list_id, as_of)
             for i, item in enumerate(items)
         )
+        self.unique_names(entries, _join(where, "entities"))
         return ScreeningList(
             id=list_id,
             title=self.string(obj, "title", where),
-            as_of=self.iso_date(obj, "as_of", where),
+            as_of=as_of,
             official_page=self.opt_string(obj, "official_page", where),
             entries=entries,
         )
 
-    def entry(self, value: Any, where: str, list_id: str) -> ScreeningEntry:
+    def unique_names(self, entries: tuple[ScreeningEntry, ...], where: str) -> None:
+        """Two entries of one list may not carry the same name (case and spacing aside)."""
+        seen: dict[str, int] = {}
+        for i, entry in enumerate(entries):
+            key = " ".join(entry.name.casefold().split())
+            if key in seen:
+                raise self.fail(
+                    f"{where}[{i}].name",
+                    f"duplicates {where}[{seen[key]}] ({entry.name!r}); merge the two entries",
+                )
+            seen[key] = i
+
+    def entry_date(self, obj: Mapping[str, Any], where: str, as_of: str) -> str | None:
+        """``added`` (UFLPA) or ``date`` (WRO): a date no later than the list's as-of date."""
+        for key in ("added", "date"):
+            if obj.get(key) is not None:
+                value = self.iso_date(obj, key, where)
+                if value > as_of:
+                    raise self.fail(
+                        _join(where, key), f"{value} is after the list's as_of date {as_of}"
+                    )
+                return value
+        return None
+
+    def entry(self, value: Any, where: str, list_id: str, as_of: str) -> ScreeningEntry:
         obj = self.obj(value, where)
         aliases: list[Alias] = []
         for i, item in enumerate(self.array(obj.get("aliases", []), _join(where, "aliases"))):
@@ -149,7 +180,7 @@ class Reader:
             source=self.opt_string(obj, "source", where),
             status=self.opt_string(obj, "status", where)
             or self.opt_string(obj, "confidence", where),
-            date=self.opt_string(obj, "added", where) or self.opt_string(obj, "date", where),
+            date=self.entry_date(obj, where, as_of),
         )
 
     def region(self, value: Any, where: str) -> HighRiskRegion:

@@ -31,6 +31,7 @@ COMMANDS = {
     "ledger prove": ["--seq", "--size", "--json"],
     "ledger consistency": ["--from", "--to", "--json"],
     "ledger show": ["--seq", "--json"],
+    "ledger tiles export": ["--home", "--json", "DIR"],
     "lots show": ["--json"],
     "lots held": ["--party"],
     "trace": ["--format"],
@@ -39,7 +40,9 @@ COMMANDS = {
     "bundle verify": ["--operator-key", "--json"],
     "serve": ["--host", "--port"],
     "demo": ["--out"],
-    "screening update": [],
+    "screening update": ["--json", "--home"],
+    "screening show": ["--json"],
+    "rescreen": ["--json", "--home"],
 }
 
 

@@ -58,6 +58,30 @@ BAD = [
     ),
     ("bad-region-code", broken(regions=[{"code": "Xinjiang", "name": "X"}]), "regions[0].code"),
     ("duplicate-list", broken(lists=[DOC["lists"][0], DOC["lists"][0]]), "lists"),
+    (
+        "duplicate-entity",
+        broken(
+            lists=[
+                {
+                    **DOC["lists"][0],
+                    "entities": [{"name": "Acme Widgets Co."}, {"name": "ACME  widgets co."}],
+                }
+            ]
+        ),
+        "lists[0].entities[1].name",
+    ),
+    (
+        "bad-entity-date",
+        broken(lists=[{**DOC["lists"][0], "entities": [{"name": "A", "added": "2026-13-01"}]}]),
+        "lists[0].entities[0].added",
+    ),
+    (
+        "entity-added-after-as-of",
+        broken(lists=[{**DOC["lists"][0], "entities": [{"name": "A", "date": "2026-03-01"}]}]),
+        "lists[0].entities[0].date",
+    ),
+    ("bad-snapshot", broken(snapshot="last week"), "snapshot"),
+    ("list-after-snapshot", broken(snapshot="2026-01-01"), "lists[0].as_of"),
 ]
 
 
@@ -100,18 +124,23 @@ def test_update_installs_into_home_and_home_copy_wins(tmp_path: Path) -> None:
     assert installed.origin == str(home / screening.SCREENING_FILENAME)
     assert (home / "screening.json").read_bytes() == (tmp_path / "new.json").read_bytes()
     assert load_for_home(home).version == "9.9.9+test"
-    assert [p.name for p in home.iterdir()] == ["screening.json"]
+    # no temporary file left behind; the install is kept in the history
+    assert sorted(p.name for p in home.iterdir()) == ["screening-history", "screening.json"]
+    kept = sorted(p.name for p in (home / "screening-history").iterdir())
+    assert kept == sorted([f"{installed.sha256}.json", "installs.jsonl"])
 
 
 def test_update_with_an_invalid_file_changes_nothing(tmp_path: Path) -> None:
     home = tmp_path / "home"
     update_screening(write(tmp_path / "new.json", DOC), home)
     before = (home / "screening.json").read_bytes()
+    history = (home / "screening-history" / "installs.jsonl").read_bytes()
     with pytest.raises(InputError) as info:
         update_screening(write(tmp_path / "bad.json", broken(schema="x")), home)
     assert info.value.code == "invalid_screening"
     assert (home / "screening.json").read_bytes() == before
-    assert sorted(p.name for p in home.iterdir()) == ["screening.json"]
+    assert (home / "screening-history" / "installs.jsonl").read_bytes() == history
+    assert sorted(p.name for p in home.iterdir()) == ["screening-history", "screening.json"]
 
 
 def test_shipped_file_round_trips_through_update(tmp_path: Path) -> None:

@@ -1,0 +1,169 @@
+"""The home's registry of exported evidence bundles (``<home>/bundles.jsonl``).
+
+Every ``custody bundle export`` (and the demo) appends one JSON line::
+
+    {"lot": "...", "entry_number": "..." | null, "verdict": "pass",
+     "screening_version": "...", "screening_sha256": "...",
+     "listed": [{"list": "...", "entry": "...", "who": "party gin"}],
+     "exported_at": "RFC 3339", "bundle": "path of the zip"}
+
+``custody rescreen`` compares today's verdict of each bundled lot with the
+verdict and the listed entities recorded at its latest export
+(:mod:`provenance.rescreen`). Lines are appended whole (one ``write`` of a
+line, then ``fsync``); a damaged line is reported with its number, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ledger import strictjson
+from ledger.errors import InputError
+from provenance.screening import ScreeningData
+from provenance.verdict import Report
+
+REGISTRY_FILENAME = "bundles.jsonl"
+ERROR_CODE = "invalid_registry"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Listed:
+    """A ``LISTED-ENTITY`` finding, reduced to what identifies it across versions."""
+
+    list_id: str
+    entry: str
+    who: str
+    """``party <id>`` or ``supplier <name>``: who in the trace matched."""
+
+    def to_json(self) -> dict[str, str]:
+        return {"list": self.list_id, "entry": self.entry, "who": self.who}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Listed:
+        return cls(str(obj["list"]), str(obj["entry"]), str(obj["who"]))
+
+
+def listed_of(report: Report) -> frozenset[Listed]:
+    """The listed entities a report's ``LISTED-ENTITY`` findings name."""
+    found: set[Listed] = set()
+    for f in report.findings:
+        if f.rule != "LISTED-ENTITY":
+            continue
+        d = f.details
+        who = f"party {d['party']}" if d.get("party") else f"supplier {d.get('supplier')}"
+        found.add(Listed(str(d.get("list")), str(d.get("entry")), who))
+    return frozenset(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    """One recorded bundle export."""
+
+    lot: str
+    entry_number: str | None
+    verdict: str
+    screening_version: str
+    screening_sha256: str
+    listed: frozenset[Listed]
+    exported_at: datetime
+    bundle: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lot": self.lot,
+            "entry_number": self.entry_number,
+            "verdict": self.verdict,
+            "screening_version": self.screening_version,
+            "screening_sha256": self.screening_sha256,
+            "listed": [x.to_json() for x in sorted(self.listed)],
+            "exported_at": self.exported_at.isoformat().replace("+00:00", "Z"),
+            "bundle": self.bundle,
+        }
+
+
+def registry_path(home: Path) -> Path:
+    return Path(home) / REGISTRY_FILENAME
+
+
+def record_export(
+    home: Path,
+    report: Report,
+    screening: ScreeningData,
+    *,
+    entry_number: str | None,
+    bundle: Path,
+) -> Export:
+    """Append the export of ``report``'s subject to the home's registry."""
+    record = Export(
+        lot=report.subject,
+        entry_number=entry_number,
+        verdict=report.verdict,
+        screening_version=screening.version,
+        screening_sha256=screening.sha256,
+        listed=listed_of(report),
+        exported_at=datetime.now(UTC),
+        bundle=str(Path(bundle).resolve()),
+    )
+    path = registry_path(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = (json.dumps(record.to_json(), ensure_ascii=False) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return record
+
+
+def read_exports(home: Path) -> list[Export]:
+    """Every recorded export of ``home``, in the order they were made."""
+    path = registry_path(home)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror or e}", code=ERROR_CODE) from e
+    found: list[Export] = []
+    for n, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = strictjson.loads(line)
+            entry = obj.get("entry_number")
+            found.append(
+                Export(
+                    lot=str(obj["lot"]),
+                    entry_number=None if entry is None else str(entry),
+                    verdict=str(obj["verdict"]),
+                    screening_version=str(obj["screening_version"]),
+                    screening_sha256=str(obj["screening_sha256"]),
+                    listed=frozenset(Listed.from_json(x) for x in obj["listed"]),
+                    exported_at=datetime.fromisoformat(
+                        str(obj["exported_at"]).replace("Z", "+00:00")
+                    ),
+                    bundle=str(obj["bundle"]),
+                )
+            )
+        except (strictjson.JsonError, KeyError, TypeError, ValueError, AttributeError) as e:
+            raise InputError(
+                f"{path}, line {n}: not a bundle export record ({e})",
+                code=ERROR_CODE,
+                details={"path": str(path), "line": n},
+            ) from e
+    return found
+
+
+def latest_exports(home: Path) -> dict[str, Export]:
+    """Per lot, its latest recorded export."""
+    latest: dict[str, Export] = {}
+    for record in read_exports(home):
+        latest[record.lot] = record
+    return latest
