@@ -13,7 +13,6 @@ from cli import (
     attest,
     bundle_cmds,
     demo_cmds,
-    epcis_cmds,
     lean,
     ledger_cmds,
     lots_cmds,
@@ -50,7 +49,6 @@ for _module in (
     bundle_cmds,
     server_cmds,
     demo_cmds,
-    epcis_cmds,
 ):
     _module.register(app)
 
