@@ -27,7 +27,7 @@ from api.errors import HTTPStatusError, TooLargeError, error_response
 from api.ingest import Committer
 from api.ratelimit import TokenBucketLimiter
 from api.routes import auth as auth_routes
-from api.routes import entries, lots, meta, proofs, statements
+from api.routes import entries, lots, meta, proofs, statements, tiles
 from api.routes.meta import API_VERSION, custody_version
 from api.services import Services
 from api.settings import Settings
@@ -159,12 +159,14 @@ def create_app(settings: Settings) -> FastAPI:
             {"name": "lots", "description": "Lot state, trace, verification and bundles."},
             {"name": "auth", "description": "Log in with a party key."},
             {"name": "service", "description": "Health and version."},
+            {"name": "tiles", "description": "C2SP tlog-tiles at the root (public)."},
         ],
     )
     app.state.services = services
     errors.install(app)
     for module in (entries, statements, proofs, lots, auth_routes, meta):
         app.include_router(module.router, prefix=f"/{API_VERSION}")
+    app.include_router(tiles.router)  # C2SP tlog-tiles at the root: /checkpoint, /tile/...
     app.add_middleware(BodyLimit, settings=settings)
     return app
 

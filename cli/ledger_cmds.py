@@ -1,4 +1,4 @@
-"""``custody ledger ...``: audit, checkpoint, key, prove, consistency, show."""
+"""``custody ledger ...``: audit, checkpoint, key, prove, consistency, show, tiles."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import typer
 
 from cli.common import HomeOpt, JsonOpt, ServerOpt, home_of
 from cli.output import emit_json, escape, handle_errors, out
+from cli.tiles_cmds import app as tiles_app
 
 app = typer.Typer(help="Inspect, prove and audit the ledger.", no_args_is_help=True)
+app.add_typer(tiles_app, name="tiles")
 
 
 @app.command()

@@ -171,6 +171,16 @@ class ReadTx(WalkReads):
             )
         return out
 
+    def node_range(self, level: int, start: int, stop: int) -> list[bytes]:
+        """Hashes of the perfect subtrees ``(level, start) .. (level, stop - 1)`` that are
+        stored, in index order: one range scan of the primary key (a tlog tile)."""
+        rows = self.conn.execute(
+            select(NODES.c.hash)
+            .where(NODES.c.id >= node_id(level, start), NODES.c.id < node_id(level, stop))
+            .order_by(NODES.c.id)
+        )
+        return [bytes(h) for (h,) in rows]
+
     def iter_nodes(self) -> Iterator[tuple[int, int, bytes]]:
         mask = (1 << NODE_INDEX_BITS) - 1
         rows = self.conn.execute(select(NODES.c.id, NODES.c.hash).order_by(NODES.c.id))

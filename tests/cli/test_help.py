@@ -31,6 +31,7 @@ COMMANDS = {
     "ledger prove": ["--seq", "--size", "--json"],
     "ledger consistency": ["--from", "--to", "--json"],
     "ledger show": ["--seq", "--json"],
+    "ledger tiles export": ["--home", "--json", "DIR"],
     "lots show": ["--json"],
     "lots held": ["--party"],
     "trace": ["--format"],
