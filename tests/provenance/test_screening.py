@@ -49,7 +49,7 @@ def entry_names(data: ScreeningData, name: str) -> set[str]:
 
 def test_shipped_data_has_version_lists_and_dates(data: ScreeningData) -> None:
     assert data.schema == SCHEMA
-    assert data.version == "1.0.0+2026-01-30"
+    assert data.version == "1.1.0+2026-01-30"
     assert data.snapshot == "2026-01-30"
     assert data.list_ids == ("uflpa-entity-list", "cbp-wro-findings")
     assert data.as_of == {"uflpa-entity-list": "2025-01-15", "cbp-wro-findings": "2026-01-30"}
@@ -61,8 +61,35 @@ def test_shipped_data_has_version_lists_and_dates(data: ScreeningData) -> None:
 
 def test_shipped_data_keeps_every_reference_entry(data: ScreeningData) -> None:
     counts = {lst.id: len(lst.entries) for lst in data.lists}
-    assert counts == {"uflpa-entity-list": 91, "cbp-wro-findings": 58}
+    assert counts == {"uflpa-entity-list": 92, "cbp-wro-findings": 59}
     assert all(e.source for e in data.entries())
+
+
+U, W = "uflpa-entity-list", "cbp-wro-findings"
+SPOT_CHECKS = [
+    # (list, query, listed name, date added / issued)
+    (U, "Hotan Haolin Hair Accessories", "Hetian Haolin Hair Accessories Co. Ltd.", "2022-06-21"),
+    (U, "Hesheng Silicon Industry (Shanshan) Co.", "Hoshine Silicon Industry (Shanshan) Co., Ltd.",
+     "2022-06-21"),
+    (U, "Akesu Huafu Melange Yarn Co., Ltd.", "Aksu Huafu Color Spinning Co., Ltd.", "2025-01-15"),
+    (U, "Zijin Mining Group Co., Ltd.", "Zijin Mining Group Co., Ltd.", "2025-01-15"),
+    (U, "Ninestar Corporation", "Ninestar Corporation", "2023-06-12"),
+    (U, "Dongguan Oasis Shoes Co., Ltd.", "Dongguan Oasis Shoes Co., Ltd.", "2024-06-12"),
+    (W, "Paakumsuk Industrial Co.", "Paakumsuk Industrial Co.", "2020-07-13"),
+    (W, "Finca Monte Grande", "Finca Monte Grande", "2026-01-29"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("list_id", "query", "name", "added"), SPOT_CHECKS, ids=[c[1] for c in SPOT_CHECKS]
+)
+def test_shipped_entries_carry_their_names_aliases_and_dates(
+    data: ScreeningData, list_id: str, query: str, name: str, added: str
+) -> None:
+    (entry,) = [e for e in data.entries() if e.list_id == list_id and e.name == name]
+    assert entry.date == added
+    assert entry.source
+    assert name in {m.entry_name for m in data.match_entity(query) if m.list_id == list_id}
 
 
 def test_every_listed_name_and_alias_matches_its_own_entry(data: ScreeningData) -> None:
