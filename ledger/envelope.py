@@ -142,6 +142,15 @@ def _b64(value: object, where: str, *, stored: bool = False) -> bytes:
     """Decode standard or URL-safe base64; ``stored`` accepts canonical standard only."""
     if not isinstance(value, str):
         raise EnvelopeError(f"{where}: must be a base64 string", code="invalid_envelope.type")
+    if value.isascii():  # the common case first: strict mode refuses any non-standard character
+        data = value.encode("ascii")
+        try:
+            raw = binascii.a2b_base64(data, strict_mode=True)
+        except binascii.Error:
+            pass
+        else:
+            if not stored or binascii.b2a_base64(raw, newline=False) == data:
+                return raw
     chars = set(value)
     url_safe = not chars.isdisjoint(_URL_SAFE)
     if url_safe and (stored or not chars.isdisjoint(_STANDARD)):

@@ -41,11 +41,13 @@ class JsonError(ValueError):
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise JsonError(f"duplicate key {key!r}", reason="duplicate_key")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):  # the first repeated key, in order
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise JsonError(f"duplicate key {key!r}", reason="duplicate_key")
+            seen.add(key)
     return out
 
 
@@ -122,6 +124,8 @@ def loads(
         ) from None
     except (ValueError, ArithmeticError) as e:
         raise JsonError(f"not valid JSON: {e}", reason="syntax") from None
-    if depth_of(value, max_depth) > max_depth:
+    # every level opens a bracket: text with few brackets needs no walk of the tree
+    shallow = text.count("{") + text.count("[") <= max_depth
+    if not shallow and depth_of(value, max_depth) > max_depth:
         raise JsonError(f"nested deeper than {max_depth} levels", reason="depth")
     return value
