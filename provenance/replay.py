@@ -53,6 +53,7 @@ from ledger.custody import (
     ScopedState,
     SigCheck,
     StateReader,
+    StatementRecord,
     apply,
     signing_parties,
 )
@@ -159,6 +160,9 @@ class _Lenient:
         if found is not None and self.readdress and isinstance(stmt, Receipt):
             return replace(found, to=stmt.issuer, quantity=max(found.quantity, stmt.quantity.base))
         return found
+
+    def statement(self, digest: str) -> StatementRecord | None:
+        return self.base.statement(digest)
 
     def waive(self, error: CustodyError, entry: EntryRef) -> bool:
         """Waive ``error`` for the next attempt; False when it cannot be waived (again)."""

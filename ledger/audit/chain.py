@@ -25,7 +25,7 @@ class Auditor:
         self.r = r
         self.progress = progress
         self.report = AuditReport()
-        self.state = MemoryState()
+        self.state = MemoryState(lookup=r.statement_of)
         self.index = IndexCheck(r, self.report)
         self.leaves: list[bytes] = []
         self.frontier: list[bytes] = []

@@ -17,7 +17,11 @@ Rules, in the order they are checked:
 3. the statement's own rule: lots are created once and held in full by their
    creator; transform inputs, dispatches and imports draw on the issuer's
    holding; dispatched quantity is in transit until the addressee's receipt,
-   which may not exceed the dispatch nor happen twice.
+   which may not exceed the dispatch nor happen twice;
+4. retraction (``retract``, or ``replaces`` on a correcting statement): a
+   party voids one of its own statements while nothing downstream used what
+   it did, and its effects on lots, holdings and dispatches are undone
+   (:mod:`~ledger.custody.retraction`).
 
 Quantities are exact decimals in the base unit of their dimension (kg, pcs,
 m, m2, l), so holdings arithmetic is exact.
@@ -25,7 +29,8 @@ m, m2, l), so holdings arithmetic is exact.
 Modules: :mod:`~ledger.custody.records` (records, ``StateReader``, ``Changes``),
 :mod:`~ledger.custody.state` (``MemoryState``, ``ScopedState``),
 :mod:`~ledger.custody.signatures` (rules 1 and 2), :mod:`~ledger.custody.rules`
-(rule 3 and :func:`apply`), :mod:`~ledger.custody.prefetch` (what a batch reads),
+(rule 3 and :func:`apply`), :mod:`~ledger.custody.retraction` (rule 4),
+:mod:`~ledger.custody.prefetch` (what a batch reads),
 :mod:`~ledger.custody.keyids` (naming signatures by the custody key that verifies them).
 Import the public names from ``ledger.custody`` itself.
 """
@@ -51,6 +56,7 @@ from ledger.custody.records import (
     LotRecord,
     PartyRecord,
     SigCheck,
+    StatementRecord,
     StateReader,
 )
 from ledger.custody.rules import (
@@ -82,6 +88,7 @@ __all__ = [
     "ScopedState",
     "SigCheck",
     "StateReader",
+    "StatementRecord",
     "apply",
     "check_signatures",
     "check_time",

@@ -54,6 +54,12 @@ class LotRecord:
     placeholder: bool = False  # a lot outside a scoped replay's scope
 
     @property
+    def void(self) -> bool:
+        """The statement that created the lot was retracted (at ``seq``); created
+        quantities are > 0, so a stored quantity of 0 marks it."""
+        return not self.quantity and not self.placeholder
+
+    @property
     def dimension(self) -> str:
         return dimension_of(self.unit)  # raises for an unknown unit, as a Quantity would
 
@@ -68,6 +74,22 @@ class DispatchRecord:
     quantity: Decimal  # base unit
     received: Decimal | None = None
     receipt_seq: int | None = None
+
+    @property
+    def void(self) -> bool:
+        """The dispatch was retracted (at ``receipt_seq``); receipts are for > 0,
+        so a received quantity of 0 marks it."""
+        return self.received is not None and not self.received
+
+
+@dataclass(frozen=True)
+class StatementRecord:
+    """An appended statement another one may name (a ``retract`` or ``replaces``
+    target), and the seq of the statement that retracted it, if any."""
+
+    seq: int
+    statement: Statement
+    retracted_seq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +112,7 @@ class StateReader(Protocol):
     def lot(self, lot_id: str) -> LotRecord | None: ...
     def holding(self, lot_id: str, party: str) -> Decimal: ...
     def dispatch(self, digest: str) -> DispatchRecord | None: ...
+    def statement(self, digest: str) -> StatementRecord | None: ...
 
 
 @dataclass
@@ -102,6 +125,7 @@ class Changes:
     lots: dict[str, LotRecord] = field(default_factory=dict)
     holdings: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     dispatches: dict[str, DispatchRecord] = field(default_factory=dict)
+    statements: dict[str, StatementRecord] = field(default_factory=dict)
     refs: list[tuple[str, str]] = field(default_factory=list)  # (lot, role)
     party_refs: list[str] = field(default_factory=list)  # parties whose keys/record change
 
@@ -113,6 +137,7 @@ class Changes:
         self.lots.update(other.lots)
         self.holdings.update(other.holdings)
         self.dispatches.update(other.dispatches)
+        self.statements.update(other.statements)
 
 
 def _reject(code: str, message: str, **details: object) -> RejectedError:

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
 
 from ledger.custody.records import (
-    ZERO,
     Changes,
     DispatchRecord,
     EntryRef,
     KeyRecord,
-    LotRecord,
     PartyRecord,
     SigCheck,
+    StatementRecord,
     StateReader,
     _reject,
 )
+from ledger.custody.retraction import REPLACEABLE, retract
 from ledger.custody.signatures import (
     check_signatures,
     check_time,
 )
+from ledger.custody.tx import _fmt, _in_lot_dimension, _Tx
 from ledger.keys import b64decode, check_public_key, kid_of
 from ledger.statements import (
     Dispatch,
@@ -33,87 +33,20 @@ from ledger.statements import (
     Revoke,
     Transform,
 )
-from ledger.units import Quantity
-
-
-class _Tx:
-    """A scratch view of ``state`` plus the changes of the statement being applied."""
-
-    def __init__(self, state: StateReader) -> None:
-        self.state = state
-        self.out = Changes()
-
-    def holding(self, lot_id: str, party: str) -> Decimal:
-        h = self.out.holdings.get((lot_id, party))
-        return self.state.holding(lot_id, party) if h is None else h
-
-    def lot(self, lot_id: str) -> LotRecord | None:
-        return self.out.lots.get(lot_id) or self.state.lot(lot_id)
-
-    def exists(self, lot_id: str) -> bool:
-        lot = self.lot(lot_id)
-        return lot is not None and not lot.placeholder
-
-    def add(self, lot_id: str, party: str, amount: Decimal) -> None:
-        self.out.holdings[(lot_id, party)] = self.holding(lot_id, party) + amount
-
-    def draw(self, lot_id: str, party: str, qty: Quantity, where: str) -> LotRecord:
-        lot = self.lot(lot_id)
-        if lot is None:
-            raise _reject("unknown_lot", f"{where}: lot {lot_id!r} does not exist", lot=lot_id)
-        amount = _in_lot_dimension(lot, qty, where)
-        held = self.holding(lot_id, party)
-        if held <= ZERO:
-            raise _reject(
-                "not_held",
-                f"{where}: {party} does not hold lot {lot_id!r}",
-                lot=lot_id,
-                party=party,
-            )
-        if amount > held:
-            raise _reject(
-                "overdraw",
-                f"{where}: {party} holds {_fmt(held, lot)} of lot {lot_id!r} "
-                f"but draws {qty} (double-spending)",
-                lot=lot_id,
-                party=party,
-                held=str(held),
-                drawn=str(amount),
-            )
-        self.out.holdings[(lot_id, party)] = held - amount
-        return lot
-
-    def create(self, lot_id: str, creator: str, material: str, qty: Quantity, seq: int) -> None:
-        if self.exists(lot_id):
-            raise _reject("duplicate_lot", f"lot {lot_id!r} already exists", lot=lot_id)
-        self.out.lots[lot_id] = LotRecord(lot_id, creator, material, qty.unit, qty.base, seq)
-        self.out.holdings[(lot_id, creator)] = qty.base
-
-
-def _fmt(amount: Decimal, lot: LotRecord) -> str:
-    base = Quantity(Decimal(1), lot.unit)
-    return f"{amount.normalize():f} {base.base_unit}"
-
-
-def _in_lot_dimension(lot: LotRecord, qty: Quantity, where: str) -> Decimal:
-    if not lot.placeholder and qty.dimension != lot.dimension:
-        raise _reject(
-            "unit_dimension",
-            f"{where}: unit {qty.unit!r} is a {qty.dimension} but lot {lot.id!r} "
-            f"is measured as {lot.dimension} ({lot.unit})",
-            lot=lot.id,
-            unit=qty.unit,
-        )
-    return qty.base
 
 
 def apply(state: StateReader, entry: EntryRef, sig_ok: SigCheck) -> Changes:
     """Judge one statement against ``state``; return its changes or raise."""
     check_signatures(state, entry, sig_ok)
     check_time(entry)
-    tx = _Tx(state)
     stmt = entry.statement
     seq = entry.seq
+    tx = _Tx(state, seq)
+    target = stmt.retracts()
+    if target is not None:
+        retract(tx, stmt, target)
+    if stmt.type in REPLACEABLE:
+        tx.out.statements[stmt.digest] = StatementRecord(seq, stmt)
     if isinstance(stmt, Party):
         _apply_party(state, tx, stmt, seq)
     elif isinstance(stmt, Key):
@@ -137,12 +70,7 @@ def apply(state: StateReader, entry: EntryRef, sig_ok: SigCheck) -> Changes:
         _apply_receipt(state, tx, stmt, seq)
     elif isinstance(stmt, Evidence):
         for i, lot_id in enumerate(stmt.lots):
-            if tx.lot(lot_id) is None:
-                raise _reject(
-                    "unknown_lot",
-                    f"lots[{i}]: lot {lot_id!r} does not exist",
-                    lot=lot_id,
-                )
+            tx.live_lot(lot_id, f"lots[{i}]")
             tx.out.refs.append((lot_id, "evidence"))
     elif isinstance(stmt, Import):
         tx.draw(stmt.lot, stmt.issuer, stmt.quantity, "lot")
@@ -238,12 +166,19 @@ def _apply_dispatch(state: StateReader, tx: _Tx, stmt: Dispatch, seq: int) -> No
 
 
 def _apply_receipt(state: StateReader, tx: _Tx, stmt: Receipt, seq: int) -> None:
-    d = state.dispatch(stmt.dispatch)
+    d = tx.dispatch(stmt.dispatch)
     if d is None:
         raise _reject(
             "unknown_dispatch",
             f"dispatch: no dispatch statement with digest {stmt.dispatch}",
             dispatch=stmt.dispatch,
+        )
+    if d.void:
+        raise _reject(
+            "unknown_dispatch",
+            f"dispatch: dispatch {stmt.dispatch[:19]}… was retracted at seq {d.receipt_seq}",
+            dispatch=stmt.dispatch,
+            retracted_seq=d.receipt_seq,
         )
     if d.to != stmt.issuer:
         raise _reject(

@@ -3,6 +3,8 @@ another reader) and :class:`ScopedState` (a replay over a subset of the ledger).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 
 from ledger.custody.records import (
@@ -12,19 +14,25 @@ from ledger.custody.records import (
     KeyRecord,
     LotRecord,
     PartyRecord,
+    StatementRecord,
     StateReader,
 )
+
+Lookup = Callable[[str], StatementRecord | None]
 
 
 class MemoryState:
     """A state held in dicts, optionally layered over another reader.
 
     Used as a whole state (audit, bundle verification) and as the per-batch
-    overlay over a storage snapshot (append).
+    overlay over a storage snapshot (append). ``lookup`` finds statements by
+    digest for a whole state replayed from a ledger (``ledger audit``): then
+    only the retracted ones are kept in memory.
     """
 
-    def __init__(self, base: StateReader | None = None) -> None:
+    def __init__(self, base: StateReader | None = None, lookup: Lookup | None = None) -> None:
         self.base = base
+        self.lookup = lookup
         self.changes = Changes()
 
     def operator(self) -> str | None:
@@ -62,7 +70,18 @@ class MemoryState:
             return self.base.dispatch(digest)
         return d
 
+    def statement(self, digest: str) -> StatementRecord | None:
+        rec = self.changes.statements.get(digest)
+        if rec is None and self.base is not None:
+            return self.base.statement(digest)
+        if rec is None and self.lookup is not None:
+            return self.lookup(digest)
+        return rec
+
     def commit(self, changes: Changes) -> None:
+        if self.lookup is not None and changes.statements:
+            kept = {d: r for d, r in changes.statements.items() if r.retracted_seq is not None}
+            changes = replace(changes, statements=kept)
         self.changes.merge(changes)
 
     # Read-outs used by `lots show` and the tests.

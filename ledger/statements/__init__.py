@@ -56,6 +56,10 @@ Decisions where the spec is silent
   output id that is also an input lot is a custody rule, ``rejected.self_transform``,
   judged by :mod:`ledger.custody`.)
 - ``dispatch.to`` must name a party other than the issuer.
+- ``retract`` = ``{statement, reason}`` (a statement digest and non-blank text);
+  ``origin``, ``transform``, ``dispatch``, ``receipt``, ``evidence`` and
+  ``import`` may carry ``replaces`` (a statement digest), the statement they
+  correct (:mod:`~ledger.statements.corrections`).
 - ``entry_number`` ``^[A-Za-z0-9][A-Za-z0-9-]{0,31}$`` (``ABC-1234567-8``);
   ``hts`` 4 to 10 digits in 2-digit groups optionally dot-separated
   (``6109.10.0012``); ``port`` free text (a CBP port code or name).
@@ -99,6 +103,9 @@ from __future__ import annotations
 from ledger.statements.bodies import (
     STATEMENT_TYPES,
 )
+from ledger.statements.corrections import (
+    REPLACEABLE,
+)
 from ledger.statements.decode import (
     parse_header,
     parse_statement,
@@ -127,6 +134,7 @@ from ledger.statements.models import (
     Party,
     PartyInfo,
     Receipt,
+    Retract,
     Revoke,
     Site,
     Statement,
@@ -142,6 +150,7 @@ from ledger.statements.times import (
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
+    "REPLACEABLE",
     "REVOKE_REASONS",
     "ROLES",
     "SPEC",
@@ -160,6 +169,7 @@ __all__ = [
     "Party",
     "PartyInfo",
     "Receipt",
+    "Retract",
     "Revoke",
     "Site",
     "Statement",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
+from ledger.statements.corrections import _retract
 from ledger.statements.fields import (
     _COMMON,
     _ENTRY_NUMBER,
@@ -43,6 +44,7 @@ from ledger.statements.models import (
     Origin,
     Party,
     Receipt,
+    Retract,
     Revoke,
     Statement,
     StatementBase,
@@ -234,6 +236,7 @@ _SCHEMAS: Final = MappingProxyType(
             ("hts", "port", "country_of_origin"),
             _import,
         ),
+        "retract": _schema(("statement", "reason"), (), _retract),
     }
 )
 
@@ -249,5 +252,6 @@ STATEMENT_TYPES: Final[Mapping[str, type[StatementBase]]] = MappingProxyType(
         "receipt": Receipt,
         "evidence": Evidence,
         "import": Import,
+        "retract": Retract,
     }
 )

@@ -15,6 +15,7 @@ from ledger.statements.bodies import (
     _SCHEMAS,
     _Common,
 )
+from ledger.statements.corrections import REPLACEABLE, REPLACES, parse_replaces
 from ledger.statements.fields import (
     _COMMON,
     _check_keys,
@@ -204,12 +205,14 @@ def parse_statement(payload: bytes) -> Statement:
     obj = _decode(payload)
     kind, statement_id, issuer, time = _common(obj)
     schema = _SCHEMAS[kind]
-    _check_keys(obj, "", schema.required, schema.allowed)
+    allowed = schema.allowed | {REPLACES} if kind in REPLACEABLE else schema.allowed
+    _check_keys(obj, "", schema.required, allowed)
     common: _Common = {
         "id": statement_id,
         "issuer": issuer,
         "time": time,
         "payload": bytes(payload),
         "digest": statement_digest(payload),
+        **parse_replaces(obj),
     }
     return schema.parse(obj, common)

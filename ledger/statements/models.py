@@ -145,6 +145,8 @@ class StatementBase:
     time: datetime
     payload: bytes = field(repr=False)
     digest: str
+    replaces: str | None = None
+    """The digest of an earlier statement of the issuer this one corrects (retracts)."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -168,8 +170,12 @@ class StatementBase:
         return (self.issuer,)
 
     def statements_referenced(self) -> tuple[str, ...]:
-        """Digests of other statements this one names (a receipt's dispatch)."""
-        return ()
+        """Digests of other statements this one names (a receipt's dispatch, ``replaces``)."""
+        return () if self.replaces is None else (self.replaces,)
+
+    def retracts(self) -> str | None:
+        """The digest of the statement this one voids: a ``retract``'s target or ``replaces``."""
+        return self.replaces
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -288,7 +294,7 @@ class Receipt(StatementBase):
     quantity: Quantity
 
     def statements_referenced(self) -> tuple[str, ...]:
-        return (self.dispatch,)
+        return (self.dispatch,) if self.replaces is None else (self.dispatch, self.replaces)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -323,10 +329,31 @@ class Import(StatementBase):
         return ((self.lot, self.quantity),)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Retract(StatementBase):
+    """``retract``: the issuer voids one of its own earlier statements, with a reason.
+
+    The custody rules (:mod:`ledger.custody.retraction`) allow it only while
+    nothing downstream has used what the target did."""
+
+    type: ClassVar[str] = "retract"
+
+    statement: str
+    reason: str
+
+    def statements_referenced(self) -> tuple[str, ...]:
+        return (self.statement,)
+
+    def retracts(self) -> str | None:
+        return self.statement
+
+
 #: Alias of :class:`Key` (the ``key`` statement adds a key).
 KeyAdd = Key
 
-Statement = Party | Key | Revoke | Origin | Transform | Dispatch | Receipt | Evidence | Import
+Statement = (
+    Party | Key | Revoke | Origin | Transform | Dispatch | Receipt | Evidence | Import | Retract
+)
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:

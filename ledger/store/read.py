@@ -44,10 +44,11 @@ from ledger.store.tables import (
     PARTY_REFS,
     node_id,
 )
+from ledger.store.targets import TargetReads
 from ledger.store.walk import WalkReads
 
 
-class ReadTx(WalkReads):
+class ReadTx(WalkReads, TargetReads):
     """Reads inside one transaction; also a :class:`ledger.custody.StateReader`."""
 
     def __init__(self, conn: Connection) -> None:

@@ -19,6 +19,7 @@ from ledger.custody import (
     KeyRecord,
     LotRecord,
     PartyRecord,
+    StatementRecord,
     StateReader,
 )
 
@@ -158,3 +159,6 @@ class PrefetchedState:
         if digest in self.known_dispatches or self.fallback is None:
             return self.dispatches.get(digest)
         return self.fallback.dispatch(digest)
+
+    def statement(self, digest: str) -> StatementRecord | None:
+        return None if self.fallback is None else self.fallback.statement(digest)

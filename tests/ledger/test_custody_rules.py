@@ -312,7 +312,7 @@ CASES = [
     Case("missing field", missing_field, "invalid_statement.missing_field", "to: is required"),
     Case("unknown type", unknown_type, "invalid_statement.unknown_type",
          'type: must be one of party, key, revoke, origin, transform, dispatch, receipt, '
-         'evidence, import, got "shipment"'),
+         'evidence, import, retract, got "shipment"'),
     Case("malformed subdivision code", malformed_subdivision, "invalid_statement.bad_subdivision",
          'site.subdivision: must be an ISO 3166-2 subdivision code like CN-XJ, got "TEXAS"'),
     Case("subdivision of another country", subdivision_of_other_country,
