@@ -27,15 +27,18 @@ from api.errors import HTTPStatusError, TooLargeError, error_response
 from api.ingest import Committer
 from api.ratelimit import TokenBucketLimiter
 from api.routes import auth as auth_routes
-from api.routes import entries, lots, meta, proofs, statements, tiles
+from api.routes import entries, lots, meta, proofs, statements
+from api.routes import witnesses as witness_routes
 from api.routes.meta import API_VERSION, custody_version
 from api.services import Services
 from api.settings import Settings
 from api.tokens import TokenStore
 from api.visibility import ScopeCache
+from api.witnessing import Witnessing
 from ledger.home import Home
 from ledger.log import Ledger
 from ledger.store import Store
+from ledger.witness.config import load_witnesses
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +137,7 @@ def create_app(settings: Settings) -> FastAPI:
         auth_limiter=TokenBucketLimiter(lim.auth_rate, lim.auth_burst),
         scopes=ScopeCache(),
     )
+    witnessing = Witnessing(store, load_witnesses(home.path))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -143,9 +147,11 @@ def create_app(settings: Settings) -> FastAPI:
         # append short.
         gc.collect()
         gc.freeze()
+        await witnessing.start()  # asks the home's witnesses in the background
         try:
             yield
         finally:
+            await witnessing.stop()
             services.close()
 
     app = FastAPI(
@@ -159,14 +165,13 @@ def create_app(settings: Settings) -> FastAPI:
             {"name": "lots", "description": "Lot state, trace, verification and bundles."},
             {"name": "auth", "description": "Log in with a party key."},
             {"name": "service", "description": "Health and version."},
-            {"name": "tiles", "description": "C2SP tlog-tiles at the root (public)."},
         ],
     )
     app.state.services = services
+    app.state.witnessing = witnessing
     errors.install(app)
-    for module in (entries, statements, proofs, lots, auth_routes, meta):
+    for module in (entries, statements, proofs, witness_routes, lots, auth_routes, meta):
         app.include_router(module.router, prefix=f"/{API_VERSION}")
-    app.include_router(tiles.router)  # C2SP tlog-tiles at the root: /checkpoint, /tile/...
     app.add_middleware(BodyLimit, settings=settings)
     return app
 

@@ -143,6 +143,23 @@ def verify(
         Path | None,
         typer.Option("--yields", help="Yield table file (default: the shipped one)."),
     ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness",
+            help=(
+                "A witness verifier key you trust (<name>+<hash>+<key>), or a file holding it; "
+                "repeatable. The checkpoint must carry their cosignatures (see --quorum)."
+            ),
+        ),
+    ] = None,
+    quorum: Annotated[
+        int | None,
+        typer.Option(
+            "--quorum",
+            help="How many of the --witness keys must have cosigned (default: all of them).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a bundle offline; exit 0 pass, 1 fail, 3 incomplete.
@@ -162,6 +179,8 @@ def verify(
         lot=lot,
         screening=None if screening is None else load_screening(screening),
         yields=None if yields is None else load_yields(yields),
+        witnesses=[k for w in witness or [] if (k := _operator_key(w))],
+        quorum=quorum,
     )
     if not result.pinned:
         err.print(

@@ -19,6 +19,7 @@ from cli import (
     provenance_cmds,
     screening_cmds,
     server_cmds,
+    witness_cmds,
 )
 from cli.common import HomeOpt, JsonOpt, home_of
 from cli.output import emit_json, err, fail, handle_errors, out, read_input
@@ -41,6 +42,7 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Generate Ed25519 key pairs.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_cmds.app, name="ledger")
+app.add_typer(witness_cmds.app, name="witness")
 for _module in (
     attest,
     lots_cmds,

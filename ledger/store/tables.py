@@ -1,7 +1,8 @@
 """The SQLModel tables of the ledger database and their SQLAlchemy ``Table`` objects.
 
 ``entries``, ``nodes``, ``head``, ``meta`` and ``checkpoints`` hold the log
-itself; ``parties``, ``keys``, ``lots``, ``holdings``, ``dispatches``,
+itself, ``cosignatures`` the witnesses' cosignatures of its checkpoints;
+``parties``, ``keys``, ``lots``, ``holdings``, ``dispatches``,
 ``lot_refs`` and ``party_refs`` are derived from the leaves (``ledger audit``
 re-derives and compares every one of them).
 """
@@ -68,6 +69,17 @@ class CheckpointRow(SQLModel, table=True):
     __tablename__ = "checkpoints"
     size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     note: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class CosignatureRow(SQLModel, table=True):
+    """A witness's cosignature/v1 line over the checkpoint of ``size`` (not derived
+    from the leaves: the witnesses' answers, kept as received and checked)."""
+
+    __tablename__ = "cosignatures"
+    size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    witness: str = Field(sa_column=Column(String(600), primary_key=True))
+    line: str = Field(sa_column=Column(Text, nullable=False))
+    timestamp: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class PartyRow(SQLModel, table=True):
@@ -148,6 +160,7 @@ NODES = _table(NodeRow)
 HEAD = _table(HeadRow)
 META = _table(MetaRow)
 CHECKPOINTS = _table(CheckpointRow)
+COSIGNATURES = _table(CosignatureRow)
 PARTIES = _table(PartyRow)
 KEYS = _table(KeyRow)
 LOTS = _table(LotRow)

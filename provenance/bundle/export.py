@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ from provenance.yields import YieldTable
 
 if TYPE_CHECKING:  # the ledger and its store load only when a bundle is exported
     from ledger.log import Ledger
+    from ledger.store import ReadTx, StoredEntry
 
 __all__ = ["batch", "document_refs", "export_bundle", "require_import"]
 
@@ -118,6 +119,10 @@ def _export(
                 code="integrity.checkpoint",
             )
         collected = collect(r, lot)
+        witnessed = _witnessed(r, collected.entries)
+        if witnessed is not None:  # prove against the checkpoint witnesses cosigned
+            size, note = witnessed
+            checkpoint = parse_checkpoint(split_note(note)[0])
         entries = [e for e in collected.entries if e.seq < size]
         hashes = {e.seq: merkle.leaf_hash(e.leaf) for e in entries}
         for e in entries:
@@ -187,6 +192,16 @@ def _export(
         missing_documents=tuple(missing),
         report=report,
     )
+
+
+def _witnessed(r: ReadTx, entries: Sequence[StoredEntry]) -> tuple[int, str] | None:
+    """The cosigned checkpoint covering every entry (:mod:`ledger.store.cosignatures`),
+    as (size, note with cosignature lines), or None when witnesses cosigned none yet."""
+    from ledger.store.cosignatures import cosigned_checkpoint
+
+    need = max((e.seq for e in entries), default=-1) + 1
+    found = cosigned_checkpoint(r, need)
+    return None if found is None else (found.size, found.note)
 
 
 def require_import(statements: Mapping[int, Statement], lot: str, entry_number: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,7 +12,13 @@ from ledger.errors import IntegrityError
 from provenance.bundle.manifest import SPEC
 from provenance.verify import Finding, Report, Verdict
 
-__all__ = ["BundleSummary", "BundleVerification", "SubjectSource", "checkpoint_json"]
+__all__ = [
+    "BundleSummary",
+    "BundleVerification",
+    "SubjectSource",
+    "WitnessCheck",
+    "checkpoint_json",
+]
 
 SubjectSource = Literal["entry_number", "lot", "manifest"]
 """Where the verified subject came from: the signed import statement of a CBP entry
@@ -21,6 +28,39 @@ manifest (not pinned)."""
 
 def checkpoint_json(cp: Checkpoint) -> dict[str, Any]:
     return {"origin": cp.origin, "size": cp.size, "root": cp.root.hex()}
+
+
+@dataclass(frozen=True)
+class WitnessCheck:
+    """Which trusted witnesses cosigned the bundle's checkpoint, against the quorum."""
+
+    quorum: int
+    cosigned: tuple[tuple[str, int], ...]
+    """(verifier key, cosignature time) of each witness counted."""
+    invalid: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def met(self) -> bool:
+        return len(self.cosigned) >= self.quorum
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "quorum": self.quorum,
+            "met": self.met,
+            "cosigned": [
+                {"vkey": k, "name": k.split("+")[0], "time": _iso(t)} for k, t in self.cosigned
+            ],
+            "invalid": list(self.invalid),
+            "missing": list(self.missing),
+        }
+
+
+def _iso(t: int) -> str:
+    try:
+        return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return str(t)
 
 
 @dataclass(frozen=True)
@@ -82,6 +122,8 @@ class BundleVerification:
     subject_from: SubjectSource = "manifest"
     manifest_subject: str | None = None
     manifest_entry_number: str | None = None
+    witnesses: WitnessCheck | None = None
+    """The witness quorum asked for (``--witness``/``--quorum``), and who cosigned."""
 
     @property
     def subject_pinned(self) -> bool:
@@ -120,6 +162,8 @@ class BundleVerification:
             "documents": self.documents,
             "integrity_findings": len(self.integrity),
         }
+        if self.witnesses is not None:
+            out["witnesses"] = self.witnesses.to_json()
         return out
 
     def raise_for_verdict(self) -> None:

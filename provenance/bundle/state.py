@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ledger.checkpoint import Checkpoint, NoteVerifier
+from ledger.cosignature import CosignerVerifier
 from provenance.bundle.manifest import INTEGRITY, Manifest
-from provenance.bundle.results import SubjectSource
+from provenance.bundle.results import SubjectSource, WitnessCheck
 from provenance.bundle.zipsafe import ZipLimits
 from provenance.documents import CitedDocument
 from provenance.rules.base import Severity
@@ -63,6 +64,9 @@ class BundleState:
         self.refs: dict[str, CitedDocument] = {}
         self.documents: dict[str, bytes] = {}
         self.report: Report | None = None
+        self.witnesses: tuple[CosignerVerifier, ...] = ()
+        self.quorum = 0
+        self.witness_check: WitnessCheck | None = None
 
     def flag(
         self,

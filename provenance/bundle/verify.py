@@ -7,7 +7,8 @@ the rest methods of :class:`_BundleCheck`; findings gather in :mod:`.state`):
 2. read ``manifest.json`` strictly against its whole schema (:mod:`.manifest`);
    verify the checkpoint's signature by the operator key. A checkpoint that
    does not verify ends the verification: nothing it says is used, and no
-   leaf is parsed;
+   leaf is parsed. With trusted witnesses, count their cosignatures on it
+   against the quorum (:mod:`.quorum`);
 3. each leaf: its hash equals the manifest's ``leaf_hash``; its seq is below
    the checkpoint size (its own finding); its inclusion proof verifies against
    the checkpoint's root and size. A leaf that fails is never parsed and is
@@ -28,6 +29,7 @@ Every mismatch of the bundle itself is an ``INTEGRITY`` finding naming the membe
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from ledger.checkpoint import parse_verifier_key
@@ -37,6 +39,7 @@ from provenance.bundle.documents import check_references, intact_documents
 from provenance.bundle.export import batch, require_import
 from provenance.bundle.manifest import MANIFEST
 from provenance.bundle.proofs import check_checkpoint, check_leaves, open_zip, read_manifest
+from provenance.bundle.quorum import check_quorum, parse_witnesses
 from provenance.bundle.results import BundleVerification
 from provenance.bundle.state import BundleState, StopError
 from provenance.bundle.subject import pin_subject
@@ -63,19 +66,25 @@ def verify_bundle(
     screening: ScreeningData | None = None,
     yields: YieldTable | None = None,
     limits: ZipLimits = DEFAULT_LIMITS,
+    witnesses: Sequence[str] = (),
+    quorum: int | None = None,
 ) -> BundleVerification:
     """Verify the bundle at ``path`` offline (steps: see the module docstring).
 
     ``operator_key`` is the operator's verifier key (``<origin>+<8 hex>+<base64>``),
     obtained out of band; without it the manifest's key is used (``pinned=False``).
-    ``entry_number`` and ``lot`` pin what is verified (:mod:`.subject`). Raises
-    only for a bad ``operator_key`` or an unreadable path.
+    ``entry_number`` and ``lot`` pin what is verified (:mod:`.subject`).
+    ``witnesses`` (cosigner verifier keys) and ``quorum`` (default: all of them)
+    require witness cosignatures on the checkpoint (:mod:`.quorum`). Raises only
+    for a bad ``operator_key``, a bad witness key or quorum, or an unreadable path.
     """
     key = None if operator_key is None else operator_key.strip()
     verifier = None if key is None else parse_verifier_key(key)
     if not path.is_file():
         raise InputError(f"{path}: no such bundle file", code="invalid_input.file")
+    trusted, wanted = parse_witnesses(witnesses, quorum)
     check = _BundleCheck(path, key, verifier, screening, yields, limits)
+    check.witnesses, check.quorum = trusted, wanted
     check.wanted_entry, check.wanted_lot = entry_number, lot
     with batch():
         return check.run()
@@ -87,6 +96,7 @@ class _BundleCheck(BundleState):
             open_zip(self)
             read_manifest(self)
             check_checkpoint(self)
+            check_quorum(self)
             check_leaves(self)
             self.check_document_hashes()
             self.choose_subject()
@@ -116,6 +126,7 @@ class _BundleCheck(BundleState):
             subject_from=self.subject_from,
             manifest_subject=None if m is None else m.subject,
             manifest_entry_number=None if m is None else m.entry_number,
+            witnesses=self.witness_check,
         )
 
     # step 4

@@ -1,0 +1,234 @@
+"""The log asks its witnesses: a background task of ``custody serve``.
+
+Every :attr:`Witnessing.interval` seconds the task reads the latest stored
+checkpoint and, for each witness of the home's ``witnesses.json``
+(:mod:`ledger.witness.config`) that has not cosigned it yet and is not backing
+off, sends ``add-checkpoint`` (c2sp.org/tlog-witness) with a consistency proof
+from the size that witness last cosigned (:func:`ledger.proofs.consistency`).
+Many appends between two rounds are one request per witness (batched); appends
+never wait for witnesses: the task only reads the store and writes the
+``cosignatures`` table (:mod:`ledger.store.cosignatures`).
+
+* 200: every cosignature line is checked against the witness's configured key
+  over the checkpoint's body before it is stored; an answer that does not
+  verify is a failure.
+* 409 (``text/x.tlog.size``): the witness holds another size; the request is
+  repeated once from that size. A witness that holds a size larger than the
+  log's, or refuses the same size, sees another history: that is logged as an
+  error (it is what a rolled-back or forked log looks like).
+* Anything else, a timeout or a refused connection: the failure is counted and
+  logged, and the witness is retried after an exponential back-off
+  (:attr:`Witnessing.base_backoff` doubling up to :attr:`Witnessing.max_backoff`).
+
+:meth:`Witnessing.status` is what ``GET /v1/witnesses`` and the health check
+report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+import httpx
+from anyio import to_thread
+
+from ledger import proofs
+from ledger.cosignature import count_cosigners
+from ledger.errors import CustodyError
+from ledger.note import split_note
+from ledger.store import Store
+from ledger.store.cosignatures import ensure_table, latest_by_witness, store_cosignature
+from ledger.witness.config import WitnessEndpoint
+from ledger.witness.protocol import SIZE_TYPE, format_request
+
+__all__ = ["WitnessState", "Witnessing"]
+
+log = logging.getLogger("custody.witnessing")
+
+
+@dataclass
+class WitnessState:
+    """What the log knows of one witness."""
+
+    endpoint: WitnessEndpoint
+    cosigned_size: int = 0
+    """The largest checkpoint size this witness cosigned (0: none yet)."""
+    last_success: float | None = None
+    last_error: str | None = None
+    last_error_at: float | None = None
+    failures: int = 0
+    """Consecutive failures (0 after a success)."""
+    next_attempt: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            **self.endpoint.to_json(),
+            "cosigned_size": self.cosigned_size,
+            "last_success": self.last_success,
+            "last_error": self.last_error,
+            "last_error_at": self.last_error_at,
+            "consecutive_failures": self.failures,
+            "status": "ok" if self.failures == 0 else "failing",
+        }
+
+
+class _WitnessError(Exception):
+    pass
+
+
+@dataclass
+class Witnessing:
+    """The background task that submits checkpoints to the configured witnesses."""
+
+    store: Store
+    witnesses: list[WitnessEndpoint]
+    interval: float = 0.5
+    timeout: float = 10.0
+    base_backoff: float = 1.0
+    max_backoff: float = 60.0
+    states: dict[str, WitnessState] = field(default_factory=dict)
+    _task: asyncio.Task[None] | None = None
+    _client: httpx.AsyncClient | None = None
+    _stop: asyncio.Event | None = None
+
+    async def start(self) -> None:
+        if not self.witnesses:
+            return
+        await to_thread.run_sync(ensure_table, self.store)
+        known = await to_thread.run_sync(self._known_sizes)
+        for w in self.witnesses:
+            self.states[w.vkey] = WitnessState(w, cosigned_size=known.get(w.vkey, 0))
+        self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="witnessing")
+        log.info("asking %d witness(es) to cosign checkpoints", len(self.witnesses))
+
+    async def stop(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._client is not None:
+            await self._client.aclose()
+
+    def status(self) -> list[dict[str, object]]:
+        return [s.to_json() for s in self.states.values()]
+
+    # ------------------------------------------------------------------ loop
+
+    def _known_sizes(self) -> dict[str, int]:
+        with self.store.read() as r:
+            return latest_by_witness(r)
+
+    def _latest(self) -> tuple[int, str] | None:
+        with self.store.read() as r:
+            return r.latest_checkpoint()
+
+    async def _run(self) -> None:
+        assert self._stop is not None
+        while not self._stop.is_set():
+            try:
+                await self.round()
+            except Exception:  # the task must outlive any one round's surprise
+                log.exception("witnessing round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.interval)
+
+    async def round(self) -> None:
+        """Submit the latest checkpoint to every witness that is behind and due."""
+        latest = await to_thread.run_sync(self._latest)
+        if latest is None:
+            return
+        size, note = latest
+        now = time.monotonic()
+        due = [s for s in self.states.values() if s.cosigned_size < size and s.next_attempt <= now]
+        if due:
+            await asyncio.gather(*(self._submit(s, size, note) for s in due))
+
+    async def _submit(self, state: WitnessState, size: int, note: str) -> None:
+        try:
+            await self._ask(state, size, note)
+        except (_WitnessError, httpx.HTTPError, CustodyError) as e:
+            message = str(e) or type(e).__name__
+            state.failures += 1
+            state.last_error, state.last_error_at = message, time.time()
+            delay = min(self.max_backoff, self.base_backoff * 2 ** (state.failures - 1))
+            state.next_attempt = time.monotonic() + delay
+            log.warning(
+                "witness %s (%s) did not cosign size %d: %s; retrying in %.0fs",
+                state.endpoint.name,
+                state.endpoint.url,
+                size,
+                message,
+                delay,
+            )
+        else:
+            state.failures, state.next_attempt = 0, 0.0
+            state.last_success = time.time()
+
+    async def _ask(self, state: WitnessState, size: int, note: str) -> None:
+        assert self._client is not None
+        w = state.endpoint
+        old = state.cosigned_size
+        for _ in range(2):
+            if old > size:
+                raise _WitnessError(
+                    f"the witness holds size {old}, larger than the log's {size}: it has "
+                    "seen another history of this log (split view or rollback)"
+                )
+            proof = await to_thread.run_sync(self._proof, old, size)
+            body = format_request(old, proof, note)
+            resp = await self._client.post(f"{w.url}/add-checkpoint", content=body)
+            if resp.status_code == 200:
+                await self._keep(state, size, note, resp.text)
+                return
+            if resp.status_code == 409 and resp.headers.get("content-type", "").startswith(
+                SIZE_TYPE
+            ):
+                held = _size(resp.text)
+                if held == old:
+                    raise _WitnessError(
+                        f"the witness refuses size {size} with the root it holds for size {held}: "
+                        "it has seen another history of this log (split view)"
+                    )
+                old = held
+                continue
+            raise _WitnessError(f"HTTP {resp.status_code}: {resp.text.strip()[:300]}")
+        raise _WitnessError(f"the witness keeps answering 409 (it holds size {old})")
+
+    def _proof(self, old: int, size: int) -> list[bytes]:
+        if old == 0:
+            return []
+        with self.store.read() as r:
+            return list(proofs.consistency(r, old, size).proof)
+
+    async def _keep(self, state: WitnessState, size: int, note: str, answer: str) -> None:
+        w = state.endpoint
+        lines = [line + "\n" for line in answer.split("\n") if line]
+        text, _ = split_note(note)
+        valid: tuple[str, int] | None = None
+        for line in lines:
+            try:
+                counted = count_cosigners(text + "\n" + line, [w.verifier])
+            except CustodyError:
+                continue
+            if counted.valid:
+                valid = (line, counted.valid[0][1])
+                break
+        if valid is None:
+            raise _WitnessError("the answer holds no cosignature that verifies under its key")
+        await to_thread.run_sync(store_cosignature, self.store, size, w.vkey, valid[0], valid[1])
+        state.cosigned_size = size
+        log.info("witness %s cosigned size %d", w.name, size)
+
+
+def _size(text: str) -> int:
+    value = text.strip()
+    if not value.isdigit():
+        raise _WitnessError(f"409 with a body that is not a tree size: {value[:40]!r}")
+    return int(value)
