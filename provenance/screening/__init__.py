@@ -6,6 +6,8 @@
 * :mod:`~provenance.screening.lists`: loading the shipped or the home's file, installing
   a newer one, the data's version;
 * :mod:`~provenance.screening.data`: :class:`ScreeningData`, a loaded file and its matcher;
+* :mod:`~provenance.screening.history`: the files a home has had installed, and which was
+  in force when (``custody rescreen``);
 * :mod:`~provenance.screening.normalise`: name normalisation, with the word lists in
   ``provenance/data/screening-*.txt``;
 * :mod:`~provenance.screening.match`: fuzzy name matching with rapidfuzz.
