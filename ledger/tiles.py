@@ -213,14 +213,14 @@ def read_entries(r: ReadTx, tile: Tile, size: int | None = None) -> bytes:
         raise ValueError("a hash tile is read with read_tile")
     _check_available(tile, r.head().size if size is None else size)
     start = tile.index * TILE_WIDTH
-    entries = r.entries(start, start + tile.width)
-    if [e.seq for e in entries] != list(range(start, start + tile.width)):
+    rows = r.leaves(start, start + tile.width)
+    if [seq for seq, _ in rows] != list(range(start, start + tile.width)):
         raise NotFoundError(
             f"entries of {tile.path} are missing from storage",
             code="not_found.tile",
             details={"tile": tile.path},
         )
-    return encode_entries((e.leaf for e in entries), start)
+    return encode_entries((leaf for _, leaf in rows), start)
 
 
 def read(r: ReadTx, tile: Tile, size: int | None = None) -> bytes:

@@ -1,0 +1,179 @@
+"""tlog-tiles serving benchmark (issue 16): the time to serve one tile at 10^6 entries.
+
+Builds a ledger of N leaves (default 10^6) in a fresh home: entry 0 through
+``custody init``, then opaque leaves of 300 to 700 bytes written through the store's
+bulk insert in batches, with every perfect subtree hash and a signed checkpoint, as the
+append path writes them (tiles read nothing else). Then, for random tiles, measures:
+
+* ``ledger.tiles.read`` in a read transaction: a full level-0 tile (one range scan of
+  256 node rows), a level-1 tile, a full entry bundle (256 leaves);
+* ``GET /tile/...`` from a real ``custody serve`` on a loopback port, one keep-alive
+  httpx client (the whole request: socket, uvicorn, the route, the read).
+
+Prints the median and 95th percentile of each, in ms. Target: a tile under 2 ms.
+
+    .venv/bin/python bench/tiles.py               # 10^6 entries, SQLite
+    .venv/bin/python bench/tiles.py --n 100000
+    CUSTODY_DB_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
+        .venv/bin/python bench/tiles.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from ledger import merkle, tiles
+from ledger.checkpoint import Checkpoint, sign_note
+from ledger.custody import Changes
+from ledger.home import Home
+from ledger.log import Ledger
+from ledger.store import Head, node_id
+
+BATCH = 20_000
+CUSTODY = str(Path(sys.executable).with_name("custody"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_up(http: httpx.Client) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if http.get("/v1/health").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("custody serve did not come up")
+
+
+def grow(ledger: Ledger, total: int) -> None:
+    """Append opaque leaves through the bulk insert until the tree holds ``total``."""
+    key = ledger.operator_key
+    assert key is not None
+    rng = random.Random(16)
+    while True:
+        with ledger.store.write() as w:
+            head = w.head()
+            if head.size >= total:
+                return
+            stop = min(total, head.size + BATCH)
+            coords = merkle.frontier_coords(head.size)
+            known = w.nodes(coords)
+            frontier = [known[c] for c in coords]
+            leaves = [b"%d:" % s + rng.randbytes(rng.randint(150, 350)).hex().encode()
+                      for s in range(head.size, stop)]  # fmt: skip
+            hashes = [merkle.leaf_hash(b) for b in leaves]
+            done, new_frontier = merkle.completed_nodes(head.size, hashes, frontier)
+            nodes = [(node_id(0, s), h) for s, h in enumerate(hashes, head.size)]
+            nodes += [(node_id(lv, ix), h) for lv, ix, h in done]
+            rows = [
+                (s, h, b, f"sha256:{h.hex()}", "bench", f"b/{s}", "origin", "t")
+                for s, (h, b) in enumerate(zip(hashes, leaves, strict=True), head.size)
+            ]
+            root = merkle.root_from_frontier(new_frontier)
+            body = Checkpoint(ledger.origin, stop, root, ()).body()
+            note = sign_note(body, ledger.origin, key.sign, key.public_key)
+            w.append_rows(rows, nodes, [], [], Head(stop, hashes[-1], "t"), Changes(), (stop, note))
+        if stop % 200_000 < BATCH:
+            print(f"  {stop:,} leaves", flush=True)
+
+
+def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Median and 95th percentile of ``runs`` calls, in ms."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="ledger size (leaves)")
+    parser.add_argument("--runs", type=int, default=500, help="requests per measurement")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="custody-tiles-") as tmp:
+        home = Home(Path(tmp) / "home")
+        ledger, _ = home.init(origin="bench.example/tiles")
+        start = time.perf_counter()
+        grow(ledger, args.n)
+        print(f"built {args.n:,} leaves in {time.perf_counter() - start:.1f} s")
+        full0 = args.n // 256
+        full1 = args.n // 65536
+        rng = random.Random(1)
+
+        def read(make: Callable[[], tiles.Tile]) -> Callable[[], bytes]:
+            def go() -> bytes:
+                with ledger.store.read() as r:
+                    return tiles.read(r, make())
+
+            return go
+
+        level0 = read(lambda: tiles.Tile(0, rng.randrange(full0)))
+        level1 = read(lambda: tiles.Tile(1, rng.randrange(max(full1, 1))))
+        bundle = read(lambda: tiles.Tile(None, rng.randrange(full0)))
+        results = {
+            "store: level-0 tile (8 KiB)": timed(level0, args.runs),
+            "store: level-1 tile": timed(level1, args.runs),
+            "store: entry bundle (256 leaves)": timed(bundle, args.runs),
+        }
+        ledger.store.close()
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if k != "CUSTODY_HOME"}
+        server = subprocess.Popen(
+            [CUSTODY, "serve", "--home", str(home.path), "--port", str(port), "--no-access-log"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+                wait_up(http)
+
+                def get(path: Callable[[], str]) -> Callable[[], object]:
+                    def go() -> object:
+                        resp = http.get(path())
+                        assert resp.status_code == 200, resp.text
+                        return resp.content
+
+                    return go
+
+                results["GET /tile/0/<N> (custody serve, keep-alive)"] = timed(
+                    get(lambda: "/" + tiles.Tile(0, rng.randrange(full0)).path), args.runs
+                )
+                results["GET /tile/entries/<N> (custody serve)"] = timed(
+                    get(lambda: "/" + tiles.Tile(None, rng.randrange(full0)).path), args.runs
+                )
+                results["GET /checkpoint (custody serve)"] = timed(
+                    get(lambda: "/checkpoint"), args.runs
+                )
+        finally:
+            server.terminate()
+            server.wait(30)
+    print(f"tiles at {args.n:,} entries, {args.runs} random requests each (ms):")
+    for name, (median, p95) in results.items():
+        print(f"  {name:42s} median {median:6.3f}  p95 {p95:6.3f}")
+
+
+if __name__ == "__main__":
+    main()
