@@ -81,9 +81,15 @@ def export(
     h = home_of(home)
     with VerificationContext.from_home(h) as ctx:
         summary = ctx.export_bundle(lot, output, entry_number=entry_number)
-        record_export(
-            h.path, summary.report, ctx.screening, entry_number=entry_number, bundle=output
-        )
+        try:
+            record_export(
+                h.path, summary.report, ctx.screening, entry_number=entry_number, bundle=output
+            )
+        except OSError as e:
+            err.print(
+                f"[yellow]warning:[/] the export was not recorded in the home's registry "
+                f"({escape(str(e.strerror or e))}); `custody rescreen` will not compare with it"
+            )
     for sha in summary.missing_documents:
         err.print(
             f"[yellow]warning:[/] document {sha} is referenced but not in the document store; "
