@@ -22,7 +22,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors
+from api import console, errors
 from api.errors import HTTPStatusError, TooLargeError, error_response
 from api.ingest import Committer
 from api.ratelimit import TokenBucketLimiter
@@ -55,6 +55,7 @@ class BodyLimit:
         self.by_path = {
             "/v1/entries/batch": lim.max_batch_bytes,
             "/v1/entries": lim.max_envelope_bytes + 1024,
+            **console.BODY_LIMITS,
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -172,6 +173,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     for module in (entries, statements, proofs, witness_routes, lots, auth_routes, meta):
         app.include_router(module.router, prefix=f"/{API_VERSION}")
+    console.mount(app)  # the web console at the root: /, /lots/..., /bundles/verify
     app.add_middleware(BodyLimit, settings=settings)
     return app
 

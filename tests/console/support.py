@@ -1,0 +1,127 @@
+"""The console tests' world: a real `custody serve` on a loopback port with a registered
+farm, gin, importer, a rival importer and an auditor (their key files on disk, as
+`custody keys generate` writes them), and Debian's headless Chromium driven by Playwright
+(the launch of the report's browser test) that records every request and console message."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ledger.home import Home
+from ledger.keys import load_private_key
+from tests.api.support import Server, Story, new_home, submit_all
+
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "docs" / "console"
+ORIGIN = "example.org/custody"
+PARTIES = (
+    ("farm", "Lubbock Family Cotton Farm", "US", "US-TX", ("supplier",)),
+    ("gin", "Plains Cooperative Gin", "US", "US-TX", ("supplier",)),
+    ("importer", "Prairie Apparel Inc.", "US", None, ("importer",)),
+    ("rival", "Rival Imports LLC", "US", None, ("importer",)),
+    ("cbp", "CBP Trade Office", "US", None, ("auditor",)),
+)
+
+
+@dataclass
+class Site:
+    """The running server, its home and the parties' key files."""
+
+    server: Server
+    home: Home
+    keys: Path
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def key(self, party: str) -> Path:
+        return self.home.operator_key_path if party == "operator" else self.keys / f"{party}.key"
+
+    def private_key_texts(self) -> list[str]:
+        """Every rendering of every private key that must never be sent: the PEM body,
+        the base64 of the PKCS#8 DER and of the raw 32-byte seed (standard and URL-safe)."""
+        import base64
+
+        out = []
+        for party in [*(p[0] for p in PARTIES), "operator"]:
+            path = self.key(party)
+            pem = path.read_text()
+            body = "".join(pem.strip().splitlines()[1:-1])
+            seed = load_private_key(path).seed
+            out += [body, body[:40], base64.b64encode(seed).decode().rstrip("=")]
+            out.append(base64.urlsafe_b64encode(seed).decode().rstrip("="))
+            out.append(seed.hex())
+        return out
+
+
+def start_site(tmp: Path) -> Site:
+    home = new_home(Home(tmp / "home"), ORIGIN)
+    keys = tmp / "keys"
+    story = Story(home, keys)
+    for pid, name, country, sub, roles in PARTIES:
+        story.party(pid, name, country, roles=roles, subdivision=sub)
+    server = Server(home.path).start()
+    with httpx.Client(base_url=server.url) as http:
+        submit_all(http, story.envelopes)
+    return Site(server, home, keys)
+
+
+@dataclass
+class Recorder:
+    """Every request the browser made (URL, method, body) and every console message."""
+
+    requests: list[tuple[str, str, bytes]] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+
+    def attach(self, page: Any) -> None:
+        def on_request(request: Any) -> None:
+            body = request.post_data_buffer or b""
+            self.requests.append((request.method, request.url, body))
+
+        def on_console(message: Any) -> None:
+            if message.type in ("error", "warning"):
+                self.console.append(f"{message.type}: {message.text} at {page.url}")
+
+        page.on("request", on_request)
+        page.on("console", on_console)
+        page.on("pageerror", lambda e: self.console.append(f"page error: {e} at {page.url}"))
+
+
+def launch() -> Iterator[Any]:
+    """One headless Chromium for a test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.provenance.test_report_browser import CHROMIUM_ARGS, _chromium
+
+    executable = _chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def sign_in(browser: Any, site: Site, party: str, recorder: Recorder) -> Any:
+    """A fresh browser context signed in as ``party`` through the Key file input."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    recorder.attach(page)
+    page.goto(site.url + "/")
+    page.get_by_label("Key file").set_input_files(str(site.key(party)))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/home$"), timeout=15000)
+    return page
+
+
+def shot(page: Any, name: str) -> None:
+    """A screenshot for docs/console.md (made by the tests so they stay current)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
