@@ -114,10 +114,10 @@ def rescreen(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Re-verify every imported or bundled lot against the current screening lists.
 
     Prints the lots whose verdict or LISTED-ENTITY matches changed: before -> after,
-    which listed entity, which screening versions. A bundled lot is compared with
-    its latest recorded export, an imported one with its verdict under the lists
-    in force when it was imported. Exit code 0 nothing changed, 1 something changed
-    (or a lot could not be verified).
+    which listed entity, which screening versions. "Before" is the lot's verdict today
+    under the lists its latest bundle export used (a bundled lot) or the lists in
+    force when it was imported. Exit code 0 nothing changed, 1 something changed (or
+    a lot could not be verified).
     """
     from provenance.context import VerificationContext
 
@@ -176,12 +176,14 @@ def _print_change(c: LotCheck) -> None:
     out.print(
         f"\n[bold]{escape(c.lot)}[/]" + (f" (CBP entry {escape(entries)})" if entries else "")
     )
-    how = "at its bundle export" if c.basis == "bundle" else "when imported"
+    how = "used by its bundle export" if c.basis == "bundle" else "in force when imported"
     out.print(
         f"  verdict {c.before_verdict} -> [bold]{c.after_verdict}[/]  "
-        f"(screening {escape(c.before_version)} {how}, {escape(c.since)} -> "
+        f"(screening {escape(c.before_version)}, {how} {escape(c.since)} -> "
         f"{escape(c.after_version)} now)"
     )
+    if c.exported is not None and c.exported.verdict != c.before_verdict:
+        out.print(f"  its bundle recorded verdict {c.exported.verdict} at export")
     for x in c.newly_listed:
         out.print(f"  [red]+ listed:[/] {escape(x.who)} matches '{escape(x.entry)}' on {x.list_id}")
     for x in c.no_longer_listed:

@@ -7,8 +7,9 @@ Every ``custody bundle export`` (and the demo) appends one JSON line::
      "listed": [{"list": "...", "entry": "...", "who": "party gin"}],
      "exported_at": "RFC 3339", "bundle": "path of the zip"}
 
-``custody rescreen`` compares today's verdict of each bundled lot with the
-verdict and the listed entities recorded at its latest export
+``custody rescreen`` re-verifies each bundled lot under the screening file its
+latest export used (found by SHA-256) and under the current one, and falls
+back to the verdict and listed entities recorded here when that file is gone
 (:mod:`provenance.rescreen`). Lines are appended whole (one ``write`` of a
 line, then ``fsync``); a damaged line is reported with its number, never a
 traceback.

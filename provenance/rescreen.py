@@ -5,16 +5,19 @@ the lists must learn when a supplier in the trace is listed later.
 :func:`rescreen` takes every lot that has a signed ``import`` statement or a
 recorded bundle export (:mod:`provenance.registry`) and compares:
 
-1. **before**: for a bundled lot, the verdict and ``LISTED-ENTITY`` matches
-   recorded at its latest export (what the importer showed CBP); for a lot that
-   was only imported, its verdict today under the screening file that was in
-   force when its first ``import`` statement reached the ledger (the home's
-   install history, :mod:`provenance.screening.history`; the shipped file
-   before the first install);
+1. **before**: its verdict today under the screening file it was last judged
+   by: for a bundled lot, the file its latest export used (recorded by
+   SHA-256 in the registry; the shipped file or the home's install history
+   holds it), for a lot only imported, the file in force when its first
+   ``import`` statement reached the ledger (the shipped file before the first
+   install); when that file is no longer at hand, what the export recorded;
 2. **after**: its verdict today under the home's current screening file.
 
-A lot *changed* when the verdict or the set of listed entities (list, entry,
-matched party or supplier) differs. Nothing is written: running it twice gives
+Both sides are computed from today's ledger with today's rules, so the
+comparison isolates what the lists changed. A lot *changed* when the verdict
+or the set of listed entities (list, entry, matched party or supplier)
+differs; a bundled lot also reports what its export recorded (what the
+importer showed CBP). Nothing is written: running it twice gives
 the same answer until a new bundle is exported or a new list is installed.
 """
 
@@ -61,6 +64,8 @@ class LotCheck:
     listed_before: frozenset[Listed]
     listed_after: frozenset[Listed]
     error: str | None = None
+    exported: Export | None = None
+    """The latest recorded export of the lot, if it was bundled."""
 
     @property
     def newly_listed(self) -> list[Listed]:
@@ -88,6 +93,15 @@ class LotCheck:
             "newly_listed": [x.to_json() for x in self.newly_listed],
             "no_longer_listed": [x.to_json() for x in self.no_longer_listed],
             "error": self.error,
+            "exported": None
+            if self.exported is None
+            else {
+                "verdict": self.exported.verdict,
+                "screening_version": self.exported.screening_version,
+                "entry_number": self.exported.entry_number,
+                "at": _stamp(self.exported.exported_at),
+                "bundle": self.exported.bundle,
+            },
         }
 
 
@@ -167,14 +181,22 @@ class _Screenings:
         install = in_force_at(self.home, when)
         if install is None:
             return self._keep(default_screening())
-        hit = self._by_sha.get(install.sha256)
+        found = self.by_sha(install.sha256)
+        if found is None:
+            logger.warning("archived screening file %s is missing; using the shipped one", install)
+            return self._keep(default_screening())
+        return found
+
+    def by_sha(self, sha256: str) -> ScreeningData | None:
+        """The file with this SHA-256: the current, the shipped or an archived one."""
+        hit = self._by_sha.get(sha256)
         if hit is not None:
             return hit
-        path = archived_path(self.home, install.sha256)
-        if not path.is_file():
-            logger.warning("archived screening file %s is missing; using the shipped one", path)
-            return self._keep(default_screening())
-        return self._keep(load_screening(path))
+        shipped = self._keep(default_screening())
+        if shipped.sha256 == sha256:
+            return shipped
+        path = archived_path(self.home, sha256)
+        return self._keep(load_screening(path)) if path.is_file() else None
 
     def _keep(self, data: ScreeningData) -> ScreeningData:
         return self._by_sha.setdefault(data.sha256, data)
@@ -204,25 +226,32 @@ def _check(
     try:
         after = _verify(ctx, lot, current)
         if exported is not None:
-            return LotCheck(
-                lot, tuple(numbers), "bundle", _stamp(exported.exported_at),
-                exported.verdict, after.verdict, exported.screening_version, current.version,
-                exported.listed, listed_of(after),
+            basis, since = "bundle", _stamp(exported.exported_at)
+            old = screenings.by_sha(exported.screening_sha256)
+        else:
+            assert imported is not None
+            basis, since = "import", _stamp(imported.first)
+            old = screenings.in_force_at(imported.first)
+        if old is None:  # the export's file is gone: compare with what the export recorded
+            assert exported is not None
+            before_verdict, before_version, listed = (
+                exported.verdict, exported.screening_version, exported.listed
             )  # fmt: skip
-        assert imported is not None
-        old = screenings.in_force_at(imported.first)
-        before = after if old.sha256 == current.sha256 else _verify(ctx, lot, old)
+        else:
+            before = after if old.sha256 == current.sha256 else _verify(ctx, lot, old)
+            before_verdict, before_version, listed = (
+                before.verdict, old.version, listed_of(before)
+            )  # fmt: skip
         return LotCheck(
-            lot, tuple(numbers), "import", _stamp(imported.first),
-            before.verdict, after.verdict, old.version, current.version,
-            listed_of(before), listed_of(after),
+            lot, tuple(numbers), basis, since, before_verdict, after.verdict,
+            before_version, current.version, listed, listed_of(after), exported=exported,
         )  # fmt: skip
     except CustodyError as e:
         return LotCheck(
             lot, tuple(numbers), "bundle" if exported else "import", "",
             exported.verdict if exported else None, None,
             exported.screening_version if exported else "", current.version,
-            frozenset(), frozenset(), error=f"{e.message} [{e.code}]",
+            frozenset(), frozenset(), error=f"{e.message} [{e.code}]", exported=exported,
         )  # fmt: skip
 
 

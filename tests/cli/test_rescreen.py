@@ -76,6 +76,7 @@ def test_rescreen_reports_a_supplier_listed_after_export(
         text.stdout
     )
     assert "5.0.0+t now" in text.stdout
+    assert "used by its bundle export" in text.stdout
 
     doc = json.loads(run(runner, world, "rescreen", "--json").stdout)
     assert doc["checked"] == 1
@@ -89,6 +90,8 @@ def test_rescreen_reports_a_supplier_listed_after_export(
     ]
     assert doc["errors"] == []
     assert doc["unchanged"] == []
+    assert change["exported"]["verdict"] == before
+    assert change["exported"]["bundle"] == str(bundle.resolve())
 
 
 def _with_duplicate(text: str, name: str) -> str:

@@ -142,3 +142,43 @@ def test_a_damaged_registry_is_a_clear_error(world: World) -> None:
         rescreen(context(world), world.home.path)
     assert e.value.code == "invalid_registry"
     assert "line 1" in e.value.message
+
+
+def _export_line(lot: str, verdict: str, sha: str, listed: list[dict[str, str]]) -> str:
+    return json.dumps(
+        {
+            "lot": lot, "entry_number": None, "verdict": verdict,
+            "screening_version": "0.9.0+old", "screening_sha256": sha, "listed": listed,
+            "exported_at": "2026-03-02T08:00:00Z", "bundle": "/nowhere/b.zip",
+        }
+    ) + "\n"  # fmt: skip
+
+
+def test_an_export_whose_lists_are_gone_compares_with_what_it_recorded(world: World) -> None:
+    chain = cotton(world)
+    home = world.home.path
+    listed = [{"list": "uflpa-entity-list", "entry": "Gone Co", "who": "party gin"}]
+    line = _export_line(chain.subject, "fail", "0" * 64, listed)
+    (home / "bundles.jsonl").write_text(line, encoding="utf-8")
+    (changed,) = rescreen(context(world), home).changed
+    assert (changed.basis, changed.before_verdict, changed.before_version) == (
+        "bundle",
+        "fail",
+        "0.9.0+old",
+    )
+    assert [x.entry for x in changed.no_longer_listed] == ["Gone Co"]
+    assert changed.newly_listed == []
+    assert changed.to_json()["exported"]["verdict"] == "fail"
+
+
+def test_a_bundled_lot_the_ledger_does_not_know_is_an_error_not_a_crash(world: World) -> None:
+    cotton(world)
+    home = world.home.path
+    sha = context(world).screening.sha256
+    (home / "bundles.jsonl").write_text(_export_line("nobody/lot-9", "pass", sha, []), "utf-8")
+    result = rescreen(context(world), home)
+    (error,) = result.errors
+    assert error.lot == "nobody/lot-9"
+    assert error.error
+    assert not error.changed
+    assert result.to_json()["errors"][0]["lot"] == "nobody/lot-9"
