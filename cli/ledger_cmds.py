@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from cli.common import HomeOpt, JsonOpt, ServerOpt, home_of
-from cli.output import emit_json, escape, handle_errors, out
+from cli.output import emit_json, err, escape, handle_errors, out
 from cli.tiles_cmds import app as tiles_app
 
 app = typer.Typer(help="Inspect, prove and audit the ledger.", no_args_is_help=True)
@@ -61,8 +61,30 @@ def audit(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 
 @app.command()
 @handle_errors
-def checkpoint(home: HomeOpt = None, server: ServerOpt = None) -> None:
-    """Print the latest signed checkpoint (the note text, exactly)."""
+def checkpoint(
+    home: HomeOpt = None,
+    server: ServerOpt = None,
+    cosigned: Annotated[
+        bool,
+        typer.Option(
+            "--cosigned",
+            help="The latest checkpoint witnesses cosigned, with their cosignature lines.",
+        ),
+    ] = False,
+) -> None:
+    """Print the latest signed checkpoint (the note text, exactly).
+
+    When the home names witnesses, a line on stderr says which cosigned it.
+    """
+    if cosigned:
+        from cli.witness_cmds import cosigned_note, witness_summary
+
+        note = cosigned_note(home, server)
+        sys.stdout.write(note)
+        summary = None if server else witness_summary(home, note)
+        if summary:
+            err.print(escape(summary))
+        return
     if server:
         from cli.client import Client
 
@@ -76,6 +98,12 @@ def checkpoint(home: HomeOpt = None, server: ServerOpt = None) -> None:
         found = latest_checkpoint(h.db_url) if h.exists() else None
         note = found[1] if found is not None else h.open(with_key=False).checkpoint()
     sys.stdout.write(note)
+    if not server and (home_of(home).path / "witnesses.json").exists():
+        from cli.witness_cmds import witness_summary
+
+        summary = witness_summary(home, note)
+        if summary:
+            err.print(escape(summary))
 
 
 @app.command()

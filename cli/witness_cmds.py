@@ -109,7 +109,7 @@ def key(directory: DirOpt = None) -> None:
 @app.command("add-log")
 @handle_errors
 def add_log(
-    vkey: Annotated[str, typer.Argument(help="The log operator's verifier key.")],
+    vkey: Annotated[str, typer.Argument(metavar="VKEY", help="The log operator's verifier key.")],
     directory: DirOpt = None,
 ) -> None:
     """Follow a log: cosign its checkpoints signed by this operator key."""
@@ -184,9 +184,10 @@ def evidence(directory: DirOpt = None, as_json: JsonOpt = False) -> None:
 @handle_errors
 def add(
     url: Annotated[
-        str, typer.Argument(help="The witness's URL prefix (…/add-checkpoint is added).")
+        str,
+        typer.Argument(metavar="URL", help="The witness's URL prefix (…/add-checkpoint is added)."),
     ],
-    vkey: Annotated[str, typer.Argument(help="The witness's verifier key.")],
+    vkey: Annotated[str, typer.Argument(metavar="VKEY", help="The witness's verifier key.")],
     home: HomeOpt = None,
 ) -> None:
     """Ask this witness to cosign the ledger's checkpoints (takes effect at the next serve)."""
@@ -225,7 +226,9 @@ def list_witnesses(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 @app.command()
 @handle_errors
 def remove(
-    witness: Annotated[str, typer.Argument(help="The witness's name or verifier key.")],
+    witness: Annotated[
+        str, typer.Argument(metavar="WITNESS", help="The witness's name or verifier key.")
+    ],
     home: HomeOpt = None,
 ) -> None:
     """Stop asking this witness (its stored cosignatures are kept)."""
@@ -233,3 +236,53 @@ def remove(
 
     w = remove_witness(home_of(home).path, witness)
     out.print(f"witness {escape(w.name)} removed")
+
+
+# ------------------------------------------------ custody ledger checkpoint --cosigned
+
+
+def cosigned_note(home: Path | None, server: str | None) -> str:
+    """The latest checkpoint witnesses cosigned, with their lines (local or ``--server``)."""
+    if server:
+        from cli.client import Client
+
+        return Client(server)._get("/v1/checkpoint/cosigned").text
+    from ledger.errors import NotFoundError
+    from ledger.store.cosignatures import cosigned_checkpoint
+
+    with home_of(home).open(with_key=False).store.read() as r:
+        found = cosigned_checkpoint(r)
+    if found is None:
+        raise NotFoundError("no witness has cosigned a checkpoint of this ledger yet")
+    return found.note
+
+
+def witness_summary(home: Path | None, note: str) -> str | None:
+    """One line for stderr: which configured witnesses cosigned the checkpoint in ``note``
+    (None when the home names no witness)."""
+    from ledger.checkpoint import parse_checkpoint, split_note
+    from ledger.cosignature import count_cosigners
+    from ledger.store.cosignatures import cosigned_checkpoint
+    from ledger.witness.config import load_witnesses
+
+    h = home_of(home)
+    witnesses = load_witnesses(h.path)
+    if not witnesses:
+        return None
+    size = parse_checkpoint(split_note(note)[0]).size
+    with h.open(with_key=False).store.read() as r:
+        here = cosigned_checkpoint(r, size)
+        latest = cosigned_checkpoint(r)
+    if here is not None and here.size == size:
+        note = here.note
+    counted = count_cosigners(note, [w.verifier for w in witnesses])
+    if counted.count:
+        names = ", ".join(k.split("+")[0] for k, _ in counted.valid)
+        return f"size {size} cosigned by {counted.count} of {len(witnesses)} witness(es): {names}"
+    if latest is None:
+        return f"size {size} is not cosigned yet; no witness has cosigned this ledger"
+    names = ", ".join(k.split("+")[0] for k in latest.witnesses)
+    return (
+        f"size {size} is not cosigned yet; the latest cosigned checkpoint is size "
+        f"{latest.size} ({names}): `custody ledger checkpoint --cosigned`"
+    )

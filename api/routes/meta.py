@@ -31,7 +31,18 @@ def custody_version() -> str:
     responses=error_responses(),
 )
 def health(request: Request) -> Health:
-    return Health(status="ok", size=services(request).ledger.size())
+    task = getattr(request.app.state, "witnessing", None)
+    witnesses = [] if task is None else task.status()
+    return Health.model_validate(
+        {
+            "status": "ok",
+            "size": services(request).ledger.size(),
+            "witnesses": [
+                {k: w[k] for k in ("name", "status", "cosigned_size", "last_error")}
+                for w in witnesses
+            ],
+        }
+    )
 
 
 @router.get("/version", response_model=Version, summary="Software and format versions")

@@ -59,9 +59,20 @@ class ConsistencyProof(ApiModel):
 # ---------------------------------------------------------------- service
 
 
+class WitnessHealth(ApiModel):
+    name: str
+    status: Literal["ok", "failing"]
+    cosigned_size: int = Field(description="The largest checkpoint size it cosigned (0: none).")
+    last_error: str | None = Field(description="Why its last request failed, if it did.")
+
+
 class Health(ApiModel):
     status: Literal["ok"]
     size: int = Field(description="Number of entries in the ledger.")
+    witnesses: list[WitnessHealth] = Field(
+        default_factory=list,
+        description="The witnesses this log asks to cosign (details: GET /v1/witnesses).",
+    )
 
 
 class Version(ApiModel):

@@ -250,7 +250,11 @@ def test_down_and_hanging_witnesses_do_not_slow_appends(tmp_path: Path, ledger_h
             assert status["witness.test/gone2"]["status"] == "failing"
             assert status["witness.test/gone2"]["cosigned_size"] == 0
             assert http.get("/v1/checkpoint/cosigned").status_code == 404
-            assert http.get("/v1/health").json()["status"] == "ok"
+            health = http.get("/v1/health").json()
+            assert health["status"] == "ok"
+            assert {w["name"]: w["status"] for w in health["witnesses"]}["witness.test/gone2"] == (
+                "failing"
+            )
         assert "did not cosign" in srv.output()
     finally:
         done.set()
