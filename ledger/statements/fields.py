@@ -97,7 +97,7 @@ def _check_keys(
     for name in required:
         if name not in obj:
             _fail("missing_field", _join(path, name), "is required")
-    if len(obj) > len(required):
+    if len(obj) > len(required) and not obj.keys() <= allowed:
         for name in sorted(obj):
             if name not in allowed:
                 _fail("unknown_field", _join(path, name), "is not a field of this object")
@@ -205,7 +205,7 @@ def _positive(value: object, path: str) -> Decimal:
         _fail("bad_quantity", path, f"must be a number greater than 0, got {_show(value)}")
     if number >= _MAX_QUANTITY:
         _fail("bad_quantity", path, f"must be less than 10^15, got {_show(value)}")
-    if _decimal_places(number) > _MAX_DECIMALS:
+    if kind is not int and _decimal_places(number) > _MAX_DECIMALS:
         _fail(
             "bad_quantity",
             path,

@@ -2,19 +2,22 @@
 
 ``strictjson.loads`` skips the walk of the tree when the text has too few brackets
 to be nested too deep; an envelope's base64 is decoded in strict standard mode
-first and falls back to the full check (URL-safe alphabet, canonical form).
+first and falls back to the full check (URL-safe alphabet, canonical form); a
+statement time without a fraction is read by the C parser once the pattern matched.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 
 import pytest
 
 from ledger.envelope import envelope_from_obj, parse_envelope, sign_envelope
-from ledger.errors import EnvelopeError
+from ledger.errors import EnvelopeError, StatementError
 from ledger.keys import PrivateKey
+from ledger.statements import parse_time
 from ledger.strictjson import MAX_DEPTH, JsonError, loads
 
 
@@ -80,3 +83,37 @@ def test_a_stored_envelope_must_be_canonical(signed: dict[str, object]) -> None:
         with pytest.raises(EnvelopeError) as e:
             envelope_from_obj(dict(signed, payload=payload), stored=True)
         assert e.value.code == "invalid_envelope.base64"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-01T10:00:00Z", datetime(2026, 3, 1, 10, 0, 0, tzinfo=UTC)),
+        ("2024-02-29T23:59:59Z", datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC)),
+        ("2026-03-01T10:00:00.5Z", datetime(2026, 3, 1, 10, 0, 0, 500000, tzinfo=UTC)),
+        ("2026-03-01T10:00:00.1234567Z", datetime(2026, 3, 1, 10, 0, 0, 123456, tzinfo=UTC)),
+    ],
+)
+def test_statement_times_parse_to_aware_utc(text: str, expected: datetime) -> None:
+    parsed = parse_time(text)
+    assert parsed == expected
+    assert parsed.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-02-30T10:00:00Z",
+        "2026-03-01T10:00:60Z",
+        "2026-03-01T24:00:00Z",
+        "0000-01-01T00:00:00Z",
+        "2026-03-01t10:00:00Z",
+        "2026-03-01T10:00:00+00:00",
+        "2026-03-01 10:00:00Z",
+        "20260301T100000Z",
+    ],
+)
+def test_impossible_or_foreign_times_are_refused(text: str) -> None:
+    with pytest.raises(StatementError) as e:
+        parse_time(text)
+    assert e.value.code == "invalid_statement.bad_time"
