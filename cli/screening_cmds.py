@@ -137,6 +137,7 @@ def _run(ctx: VerificationContext, home: Path, *, bar: bool) -> RescreenResult:
 
     if not bar:
         return run(ctx, home)
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress(
@@ -144,7 +145,7 @@ def _run(ctx: VerificationContext, home: Path, *, bar: bool) -> RescreenResult:
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=err,
+        console=Console(stderr=True),
         transient=True,
     ) as progress:
         task = progress.add_task("re-verifying lots", total=None)

@@ -129,3 +129,38 @@ def test_a_refused_update_changes_nothing(
     assert needle in error["message"]
     assert (world.home.path / "screening.json").read_bytes() == installed
     assert sorted(p.name for p in (world.home.path / "screening-history").iterdir()) == history
+
+
+def test_rescreen_shows_a_progress_bar_on_a_terminal_only(world: World) -> None:
+    """Regression: the bar was given the lazy stderr proxy, which rich cannot enter."""
+    import os
+    import pty
+    import subprocess
+
+    from tests.cli.support import CUSTODY
+
+    cotton(world)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODY_")}
+    env.update({"COLUMNS": "120", "TERM": "xterm"})
+    argv = [CUSTODY, "rescreen", "--home", str(world.home.path)]
+    main, sub = pty.openpty()
+    try:
+        proc = subprocess.run(
+            argv, stdout=subprocess.PIPE, stderr=sub, env=env, timeout=120, check=False
+        )
+    finally:
+        os.close(sub)
+    seen = b""
+    try:
+        while chunk := os.read(main, 65536):
+            seen += chunk
+    except OSError:
+        pass  # the terminal's other side is closed
+    finally:
+        os.close(main)
+    assert proc.returncode == 0, seen
+    assert b"re-verifying lots" in seen
+    assert b"Re-verified 1 imported or bundled lot(s)" in proc.stdout
+    piped = subprocess.run(argv, capture_output=True, env=env, timeout=120, check=False)
+    assert piped.returncode == 0
+    assert b"re-verifying" not in piped.stderr
