@@ -1,9 +1,11 @@
-"""``custody ledger ...``: audit, checkpoint, key, prove, consistency, show, tiles."""
+"""``custody ledger ...``: audit, checkpoint, key, prove, consistency, show, tiles,
+rotate-key."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -192,3 +194,36 @@ def show(
     out.print("statement:")
     leaf.parse_statement()  # a statement (so bounded depth), else an IntegrityError
     print(json.dumps(json.loads(leaf.envelope.payload), indent=2))
+
+
+@app.command("rotate-key")
+@handle_errors
+def rotate_key(
+    new_key: Annotated[
+        Path,
+        typer.Option(
+            "--new-key", help="The new operator private key file (`custody keys generate`)."
+        ),
+    ],
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rotate the operator key: a rotation entry signed by the old and the new key, the
+    old key retired; later checkpoints are signed by the new key, and the home's
+    operator.key is replaced atomically (the old one kept in retired/)."""
+    from ledger.keys import load_private_key
+    from ledger.rotation_home import rotate_operator_key
+
+    result = rotate_operator_key(home_of(home), load_private_key(new_key))
+    if as_json:
+        emit_json(result.to_json())
+        return
+    if result.rotation_seq is None:
+        out.print("the ledger had rotated already; the home's operator key is now the new key")
+    else:
+        out.print(
+            f"rotated at seq {result.rotation_seq} (old key retired at seq {result.retire_seq})"
+        )
+    out.print(f"old key {result.old_kid[:16]}… kept in {escape(str(result.retired_path))}")
+    out.print("new verifier key (auditors who pinned the old key follow the rotation):")
+    print(result.verifier_key)

@@ -35,11 +35,12 @@ from ledger import merkle, proofs
 from ledger.checkpoint import Checkpoint, sign_note, verifier_key
 from ledger.custody import EntryRef, MemoryState, Needs, apply, check_signatures
 from ledger.errors import ConfigError, ConflictError, InputError, NotFoundError
-from ledger.keys import PrivateKey
+from ledger.keys import PrivateKey, kid_of
 from ledger.leaf import LEAF_TEMPLATE, format_received_at, parse_received_at, prev_of
 from ledger.pipeline import pipelined
 from ledger.prepare import Item, Parsed, Prepared, SubmitResult, prepare
 from ledger.proofs import ConsistencyProof, InclusionProof
+from ledger.rotation import is_rotation
 from ledger.sigcheck import BatchVerifier, Memo, ProcessVerifier, verify_serial
 from ledger.store import EntryTuple, Head, Store, index_rows, node_id
 
@@ -175,6 +176,8 @@ class Ledger:
             frontier_map = w.nodes(merkle.frontier_coords(head.size)) if head.size else {}
             frontier = [frontier_map[c] for c in merkle.frontier_coords(head.size)]
             state = MemoryState(w.prefetch(*needs))
+            key_in_force = bytes.fromhex(w.meta("operator_public_key") or "")
+            rotated = False
             existing = w.by_issuer_ids((p.statement.issuer, p.statement.id) for p in parsed)
             rows: list[EntryTuple] = []
             lot_refs: list[tuple[str, int, str]] = []
@@ -222,6 +225,9 @@ class Ledger:
                     out.append(SubmitResult(stmt.digest, error=e))
                     continue
                 state.commit(changes)
+                new_key = is_rotation(stmt, (kid for kid, _ in p.signatures), key_in_force)
+                if new_key is not None and stmt.issuer == state.operator():
+                    key_in_force, rotated = new_key, True  # docs/decisions/0006
                 leaf = LEAF_TEMPLATE % (p.envelope_json, prev, received, size)
                 lh = merkle.leaf_hash(leaf)
                 rows.append(
@@ -240,7 +246,11 @@ class Ledger:
                 done, new_frontier = merkle.completed_nodes(first, hashes, frontier)
                 nodes = [(node_id(0, seq), h) for seq, h in enumerate(hashes, first)]
                 nodes += [(node_id(lv, ix), h) for lv, ix, h in done]
-                note = self._sign_checkpoint(size, merkle.root_from_frontier(new_frontier))
+                note = self._sign_checkpoint(
+                    size, merkle.root_from_frontier(new_frontier), key_in_force
+                )
+                if rotated:
+                    w.set_meta("operator_public_key", key_in_force.hex())
                 w.append_rows(
                     rows,
                     nodes,
@@ -254,9 +264,17 @@ class Ledger:
                 during_commit()
         return out
 
-    def _sign_checkpoint(self, size: int, root: bytes) -> str:
+    def _sign_checkpoint(self, size: int, root: bytes, key_in_force: bytes) -> str:
         if self.operator_key is None:
             raise ConfigError("appending needs the operator key (it signs checkpoints)")
+        if self.operator_key.public_key != key_in_force:
+            raise ConfigError(
+                f"the operator key {self.operator_key.kid[:16]}… does not sign this ledger's "
+                f"checkpoints: the key in force is {kid_of(key_in_force)[:16]}… (rotated; "
+                "see `custody ledger rotate-key`)",
+                code="config.operator_key",
+                details={"kid": kid_of(key_in_force)},
+            )
         body = Checkpoint(self.origin, size, root, ()).body()
         key = self.operator_key
         return sign_note(body, self.origin, key.sign, key.public_key)

@@ -16,7 +16,8 @@ Steps (:mod:`ledger.audit.chain` for 1-6, :mod:`ledger.audit.derived` for 7):
    statement that would have been rejected is named;
 5. every stored Merkle node (leaf hashes and perfect subtrees) equals the one
    recomputed from the leaves;
-6. every stored checkpoint is signed by the operator key and its root equals
+6. every stored checkpoint is signed by the operator key in force at its size (the
+   chain of rotations from entry 0's key, :mod:`ledger.rotation`) and its root equals
    the recomputed root at its size; the head row matches the last leaf;
 7. every derived table equals what the replay derives with the append path's
    own code: ``lot_refs``, ``party_refs``, ``parties``, ``keys``, ``lots``,

@@ -10,11 +10,13 @@ from typing import Any
 from ledger import merkle
 from ledger.audit.derived import IndexCheck, check_tables
 from ledger.audit.report import AuditReport, Problem
-from ledger.checkpoint import open_checkpoint, parse_verifier_key, verifier_key
-from ledger.custody import MemoryState, apply
+from ledger.checkpoint import parse_verifier_key, verifier_key
+from ledger.custody import EntryRef, MemoryState, apply
 from ledger.errors import CustodyError
-from ledger.keys import is_valid_signature
+from ledger.keys import is_valid_signature, kid_of
 from ledger.leaf import ZERO_HASH, LeafError, decode_leaf
+from ledger.rotation import KeyChain, Rotation, is_rotation, open_checkpoint_chained
+from ledger.statements import Party
 from ledger.store import ReadTx, StoredEntry
 
 CHUNK = 5000
@@ -35,6 +37,7 @@ class Auditor:
         self.last_time: datetime | None = None
         self.last_received_at = ""
         self.expected = 0
+        self.chain: KeyChain | None = None  # checkpoint keys, from entry 0 on
 
     def problem(self, seq: int | None, check: str, message: str, **details: Any) -> None:
         self.report.add(Problem(seq, check, message, details))
@@ -157,6 +160,23 @@ class Auditor:
             return
         self.state.commit(changes)
         self.index.expect(seq, changes)
+        self.observe_keys(leaf.entry)
+
+    def observe_keys(self, entry: EntryRef) -> None:
+        """The chain of checkpoint keys: entry 0's signing key, then each rotation
+        (:mod:`ledger.rotation`; the replay above verified every signature)."""
+        kids = [kid for kid, _ in entry.signatures]
+        stmt = entry.statement
+        if entry.seq == 0 and isinstance(stmt, Party):
+            own = {kid_of(k): k for k in stmt.public_keys}
+            if kids and kids[0] in own:
+                self.chain = KeyChain(own[kids[0]])
+            return
+        if self.chain is None or stmt.issuer != self.state.operator():
+            return
+        new = is_rotation(stmt, kids, self.chain.current)
+        if new is not None:
+            self.chain.add(Rotation(entry.seq, self.chain.current, new))
 
     # step 5 (accumulate)
     def grow_tree(self, row: StoredEntry, wanted_roots: set[int]) -> None:
@@ -207,13 +227,23 @@ class Auditor:
         origin = self.r.meta("origin") or ""
         pk_hex = self.r.meta("operator_public_key") or ""
         try:
-            verifier = parse_verifier_key(verifier_key(origin, bytes.fromhex(pk_hex)))
+            parse_verifier_key(verifier_key(origin, bytes.fromhex(pk_hex)))
         except (CustodyError, ValueError) as e:
             self.problem(None, "checkpoint", f"operator key or origin unusable: {e}")
             return
+        chain = self.chain or KeyChain(bytes.fromhex(pk_hex))
+        self.report.key_rotations = chain.to_json()
+        if chain.current.hex() != pk_hex:
+            self.problem(
+                None,
+                "checkpoint",
+                "meta.operator_public_key is not the key the log's rotations put in force",
+                expected=chain.current.hex(),
+                actual=pk_hex,
+            )
         for cp_size, note in cps:
             try:
-                cp = open_checkpoint(note, verifier)
+                cp = open_checkpoint_chained(note, origin, chain)
             except CustodyError as e:
                 self.problem(cp_size - 1, "checkpoint", f"checkpoint at size {cp_size}: {e}")
                 continue

@@ -40,6 +40,7 @@ class AuditReport:
     checkpoints_checked: int = 0
     rows_checked: int = 0
     root: str = ""
+    key_rotations: list[dict[str, Any]] = field(default_factory=list)  # operator key chain
     problems: list[Problem] = field(default_factory=list)
     more_problems: int = 0
 
@@ -71,6 +72,7 @@ class AuditReport:
             "nodes_checked": self.nodes_checked,
             "checkpoints_checked": self.checkpoints_checked,
             "rows_checked": self.rows_checked,
+            "key_rotations": self.key_rotations,
             "first_bad_seq": None if first is None else first.seq,
             "problems": [p.to_json() for p in self.problems],
             "more_problems": self.more_problems,

@@ -14,6 +14,7 @@ from ledger.envelope import no_keyid
 from ledger.errors import SignatureError
 from ledger.keys import b64decode, kid_of
 from ledger.statements import (
+    Key,
     Party,
     Statement,
 )
@@ -40,6 +41,8 @@ def check_signatures(state: StateReader, entry: EntryRef, sig_ok: SigCheck) -> s
         if not kid:
             raise no_keyid(i)
         rec = state.key(kid)
+        if rec is None and _proves_possession(entry, kid, sig, sig_ok, i):
+            continue
         if rec is None:
             raise SignatureError(
                 f"signatures[{i}]: key {kid[:16]}… is not registered in the ledger",
@@ -82,6 +85,22 @@ def check_signatures(state: StateReader, entry: EntryRef, sig_ok: SigCheck) -> s
             details={"issuer": stmt.issuer, "required": sorted(wanted)},
         )
     return issuer_kid
+
+
+def _proves_possession(entry: EntryRef, kid: str, sig: bytes, sig_ok: SigCheck, i: int) -> bool:
+    """A ``key`` statement may also be signed by the key it adds (proof of possession):
+    an operator key rotation is one signed by the old and the new key
+    (``ledger.rotation``, docs/decisions/0006-operator-key-rotation.md)."""
+    stmt = entry.statement
+    if not isinstance(stmt, Key) or kid != kid_of(stmt.public_key_bytes):
+        return False
+    if not sig_ok(stmt.public_key_bytes, sig, entry.pae):
+        raise SignatureError(
+            f"signatures[{i}] by the key this statement adds does not verify",
+            code="bad_signature.invalid",
+            details={"kid": kid, "index": i},
+        )
+    return True
 
 
 def _check_bootstrap(entry: EntryRef, sig_ok: SigCheck) -> str:
