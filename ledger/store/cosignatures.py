@@ -28,6 +28,11 @@ __all__ = [
 ]
 
 
+_RECENT_ROWS = 4096
+"""The newest cosignature rows a search for the cosigned checkpoint looks at (the
+table grows by a row per witness per checkpoint witnessed)."""
+
+
 @dataclass(frozen=True)
 class CosignedCheckpoint:
     """A stored checkpoint with the cosignature lines witnesses gave it."""
@@ -79,9 +84,10 @@ def cosigned_checkpoint(r: ReadTx, min_size: int = 0) -> CosignedCheckpoint | No
     if not _has_table(r.conn):
         return None
     rows = r.conn.execute(
-        select(COSIGNATURES.c.size, COSIGNATURES.c.witness, COSIGNATURES.c.line).where(
-            COSIGNATURES.c.size >= min_size
-        )
+        select(COSIGNATURES.c.size, COSIGNATURES.c.witness, COSIGNATURES.c.line)
+        .where(COSIGNATURES.c.size >= min_size)
+        .order_by(COSIGNATURES.c.size.desc())
+        .limit(_RECENT_ROWS)
     ).all()
     by_size: dict[int, dict[str, str]] = defaultdict(dict)
     for size, witness, line in rows:

@@ -1,0 +1,180 @@
+"""Witnessing benchmark (issue 16): HTTP ingest with two local witnesses against none.
+
+Each run starts from a fresh home (parties registered in-process), starts a real
+``custody serve`` on loopback and posts ``--n`` pre-signed ``origin`` envelopes
+to ``POST /v1/entries/batch`` in batches of ``--batch`` with two requests in
+flight (the load generator of ``bench/http_ingest.py``). Runs alternate: no
+witness, then two witnesses (``custody witness serve`` on loopback, named in
+the home's ``witnesses.json``, so the server asks them in the background),
+``--repeat`` times; the figure is the median rate of each, and the overhead is
+``1 - with / without`` (target: at most 5%). After each witnessed run the bench
+waits until both witnesses have cosigned the final checkpoint and reports how
+long that took after the last append (the witnessing lag).
+
+    .venv/bin/python bench/witness.py [--n 20000] [--batch 1000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from ledger.home import Home  # noqa: E402
+
+CUSTODY = Path(sys.executable).parent / "custody"
+
+
+def _http_ingest() -> ModuleType:
+    """``bench/http_ingest.py`` (envelopes, server start, load generator), by path."""
+    spec = importlib.util.spec_from_file_location(
+        "custody_bench_http_ingest", ROOT / "bench" / "http_ingest.py"
+    )
+    if spec is None or spec.loader is None:
+        raise SystemExit("bench/http_ingest.py is missing")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+H = _http_ingest()
+
+
+def run(cmd: list[str]) -> str:
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def start_witness(directory: Path, vkey_log: str) -> tuple[subprocess.Popen[bytes], str, str]:
+    run([str(CUSTODY), "witness", "init", "--dir", str(directory), "--log", vkey_log])
+    vkey = run([str(CUSTODY), "witness", "key", "--dir", str(directory)]).strip()
+    port = H.free_port()
+    cmd = [str(CUSTODY), "witness", "serve", "--dir", str(directory), "--port", str(port)]
+    proc = subprocess.Popen(
+        [*cmd, "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(url + "/", timeout=1).status_code == 200:
+                return proc, url, vkey
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("custody witness serve did not start")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def one_run(tmp: Path, label: str, n: int, batch: int, witnesses: int) -> dict[str, float]:
+    home = Home(tmp / label)
+    ledger, _ = home.init(origin="custody.bench/ledger")
+    parties = H.register(ledger, home.operator_key(), 50)
+    vkey_log = ledger.verifier_key()
+    ledger.store.close()
+    envs = list(H.origins(parties, label, n))
+    bodies = [
+        json.dumps([e.to_json_obj() for e in envs[i : i + batch]]).encode()
+        for i in range(0, n, batch)
+    ]
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for i in range(witnesses):
+            proc, url, vkey = start_witness(tmp / f"{label}-w{i}", vkey_log)
+            procs.append(proc)
+            run([str(CUSTODY), "witness", "add", url, vkey, "--home", str(home.path)])
+        port = H.free_port()
+        server = H.start_server(home, port, 1)
+        procs.append(server)
+        rate = asyncio.run(H.http_batched("127.0.0.1", port, bodies, 2))
+        done_at = time.perf_counter()
+        out = {"rate": rate}
+        if witnesses:
+            size = httpx.get(f"http://127.0.0.1:{port}/v1/health").json()["size"]
+            while True:
+                status = httpx.get(f"http://127.0.0.1:{port}/v1/witnesses").json()["witnesses"]
+                if all(w["cosigned_size"] >= size for w in status):
+                    break
+                if time.perf_counter() - done_at > 120:
+                    raise SystemExit(f"witnesses did not catch up: {status}")
+                time.sleep(0.05)
+            out["lag"] = time.perf_counter() - done_at
+        return out
+    finally:
+        for p in reversed(procs):
+            stop(p)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--n", type=int, default=20000, help="envelopes per run")
+    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each kind (alternating)")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = ap.parse_args()
+    os.environ.pop("CUSTODY_DB_URL", None)  # SQLite homes: each run starts empty
+    none: list[float] = []
+    two: list[float] = []
+    lags: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="custody-bench-witness-") as t:
+        tmp = Path(t)
+        for r in range(args.repeat):
+            a = one_run(tmp, f"none{r}", args.n, args.batch, 0)
+            none.append(a["rate"])
+            H.log(f"run {r}: no witness   {a['rate']:8.0f} entries/s")
+            b = one_run(tmp, f"two{r}", args.n, args.batch, 2)
+            two.append(b["rate"])
+            lags.append(b["lag"])
+            rate, lag = b["rate"], b["lag"]
+            H.log(f"run {r}: two witnesses {rate:8.0f} entries/s, cosigned {lag:.2f} s later")
+    base, witnessed = statistics.median(none), statistics.median(two)
+    overhead = 1 - witnessed / base
+    H.log(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
+    H.log(f"median no witness     {base:8.0f} entries/s")
+    H.log(f"median two witnesses  {witnessed:8.0f} entries/s")
+    H.log(f"overhead              {overhead * 100:6.1f} %  (target <= 5 %)")
+    H.log(f"witnessing lag        {statistics.median(lags):6.2f} s median after the last append")
+    if args.json:
+        doc: dict[str, Any] = {
+            "n": args.n,
+            "batch": args.batch,
+            "none": none,
+            "two_witnesses": two,
+            "lag_seconds": lags,
+            "overhead": overhead,
+        }
+        print(json.dumps(doc))
+
+
+if __name__ == "__main__":
+    main()
