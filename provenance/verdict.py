@@ -22,6 +22,7 @@ from ledger.errors import CustodyError
 from ledger.statements import Statement
 from provenance.composition import Share
 from provenance.graph import ParsedEntry, Trace
+from provenance.retracted import Retracted
 from provenance.rules.base import SEVERITIES, Finding
 
 __all__ = ["Report", "Verdict", "VerificationError", "ensure_pass", "verdict_of"]
@@ -49,7 +50,8 @@ class Report:
     composition: list[Share]
     untraced_share: Decimal
     statements: dict[int, Statement]
-    """seq → the parsed statement, for every entry of the evidence that parsed."""
+    """seq → the parsed statement, for every entry of the evidence that parsed and is in
+    force (not retracted, not a ``retract``; see :attr:`retracted`)."""
     screening_version: str
     yields_version: str
     import_entries: list[str] = field(default_factory=list)
@@ -64,6 +66,9 @@ class Report:
     """Builds :attr:`graph` on first use (verification itself does not need it)."""
     trace: Trace | None = field(default=None, repr=False, compare=False)
     """The subject's trace the verification walked (None: recompute it from ``entries``)."""
+    retracted: list[Retracted] = field(default_factory=list)
+    """Statements of the evidence voided by a later one of their issuer (left out of the
+    trace, the rules and the composition; still in ``statements`` and ``entries``)."""
 
     def custody_trace(self) -> Trace:
         """:attr:`trace`, or the trace recomputed from :attr:`entries` when none was kept."""
@@ -94,6 +99,7 @@ class Report:
             "untraced_share": _number(self.untraced_share),
             "screening_version": self.screening_version,
             "yields_version": self.yields_version,
+            "retracted": [r.to_json() for r in self.retracted],
         }
 
     def by_severity(self) -> dict[str, list[Finding]]:

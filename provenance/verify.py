@@ -44,6 +44,7 @@ the indexed columns against the payload, index rows naming missing entries).
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 from collections.abc import Iterable, Iterator, Sequence
@@ -64,6 +65,7 @@ from provenance.graph import Trace, collect, stmt_node
 from provenance.graph import build_graph as _build_graph
 from provenance.leaves import Leaves, check_chain, check_store, read_leaves
 from provenance.replay import Replay, replay
+from provenance.retracted import in_force, retractions
 from provenance.rules import DEFAULT_RULES, RULE_IDS
 from provenance.rules.base import SEVERITIES, Context, Finding, Rule
 from provenance.screening import ScreeningData, default_screening
@@ -212,12 +214,14 @@ def _judge(
 ) -> Report:
     screening = screening or default_screening()
     yields = yields or default_yields()
-    trace = trace_subject(leaves, subject)
+    retracted = retractions(leaves.parsed.values())
+    live = dataclasses.replace(leaves, parsed=in_force(leaves.parsed, retracted))
+    trace = trace_subject(live, subject)
     composition = compose_subject(trace)
     replayed = replay_trace(leaves, trace, signatures)
     ctx = Context(
         subject,
-        leaves.parsed,
+        live.parsed,
         trace,
         replayed,
         composition,
@@ -230,7 +234,7 @@ def _judge(
 
     def graph() -> nx.DiGraph[str]:
         with _bulk():
-            g = build_graph(leaves, trace)
+            g = build_graph(live, trace)
         flag_nodes(g, findings)
         g.graph.update(
             verdict=verdict,
@@ -251,14 +255,15 @@ def _judge(
         findings=findings,
         composition=composition.shares,
         untraced_share=composition.untraced_share,
-        statements={seq: leaves.parsed[seq].statement for seq in sorted(leaves.parsed)},
+        statements={seq: live.parsed[seq].statement for seq in sorted(live.parsed)},
         screening_version=screening.version,
         yields_version=yields.version,
         import_entries=imports,
-        received_at={seq: leaves.parsed[seq].received_at for seq in sorted(leaves.parsed)},
-        entries=dict(sorted(leaves.parsed.items())),
+        received_at={seq: live.parsed[seq].received_at for seq in sorted(live.parsed)},
+        entries=dict(sorted(live.parsed.items())),
         graph_builder=graph,
         trace=trace,
+        retracted=retracted,
     )
 
 

@@ -22,7 +22,7 @@ from tests.provenance.chains import cotton
 from tests.support import World, q
 
 SPEC_KEYS = {"subject", "verdict", "findings", "composition", "untraced_share"}
-EXTRA_KEYS = {"screening_version", "yields_version"}
+EXTRA_KEYS = {"screening_version", "yields_version", "retracted"}
 BIN = Path(sys.executable).with_name("custody")
 
 
