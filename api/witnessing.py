@@ -89,6 +89,8 @@ class Witnessing:
     timeout: float = 10.0
     base_backoff: float = 1.0
     max_backoff: float = 60.0
+    transport: httpx.AsyncBaseTransport | None = None
+    """How requests reach the witnesses (default: the network)."""
     states: dict[str, WitnessState] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
     _client: httpx.AsyncClient | None = None
@@ -101,7 +103,9 @@ class Witnessing:
         known = await to_thread.run_sync(self._known_sizes)
         for w in self.witnesses:
             self.states[w.vkey] = WitnessState(w, cosigned_size=known.get(w.vkey, 0))
-        self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        self._client = httpx.AsyncClient(
+            timeout=self.timeout, follow_redirects=False, transport=self.transport
+        )
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="witnessing")
         log.info("asking %d witness(es) to cosign checkpoints", len(self.witnesses))
