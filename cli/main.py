@@ -13,6 +13,7 @@ from cli import (
     attest,
     bundle_cmds,
     demo_cmds,
+    epcis_cmds,
     lean,
     ledger_cmds,
     lots_cmds,
@@ -51,6 +52,7 @@ for _module in (
     bundle_cmds,
     server_cmds,
     demo_cmds,
+    epcis_cmds,
 ):
     _module.register(app)
 

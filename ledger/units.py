@@ -15,6 +15,14 @@ area       m2 1                        m2
 volume     l 1                         l
 =========  ==========================  =========
 
+UN/ECE Recommendation 20 common codes, as EPCIS uses them for ``uom``, are
+units too, with exact factors: mass KGM GRM MGM HGM DTN TNE KTN LBR ONZ
+(avoirdupois ounce 0.028349523125 kg) STN (short ton) LTN (long ton); count
+H87 (piece) C62 (one) EA PR (pair, 2) DZN (dozen, 12); length MTR MMT CMT DMT
+KMT INH FOT YRD; area MTK CMK FTK YDK HAR; volume LTR MLT CLT DMQ MTQ HLT GLL
+(US gallon 3.785411784 l). :func:`from_rec20` maps a code with an identical
+custody unit to it (``KGM`` → ``kg``), :func:`to_rec20` the other way.
+
 Arithmetic runs in :data:`EXACT`, a decimal context of 50 significant digits
 that *traps* ``Inexact``: conversion to the base unit, sums and
 differences are exact for every value a statement may carry (at most 15
@@ -53,6 +61,8 @@ __all__ = [
     "BASE_UNITS",
     "DIMENSIONS",
     "EXACT",
+    "REC20_CODES",
+    "REC20_SYMBOLS",
     "ROUNDED",
     "UNITS",
     "Dimension",
@@ -60,6 +70,8 @@ __all__ = [
     "Unit",
     "dimension_of",
     "format_decimal",
+    "from_rec20",
+    "to_rec20",
 ]
 
 Dimension = Literal["mass", "count", "length", "area", "volume"]
@@ -98,8 +110,90 @@ UNITS: Final = MappingProxyType(
         "m": Unit("m", "length", Decimal("1")),
         "m2": Unit("m2", "area", Decimal("1")),
         "l": Unit("l", "volume", Decimal("1")),
+        # UN/ECE Recommendation 20 common codes (EPCIS ``uom``), exact factors
+        "KGM": Unit("KGM", "mass", Decimal("1")),
+        "GRM": Unit("GRM", "mass", Decimal("0.001")),
+        "MGM": Unit("MGM", "mass", Decimal("0.000001")),
+        "HGM": Unit("HGM", "mass", Decimal("0.1")),
+        "DTN": Unit("DTN", "mass", Decimal("100")),
+        "TNE": Unit("TNE", "mass", Decimal("1000")),
+        "KTN": Unit("KTN", "mass", Decimal("1000000")),
+        "LBR": Unit("LBR", "mass", Decimal("0.45359237")),
+        "ONZ": Unit("ONZ", "mass", Decimal("0.028349523125")),
+        "STN": Unit("STN", "mass", Decimal("907.18474")),
+        "LTN": Unit("LTN", "mass", Decimal("1016.0469088")),
+        "H87": Unit("H87", "count", Decimal("1")),
+        "C62": Unit("C62", "count", Decimal("1")),
+        "EA": Unit("EA", "count", Decimal("1")),
+        "PR": Unit("PR", "count", Decimal("2")),
+        "DZN": Unit("DZN", "count", Decimal("12")),
+        "MTR": Unit("MTR", "length", Decimal("1")),
+        "MMT": Unit("MMT", "length", Decimal("0.001")),
+        "CMT": Unit("CMT", "length", Decimal("0.01")),
+        "DMT": Unit("DMT", "length", Decimal("0.1")),
+        "KMT": Unit("KMT", "length", Decimal("1000")),
+        "INH": Unit("INH", "length", Decimal("0.0254")),
+        "FOT": Unit("FOT", "length", Decimal("0.3048")),
+        "YRD": Unit("YRD", "length", Decimal("0.9144")),
+        "MTK": Unit("MTK", "area", Decimal("1")),
+        "CMK": Unit("CMK", "area", Decimal("0.0001")),
+        "FTK": Unit("FTK", "area", Decimal("0.09290304")),
+        "YDK": Unit("YDK", "area", Decimal("0.83612736")),
+        "HAR": Unit("HAR", "area", Decimal("10000")),
+        "LTR": Unit("LTR", "volume", Decimal("1")),
+        "MLT": Unit("MLT", "volume", Decimal("0.001")),
+        "CLT": Unit("CLT", "volume", Decimal("0.01")),
+        "DMQ": Unit("DMQ", "volume", Decimal("1")),
+        "MTQ": Unit("MTQ", "volume", Decimal("1000")),
+        "HLT": Unit("HLT", "volume", Decimal("100")),
+        "GLL": Unit("GLL", "volume", Decimal("3.785411784")),
     }
 )
+
+#: UN/ECE Rec. 20 codes with a custody unit of exactly the same size, and back.
+REC20_SYMBOLS: Final = MappingProxyType(
+    {
+        "KGM": "kg",
+        "GRM": "g",
+        "TNE": "t",
+        "LBR": "lb",
+        "H87": "pcs",
+        "C62": "pcs",
+        "EA": "pcs",
+        "MTR": "m",
+        "MTK": "m2",
+        "LTR": "l",
+    }
+)
+REC20_CODES: Final = MappingProxyType(
+    {
+        "kg": "KGM",
+        "g": "GRM",
+        "t": "TNE",
+        "lb": "LBR",
+        "pcs": "H87",
+        "m": "MTR",
+        "m2": "MTK",
+        "l": "LTR",
+    }
+)
+
+
+def from_rec20(code: str) -> str:
+    """The custody unit for a UN/ECE Rec. 20 ``code`` (``KGM`` → ``kg``; ``MGM`` stays).
+
+    Raises ``invalid_statement.unknown_unit`` for a code custody does not know.
+    """
+    symbol = REC20_SYMBOLS.get(code, code)
+    _unit(symbol)
+    return symbol
+
+
+def to_rec20(unit: str) -> str:
+    """The UN/ECE Rec. 20 code of a custody unit (``kg`` → ``KGM``; codes stay)."""
+    _unit(unit)
+    return REC20_CODES.get(unit, unit)
+
 
 #: The base unit of each dimension.
 BASE_UNITS: Final[MappingProxyType[Dimension, str]] = MappingProxyType(

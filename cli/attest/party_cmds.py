@@ -34,7 +34,13 @@ def party_register(
     address: Annotated[str | None, typer.Option("--address", help="Postal address.")] = None,
     lei: Annotated[str | None, typer.Option("--lei", help="Legal Entity Identifier.")] = None,
     duns: Annotated[str | None, typer.Option("--duns", help="D-U-N-S number (9 digits).")] = None,
-    gln: Annotated[str | None, typer.Option("--gln", help="GS1 Global Location Number.")] = None,
+    gln: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--gln",
+            help="GS1 Global Location Number (13 digits, check digit validated); repeatable.",
+        ),
+    ] = None,
     statement_id: Annotated[
         str | None,
         typer.Option("--statement-id", help="Statement id (default: party/<id>)."),
@@ -69,9 +75,11 @@ def party_register(
         info["subdivision"] = subdivision
     if address is not None:
         info["address"] = address
-    identifiers = {k: v for k, v in (("lei", lei), ("duns", duns), ("gln", gln)) if v is not None}
+    identifiers = {k: v for k, v in (("lei", lei), ("duns", duns)) if v is not None}
     if identifiers:
         info["identifiers"] = identifiers
+    if gln:
+        info["glns"] = list(gln)
     keys = [b64encode(public_key_arg(p)) for p in public_key]
     s.append("party", readable_id("party", party_id), {"party": info, "keys": keys})
 

@@ -44,6 +44,8 @@ class PartyInfo:
     subdivision: str | None = None
     address: str | None = None
     identifiers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    glns: tuple[str, ...] = ()
+    """GS1 Global Location Numbers of the party (check digits validated)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,9 @@ lots, transform inputs and outputs, documents."""
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
+from ledger.epcis.gs1 import is_valid_gln
 from ledger.statements.fields import (
     _IDENTIFIERS,
     _MEDIA_TYPE,
@@ -62,7 +63,9 @@ def _site(value: object, path: str) -> Site:
 
 
 _PARTY_REQUIRED: Final = ("id", "name", "country", "roles")
-_PARTY_ALLOWED: Final = frozenset({*_PARTY_REQUIRED, "subdivision", "address", "identifiers"})
+_PARTY_ALLOWED: Final = frozenset(
+    {*_PARTY_REQUIRED, "subdivision", "address", "identifiers", "glns"}
+)
 
 
 def _party_info(value: object, path: str) -> PartyInfo:
@@ -103,7 +106,25 @@ def _party_info(value: object, path: str) -> PartyInfo:
         subdivision=subdivision,
         address=address,
         identifiers=MappingProxyType(identifiers),
+        glns=_glns(obj, path) if "glns" in obj else (),
     )
+
+
+def _glns(obj: dict[str, Any], path: str) -> tuple[str, ...]:
+    """``glns``: GS1 Global Location Numbers, 13 digits with a valid check digit each."""
+    glns_path = _join(path, "glns")
+    glns = _array(obj["glns"], glns_path)
+    _nonempty(glns, glns_path)
+    for index, gln in enumerate(glns):
+        gln_path = f"{glns_path}[{index}]"
+        if not is_valid_gln(_string(gln, gln_path)):
+            _fail(
+                "bad_gln",
+                gln_path,
+                f"must be a GLN: 13 digits whose last is the GS1 check digit, got {_show(gln)}",
+            )
+    _unique_list(glns, glns_path, "GLN")
+    return tuple(glns)
 
 
 _LOT_REQUIRED: Final = ("id", "material", "quantity", "unit")

@@ -1,0 +1,102 @@
+"""The terminal side of ``custody epcis import``: results, summary, progress bar."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from cli.attest.signing import Session
+from cli.common import home_of
+from cli.output import err, escape, out
+
+
+def run_import(
+    file: Path, key: Path, mapping: Path | None, home: Path | None, as_json: bool
+) -> None:
+    from ledger.keys import load_private_key
+    from provenance.epcis.importer import EpcisImport
+
+    session = Session(home_of(home))
+    signer = load_private_key(key)
+    party = session.owner_of(signer)
+    job = EpcisImport(session.ledger(), file, signer, party, mapping)
+    counts: Counter[str] = Counter()
+    bar = _Bar(job.head.events) if not as_json and sys.stderr.isatty() else None
+    first = True
+    try:
+        for results in job.run():
+            for result in results:
+                kind = (
+                    "error"
+                    if "error" in result
+                    else "skipped"
+                    if "skipped" in result
+                    else "existing"
+                    if result.get("duplicate")
+                    else "appended"
+                )
+                counts[kind] += 1
+                if as_json:
+                    text = json.dumps(result, indent=2, default=str).replace("\n", "\n  ")
+                    sys.stdout.write(("[\n  " if first else ",\n  ") + text)
+                    first = False
+                else:
+                    _line(result, kind)
+            if bar is not None:
+                bar.update(sum(counts.values()))
+    finally:
+        if bar is not None:
+            bar.stop()
+        if as_json:
+            sys.stdout.write("[]\n" if first else "\n]\n")
+            sys.stdout.flush()
+    if not as_json:
+        err.print(
+            f"{counts['appended']} appended, {counts['existing']} already in the ledger, "
+            f"{counts['skipped']} skipped (other parties), {counts['error']} rejected"
+        )
+    if counts["error"]:
+        raise typer.Exit(1)
+
+
+def _line(result: dict[str, Any], kind: str) -> None:
+    head = f"event {result['event']}"
+    if kind == "error":
+        error = result["error"]
+        out.print(f"[red]{head}: rejected[/] " + escape(f"{error['message']} [{error['code']}]"))
+    elif kind == "skipped":
+        out.print(f"{head}: skipped, " + escape(result["skipped"]))
+    else:
+        note = "  (already in the ledger)" if kind == "existing" else ""
+        out.print(f"[green]{head}: seq {result['seq']}[/]  {result['digest']}{note}")
+
+
+class _Bar:
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+        self.progress = Progress(
+            TextColumn("importing"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.completed} of {task.total} events, {task.fields[rate]}/s"),
+            console=Console(stderr=True, highlight=False),
+            transient=True,
+        )
+        self.task = self.progress.add_task("import", total=total, rate=0)
+        self.started = time.perf_counter()
+        self.progress.start()
+
+    def update(self, done: int) -> None:
+        rate = round(done / max(time.perf_counter() - self.started, 1e-6))
+        self.progress.update(self.task, completed=done, rate=rate)
+
+    def stop(self) -> None:
+        self.progress.stop()

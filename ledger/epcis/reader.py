@@ -1,0 +1,166 @@
+"""Streaming, strict reading of EPCIS 2.0 JSON / JSON-LD documents.
+
+A document may hold 10^5 events and more, so it is never loaded whole: events
+are built one at a time by ijson's C backend (yajl), so memory stays bounded
+by the largest single event. The rules of :mod:`ledger.strictjson` hold for
+every value read: no duplicate keys (a strict mapping type refuses them while
+the event is built), nesting at most :data:`~ledger.strictjson.MAX_DEPTH`
+(checked without recursion), no NaN or Infinity, numbers with a fraction as
+:class:`~decimal.Decimal`.
+
+:func:`read_head` makes the first pass: it checks the whole document (syntax
+and every event, before anything is appended), counts the events and returns
+what the document says outside them (``type``, ``schemaVersion``,
+``@context``, the ``epcisHeader`` with its master data).
+:func:`iter_events` makes the second pass and yields ``(index, event)``.
+
+Events are read from ``epcisBody.eventList`` (EPCISDocument) or
+``epcisBody.queryResults.resultsBody.eventList`` (EPCISQueryDocument).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+import ijson
+
+from ledger.epcis.errors import EpcisError
+from ledger.strictjson import MAX_DEPTH, depth_of
+
+__all__ = ["DocumentHead", "iter_events", "read_head"]
+
+_DOCUMENT_TYPES: Final = frozenset({"EPCISDocument", "EPCISQueryDocument"})
+_EVENTS: Final = {
+    "EPCISDocument": "epcisBody.eventList.item",
+    "EPCISQueryDocument": "epcisBody.queryResults.resultsBody.eventList.item",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentHead:
+    """What a document says outside its events, and how many events it has."""
+
+    type: str
+    schema_version: str
+    context: Any
+    header: dict[str, Any] = field(default_factory=dict)
+    events: int = 0
+    size: int = 0
+
+
+class _StrictDict(dict[str, Any]):
+    """The mapping ijson builds objects into: a repeated key is remembered (raising
+    inside ijson's C builder is not safe), and :func:`_check` refuses it."""
+
+    __slots__ = ("duplicate",)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key in self:
+            self.duplicate = key
+        else:
+            dict.__setitem__(self, key, value)
+
+
+def _items(path: Path, prefix: str, position: Callable[[int], None] | None = None) -> Iterator[Any]:
+    """Values at ``prefix``, strictly built; :class:`EpcisError` for bad JSON."""
+    with path.open("rb") as stream:
+        values = ijson.items(stream, prefix, use_float=False, map_type=_StrictDict)
+        index = 0
+        while True:
+            try:
+                value = next(values)
+            except StopIteration:
+                return
+            except (ijson.JSONError, ValueError) as error:
+                where = f"event {index}" if prefix.endswith(".item") else "the document"
+                raise EpcisError(
+                    f"{where}: not valid JSON ({error})",
+                    code="bad_json",
+                    event=index if prefix.endswith(".item") else None,
+                ) from None
+            _check(value, index if prefix.endswith(".item") else None)
+            if position is not None:
+                position(stream.tell())
+            yield value
+            index += 1
+
+
+def _check(value: Any, index: int | None) -> None:
+    if depth_of(value, MAX_DEPTH) > MAX_DEPTH:
+        where = "the document" if index is None else f"event {index}"
+        raise EpcisError(
+            f"{where} is nested deeper than {MAX_DEPTH} levels", code="bad_json", event=index
+        )
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Decimal) and not node.is_finite():
+            raise EpcisError("a number is not finite", code="bad_json", event=index)
+        if isinstance(node, _StrictDict) and hasattr(node, "duplicate"):
+            where = "the document" if index is None else f"event {index}"
+            raise EpcisError(
+                f"{where}: duplicate key {node.duplicate!r}", code="bad_json", event=index
+            )
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _first(path: Path, key: str) -> Any:
+    return next(_items(path, key), None)
+
+
+def read_head(path: Path) -> DocumentHead:
+    """Check the whole document, count its events, return its head (first pass)."""
+    with path.open("rb") as stream:
+        start = stream.read(64).lstrip()
+    if not start.startswith(b"{"):
+        raise EpcisError("the document is not a JSON object", code="not_a_document")
+    doc_type = _first(path, "type") or _first(path, "isA")
+    if doc_type not in _DOCUMENT_TYPES:
+        raise EpcisError(
+            f"type: must be EPCISDocument or EPCISQueryDocument, got {doc_type!r}",
+            code="not_a_document",
+            field="type",
+        )
+    version = _first(path, "schemaVersion")
+    if str(version) not in ("2.0", "2.0.0"):
+        raise EpcisError(
+            f"schemaVersion: custody reads EPCIS 2.0 documents, got {version!r}",
+            code="schema_version",
+            field="schemaVersion",
+        )
+    count = 0
+    for event in _items(path, _EVENTS[doc_type]):
+        if not isinstance(event, dict):
+            raise EpcisError(f"event {count} is not an object", code="bad_event", event=count)
+        count += 1
+    if count == 0:
+        # no events: still read the whole document once (syntax, duplicate keys)
+        for _ in _items(path, "__custody_no_such_key__"):
+            pass
+    header = _first(path, "epcisHeader")
+    return DocumentHead(
+        type=str(doc_type),
+        schema_version=str(version),
+        context=_first(path, "@context"),
+        header=dict(header) if isinstance(header, dict) else {},
+        events=count,
+        size=path.stat().st_size,
+    )
+
+
+def iter_events(
+    path: Path, head: DocumentHead | None = None, position: Callable[[int], None] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(index, event)`` in document order (second pass); ``position`` gets bytes read."""
+    doc_type = head.type if head is not None else read_head(path).type
+    for index, event in enumerate(_items(path, _EVENTS[doc_type], position)):
+        if not isinstance(event, dict):
+            raise EpcisError(f"event {index} is not an object", code="bad_event", event=index)
+        yield index, event

@@ -1,0 +1,161 @@
+"""``custody epcis import``: map, sign and append a document's events, streamed.
+
+Steps, per chunk of :data:`CHUNK` events in document order:
+
+1. each event gets its reference (``eventID``, else the CBV 2.0 hash ID) and
+   is mapped (:class:`~provenance.epcis.events.EventMapper`) to a statement,
+   a skip (another party's event) or an error naming the event and field;
+2. statements whose (issuer, id) the ledger already holds are reported with
+   their seq and digest and not built again (a second import appends nothing);
+3. the others are built, signed with the party's key and appended through
+   :meth:`ledger.log.Ledger.submit_stream` (the same pipelined append as
+   ``custody submit``); rejections come back per event.
+
+Results are yielded per event, in document order, as each chunk is appended.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from ledger.envelope import sign_envelope
+from ledger.epcis.errors import EpcisError
+from ledger.epcis.hashid import context_namespaces, hash_id
+from ledger.epcis.reader import DocumentHead, iter_events, read_head
+from ledger.errors import CustodyError
+from ledger.statements import build_statement
+from provenance.epcis.directory import LedgerDirectory
+from provenance.epcis.events import EventMapper, Existing, Mapped, Skipped
+from provenance.epcis.mapping import MappingFile, MasterData
+from provenance.epcis.objects import statement_id_for
+
+if TYPE_CHECKING:
+    from ledger.envelope import Envelope
+    from ledger.keys import PrivateKey
+    from ledger.log import Ledger
+
+__all__ = ["CHUNK", "EpcisImport"]
+
+CHUNK: Final = 1000
+
+
+@dataclass
+class _Chunk:
+    results: list[dict[str, Any]]
+    slots: list[int] = field(default_factory=list)  # result index of each envelope
+
+
+class EpcisImport:
+    """One import of ``path`` into ``ledger`` as ``party`` signing with ``key``."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        path: Path,
+        key: PrivateKey,
+        party: str,
+        mapping: Path | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.path = path
+        self.key = key
+        self.party = party
+        self.head: DocumentHead = read_head(path)
+        self.namespaces = context_namespaces(self.head.context)
+        self.directory = LedgerDirectory(ledger)
+        self.mapper = EventMapper(
+            party,
+            self.directory,
+            MasterData.from_header(self.head.header),
+            MappingFile.load(mapping),
+        )
+
+    def _chunks(self) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+        chunk: list[tuple[int, dict[str, Any]]] = []
+        for item in iter_events(self.path, self.head):
+            chunk.append(item)
+            if len(chunk) == CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _map(self, chunk: list[tuple[int, dict[str, Any]]]) -> tuple[_Chunk, list[Envelope]]:
+        results: list[dict[str, Any]] = []
+        mapped: list[tuple[int, Mapped]] = []
+        refs: list[str] = []
+        for _, event in chunk:
+            ref = event.get("eventID")
+            if not (isinstance(ref, str) and ref.strip()):
+                ref = hash_id(event, self.namespaces)
+            refs.append(ref)
+        found = self.directory.existing([(self.party, statement_id_for(r)) for r in refs])
+        known = {sid: hit for (_, sid), hit in found.items()}
+        for (index, event), ref in zip(chunk, refs, strict=True):
+            result: dict[str, Any] = {"event": index, "id": ref}
+            try:
+                outcome = self.mapper.map(event, index, ref, known)
+            except CustodyError as error:
+                result["error"] = error.to_dict()
+            else:
+                if isinstance(outcome, Skipped):
+                    result["skipped"] = outcome.reason
+                elif isinstance(outcome, Existing):
+                    result.update(seq=outcome.seq, digest=outcome.digest, duplicate=True)
+                else:
+                    mapped.append((len(results), outcome))
+            results.append(result)
+        out = _Chunk(results)
+        envelopes: list[Envelope] = []
+        for slot, statement in mapped:
+            try:
+                payload = build_statement(
+                    statement.type,
+                    statement.statement_id,
+                    statement.issuer,
+                    statement.time,
+                    **statement.body,
+                )
+            except CustodyError as error:
+                event = results[slot]["event"]
+                details = dict(error.details)
+                details["event"] = event
+                results[slot]["error"] = EpcisError(
+                    f"event {event}: {error.message}",
+                    code="unsupported",
+                    event=event,
+                    field=details.get("field"),
+                    details={"statement_error": error.code},
+                ).to_dict()
+                if statement.dispatch is not None:
+                    self.mapper.claimed.discard(statement.dispatch)
+                continue
+            envelopes.append(sign_envelope(payload, [self.key]))
+            out.slots.append(slot)
+        return out, envelopes
+
+    def run(self) -> Iterator[list[dict[str, Any]]]:
+        """Per-event results, a chunk at a time, in document order."""
+        pending: deque[_Chunk] = deque()
+
+        def batches() -> Iterator[list[Envelope]]:
+            for chunk in self._chunks():
+                mapped, envelopes = self._map(chunk)
+                pending.append(mapped)
+                yield envelopes
+
+        for appended in self.ledger.submit_stream(batches()):
+            chunk = pending.popleft()
+            for slot, result in zip(chunk.slots, appended, strict=True):
+                data = result.to_json()
+                entry = chunk.results[slot]
+                if "error" in data:
+                    entry["error"] = data["error"]
+                    entry["digest"] = data["digest"]
+                else:
+                    entry.update(data)
+            yield chunk.results
