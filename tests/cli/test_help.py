@@ -38,6 +38,7 @@ COMMANDS = {
     "verify": ["--json"],
     "bundle export": ["-o", "--entry-number"],
     "bundle verify": ["--operator-key", "--json", "--witness", "--quorum"],
+    "bundle view": ["--operator-key", "--entry-number", "--lot", "--port", "--open"],
     "serve": ["--host", "--port"],
     "witness init": ["--dir", "--name", "--log", "--json"],
     "witness key": ["--dir"],
