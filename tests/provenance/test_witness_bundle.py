@@ -223,6 +223,7 @@ def test_cli_bundle_verify_with_witnesses(forked: dict[str, Any], tmp_path: Path
     )
     assert bad.returncode == 1
     assert "split view" in bad.stdout
+    assert "quorum NOT met" in bad.stdout
     usage = subprocess.run(
         [*args, str(forked["good"].path), "--witness", w1, "--quorum", "3", "--json"],
         capture_output=True,
