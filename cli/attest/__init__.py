@@ -18,7 +18,8 @@ Defaults a person does not have to type:
   the same ``--time`` is idempotent: ``origin/<lot>``, ``transform/<first
   output>``, ``dispatch/<lot>/<to>/<time>``, ``receipt/<dispatch hex[:16]>``,
   ``evidence/<kind>/<first lot>/<sha256[:12]>``, ``import/<entry>/<lot>``,
-  ``key/<party>/<kid[:16]>``, ``revoke/<party>/<kid[:16]>``, ``party/<id>``.
+  ``key/<party>/<kid[:16]>``, ``revoke/<party>/<kid[:16]>``,
+  ``retract/<target hex[:32]>``, ``party/<id>``.
   An id longer than 128 characters becomes ``<type>/<32 hex of its sha256>``.
 
 The compact item syntax (``--input LOT:AMOUNT`` ...) is described in
@@ -27,7 +28,9 @@ The compact item syntax (``--input LOT:AMOUNT`` ...) is described in
 The package: ``parsers`` (values and compact items), ``options`` (the shared typed
 options), ``signing`` (build, sign, append or write, report), and one module per
 group of commands: ``custody_cmds`` (origin, transform, dispatch, receipt),
-``declare_cmds`` (evidence, import), ``party_cmds`` (party register, key, revoke).
+``declare_cmds`` (evidence, import), ``party_cmds`` (party register, key, revoke),
+``retract_cmds`` (retract; ``--replaces`` on origin, transform, dispatch, receipt,
+evidence and import corrects an earlier statement in one).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from cli.attest.parsers import (
     readable_id,
 )
 from cli.attest.party_cmds import attest_key, attest_revoke, party_register
+from cli.attest.retract_cmds import attest_retract
 from cli.attest.signing import Session, Signing, finish, key_signing, report, signing
 from cli.output import handle_errors
 
@@ -67,6 +71,7 @@ __all__ = [
     "attest_key",
     "attest_origin",
     "attest_receipt",
+    "attest_retract",
     "attest_revoke",
     "attest_transform",
     "finish",
@@ -114,6 +119,7 @@ def register(app: typer.Typer) -> None:
         "import": attest_import,
         "key": attest_key,
         "revoke": attest_revoke,
+        "retract": attest_retract,
     }
     for name, fn in commands.items():
         attest_app.command(name)(handle_errors(fn))

@@ -16,6 +16,7 @@ from cli.attest.options import (
     LatOpt,
     LonOpt,
     OutOpt,
+    ReplacesOpt,
     SiteNameOpt,
     SubdivisionOpt,
     TimeOpt,
@@ -50,6 +51,7 @@ def attest_origin(
     subdivision: SubdivisionOpt = None,
     lat: LatOpt = None,
     lon: LonOpt = None,
+    replaces: ReplacesOpt = None,
     issuer: IssuerOpt = None,
     statement_id: IdOpt = None,
     time: TimeOpt = None,
@@ -63,6 +65,7 @@ def attest_origin(
     --quantity 12000 --unit kg --site "Lubbock farm" --country US --subdivision US-TX
     """
     s = signing(home, key, issuer, statement_id, time, out_path, as_json)
+    s.replaces = replaces
     body = {
         "lot": {"id": lot, "material": material, "quantity": quantity, "unit": unit},
         "site": site_of(site, country, subdivision, lat, lon),
@@ -101,6 +104,7 @@ def attest_transform(
     subdivision: SubdivisionOpt = None,
     lat: LatOpt = None,
     lon: LonOpt = None,
+    replaces: ReplacesOpt = None,
     issuer: IssuerOpt = None,
     statement_id: IdOpt = None,
     time: TimeOpt = None,
@@ -115,6 +119,7 @@ def attest_transform(
     --site "Carolina mill" --country US --subdivision US-NC
     """
     s = signing(home, key, issuer, statement_id, time, out_path, as_json)
+    s.replaces = replaces
     outputs = [parse_output(o) for o in output]
     body: dict[str, Any] = {
         "process": process,
@@ -142,6 +147,7 @@ def attest_dispatch(
             "in the home's document store (repeatable).",
         ),
     ] = None,
+    replaces: ReplacesOpt = None,
     issuer: IssuerOpt = None,
     statement_id: IdOpt = None,
     time: TimeOpt = None,
@@ -155,6 +161,7 @@ def attest_dispatch(
     --unit kg --to spinner --document bol-17.pdf:bill_of_lading
     """
     s = signing(home, key, issuer, statement_id, time, out_path, as_json)
+    s.replaces = replaces
     t = s.when
     body: dict[str, Any] = {"lot": lot, "quantity": quantity, "unit": unit, "to": to}
     if document:
@@ -212,6 +219,7 @@ def attest_receipt(
         str | None,
         typer.Option("--unit", parser=parse_unit, help=f"Unit: {UNIT_LIST} (with --quantity)."),
     ] = None,
+    replaces: ReplacesOpt = None,
     issuer: IssuerOpt = None,
     statement_id: IdOpt = None,
     time: TimeOpt = None,
@@ -225,6 +233,7 @@ def attest_receipt(
     --unit kg, or: custody attest receipt --key spin.key --lot gin/lint-1
     """
     s = signing(home, key, issuer, statement_id, time, out_path, as_json)
+    s.replaces = replaces
     if (dispatch is None) == (lot is None):
         raise typer.BadParameter("give either --dispatch DIGEST or --lot LOT")
     if dispatch is None:

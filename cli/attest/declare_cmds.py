@@ -8,7 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.attest.options import DecimalOpt, IdOpt, IssuerOpt, KeyOpt, OutOpt, TimeOpt, UnitOpt
+from cli.attest.options import (
+    DecimalOpt,
+    IdOpt,
+    IssuerOpt,
+    KeyOpt,
+    OutOpt,
+    ReplacesOpt,
+    TimeOpt,
+    UnitOpt,
+)
 from cli.attest.parsers import parse_claim, readable_id, split_list
 from cli.attest.signing import signing
 from cli.common import HomeOpt, JsonOpt
@@ -50,6 +59,7 @@ def attest_evidence(
         str | None,
         typer.Option("--media-type", help="Media type (default: guessed from the file name)."),
     ] = None,
+    replaces: ReplacesOpt = None,
     issuer: IssuerOpt = None,
     statement_id: IdOpt = None,
     time: TimeOpt = None,
@@ -63,6 +73,7 @@ def attest_evidence(
     --file report.pdf --claim origin_match=true
     """
     s = signing(home, key, issuer, statement_id, time, out_path, as_json)
+    s.replaces = replaces
     lot_ids = split_list(lots)
     if not lot_ids:
         raise typer.BadParameter("give at least one lot with --lots")
@@ -96,6 +107,7 @@ def attest_import(
     country_of_origin: Annotated[
         str | None, typer.Option("--country-of-origin", help="ISO 3166-1 alpha-2.")
     ] = None,
+    replaces: ReplacesOpt = None,
     issuer: IssuerOpt = None,
     statement_id: IdOpt = None,
     time: TimeOpt = None,
@@ -109,6 +121,7 @@ def attest_import(
     --unit pcs --entry-number ABC-1234567-8 --hts 6109.10.0012 --port "Los Angeles"
     """
     s = signing(home, key, issuer, statement_id, time, out_path, as_json)
+    s.replaces = replaces
     body: dict[str, Any] = {
         "lot": lot,
         "quantity": quantity,

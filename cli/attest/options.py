@@ -50,6 +50,14 @@ OutOpt = Annotated[
         "--out", help="Write the signed envelope to FILE instead of appending it (submit later)."
     ),
 ]
+ReplacesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--replaces",
+        help="Correct an earlier statement of the issuer: its digest (sha256:...) or its seq. "
+        "That one is retracted (allowed while nothing downstream used it).",
+    ),
+]
 SiteNameOpt = Annotated[str, typer.Option("--site", help="Site name, e.g. 'Lubbock farm'.")]
 CountryOpt = Annotated[str, typer.Option("--country", help="Site country (ISO 3166-1 alpha-2).")]
 SubdivisionOpt = Annotated[

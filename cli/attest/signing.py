@@ -61,6 +61,28 @@ class Session:
             )
         return record.party
 
+    def digest_of(self, ref: str, option: str) -> str:
+        """A statement digest as given, or the digest of the entry at seq ``ref``."""
+        if ref.startswith("sha256:"):
+            return ref
+        if not ref.isdigit():
+            raise InputError(
+                f"{option}: must be a statement digest (sha256:<hex>) or a seq, got {ref!r}",
+                code="invalid_input.statement",
+                details={"value": ref},
+            )
+        from ledger.errors import NotFoundError
+
+        with self.reader().store.read() as r:
+            try:
+                return r.entry(int(ref)).digest
+            except NotFoundError:
+                raise InputError(
+                    f"{option}: the ledger has no entry at seq {ref}",
+                    code="invalid_input.statement",
+                    details={"seq": int(ref)},
+                ) from None
+
     def operator_id(self) -> str:
         with self.reader().store.read() as r:
             operator = r.operator()
@@ -145,6 +167,8 @@ class Signing:
     time: str | None = None
     out_path: Path | None = None
     as_json: bool = False
+    replaces: str | None = None
+    """``--replaces``: a digest or a seq of the statement the new one corrects."""
 
     def who(self) -> str:
         """``--issuer``, else the default (looked up only when needed)."""
@@ -157,6 +181,8 @@ class Signing:
 
     def append(self, type_: str, default_id: str, body: dict[str, Any]) -> None:
         """Build, sign and append (or write) the statement; ``--id`` wins over ``default_id``."""
+        if self.replaces is not None:
+            body = {**body, "replaces": self.session.digest_of(self.replaces, "--replaces")}
         finish(
             self.session,
             self.signer,
