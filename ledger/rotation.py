@@ -18,17 +18,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ledger.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint, verifier_key
 from ledger.errors import NoteError
 from ledger.keys import is_valid_signature, kid_of
 from ledger.leaf import decode_leaf
 from ledger.note import parse_verifier_key, split_note
-from ledger.statements import Key, Statement
+from ledger.statements import Key, Party, Statement
+
+if TYPE_CHECKING:  # offline verification (bundles) loads no storage stack
+    from ledger.store import ReadTx
 
 __all__ = [
     "KeyChain",
     "Rotation",
+    "chain_in_log",
+    "initial_key",
     "is_rotation",
     "open_checkpoint_chained",
     "verify_rotation_leaf",
@@ -132,3 +138,41 @@ def open_checkpoint_chained(note: str | bytes, origin: str, chain: KeyChain) -> 
                 details={"size": size, "rotation_seq": rot.seq, "kid": kid_of(key)},
             ) from None
         raise
+
+
+def initial_key(leaf0: bytes) -> bytes | None:
+    """The key that signed entry 0, the operator's own registration: the chain's start."""
+    entry = decode_leaf(leaf0).entry
+    stmt = entry.statement
+    if not isinstance(stmt, Party) or not entry.signatures:
+        return None
+    own = {kid_of(k): k for k in stmt.public_keys}
+    return own.get(entry.signatures[0][0])
+
+
+def chain_in_log(r: ReadTx, size: int) -> tuple[KeyChain, list[tuple[int, bytes]]]:
+    """The checkpoint keys of the tree of ``size`` entries, from entry 0's key, and the
+    rotation leaves ``(seq, leaf)`` (seq < size) in order, read in the caller's read
+    transaction (bundle export)."""
+    from ledger.store import StatementFilter
+
+    start = initial_key(r.entry(0).leaf) if size else None
+    if start is None:
+        raise NoteError("entry 0 is not the operator's own registration", code="invalid_note")
+    chain = KeyChain(start)
+    found: list[tuple[int, bytes]] = []
+    operator = r.meta("operator")
+    after = 0
+    while operator is not None:
+        page = r.statement_page(StatementFilter(type="key", issuer=operator), after, 500)
+        for row in page:
+            if row.seq >= size:
+                return chain, found
+            new = verify_rotation_leaf(row.leaf, chain.current)
+            if new is not None:
+                chain.add(Rotation(row.seq, chain.current, new))
+                found.append((row.seq, row.leaf))
+        if len(page) < 500:
+            break
+        after = page[-1].seq
+    return chain, found

@@ -24,6 +24,7 @@ from provenance.bundle.manifest import (
     manifest_bytes,
 )
 from provenance.bundle.results import BundleSummary
+from provenance.bundle.rotations import export_rotations, manifest_rotations
 from provenance.bundle.zipsafe import write_zip
 from provenance.documents import CitedDocument, StoreDocuments, referenced_documents
 from provenance.documents import with_documents as _with_documents
@@ -136,6 +137,7 @@ def _export(
         from ledger.proofs import prove_many
 
         proofs = prove_many(r, hashes, size, leaf_hashes=hashes) if hashes else {}
+        rotations, rotation_proofs = export_rotations(r, size)
     root = next(iter(proofs.values())).root if proofs else checkpoint.root
     if root != checkpoint.root:
         raise IntegrityError(
@@ -172,8 +174,11 @@ def _export(
         {seq: p.proof for seq, p in proofs.items()},
         documents,
     )
+    if rotations:  # the operator key rotations in the tree (docs/decisions/0006)
+        manifest["key_rotations"] = manifest_rotations(rotations, rotation_proofs)
     members: list[tuple[str, bytes]] = [(MANIFEST, manifest_bytes(manifest))]
     members += [(f"leaves/{e.seq}.json", e.leaf) for e in entries]
+    members += [(f"rotations/{seq}.json", leaf) for seq, leaf in rotations]
     members += [(f"documents/{sha}", contents[sha]) for sha in sorted(contents)]
     members += [
         (REPORT_JSON, json_bytes(report.to_json())),

@@ -20,6 +20,8 @@ message names the field::
     missing_documents  [{sha256: hex64, name: str, kind: str,
                          referenced_by: [str]}]                               (optional)
     report             {json: str, html: str}                                  (optional)
+    key_rotations      [{seq, leaf_hash, proof, path: "rotations/<seq>.json"}] (optional;
+                        operator key rotations in the tree, docs/decisions/0006)
 
 Unknown keys are refused at every level.
 """
@@ -108,6 +110,8 @@ class Manifest:
     entries: tuple[ManifestEntry, ...]
     documents: tuple[ManifestDocument, ...]
     missing_documents: tuple[MissingDocument, ...]
+    key_rotations: tuple[ManifestEntry, ...] = ()
+    """Operator key rotations in the checkpoint's tree (:mod:`.rotations`)."""
 
 
 # ---------------------------------------------------------------- reading
@@ -201,7 +205,7 @@ def _missing(value: Any, where: str) -> MissingDocument:
 
 
 _TOP_REQUIRED = ("spec", "subject", "created", "checkpoint", "verifier_key", "entries")
-_TOP_OPTIONAL = ("entry_number", "documents", "missing_documents", "report")
+_TOP_OPTIONAL = ("entry_number", "documents", "missing_documents", "report", "key_rotations")
 
 
 def parse_manifest(raw: bytes) -> Manifest:
@@ -237,6 +241,10 @@ def parse_manifest(raw: bytes) -> Manifest:
         missing_documents=tuple(
             _missing(d, f"missing_documents[{i}]")
             for i, d in enumerate(_list(m.get("missing_documents", []), "missing_documents"))
+        ),
+        key_rotations=tuple(
+            _entry(e, f"key_rotations[{i}]")
+            for i, e in enumerate(_list(m.get("key_rotations", []), "key_rotations"))
         ),
     )
 

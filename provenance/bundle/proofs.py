@@ -24,6 +24,7 @@ from provenance.bundle.manifest import (
     ManifestError,
     parse_manifest,
 )
+from provenance.bundle.rotations import ROTATION_NAME, follow_rotations
 from provenance.bundle.state import BundleState, StopError
 from provenance.bundle.zipsafe import read_zip
 
@@ -69,6 +70,13 @@ def check_checkpoint(check: BundleState) -> None:
                 f"{MANIFEST}: the operator verifier key in the bundle is malformed ({e.message})",
             )
             raise StopError from e
+    if check.pinned and check.manifest.key_rotations:  # docs/decisions/0006
+        found = follow_rotations(check, check.verifier.name, check.verifier.public_key)
+        if found is None:
+            raise StopError
+        check.checkpoint = found
+        check.verified_key = check.key
+        return
     try:
         check.checkpoint = open_checkpoint(check.manifest.checkpoint, check.verifier)
     except CustodyError as e:
@@ -90,6 +98,7 @@ def check_leaves(check: BundleState) -> None:
     assert check.checkpoint is not None
     assert check.manifest is not None
     listed: set[str] = set()
+    rotations = {e.path for e in check.manifest.key_rotations if ROTATION_NAME.fullmatch(e.path)}
     for entry in check.manifest.entries:
         seq = entry.seq
         name = f"leaves/{seq}.json"
@@ -108,7 +117,7 @@ def check_leaves(check: BundleState) -> None:
     for name in sorted(check.members, key=_member_order):
         if name in listed or name in (MANIFEST, REPORT_JSON, REPORT_HTML):
             continue
-        if DOC_NAME.fullmatch(name):
+        if DOC_NAME.fullmatch(name) or name in rotations:
             continue
         what = (
             "not listed in the manifest"

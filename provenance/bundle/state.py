@@ -14,6 +14,7 @@ from typing import Any
 
 from ledger.checkpoint import Checkpoint, NoteVerifier
 from ledger.cosignature import CosignerVerifier
+from ledger.rotation import Rotation
 from provenance.bundle.manifest import INTEGRITY, Manifest
 from provenance.bundle.results import SubjectSource, WitnessCheck
 from provenance.bundle.zipsafe import ZipLimits
@@ -67,6 +68,7 @@ class BundleState:
         self.witnesses: tuple[CosignerVerifier, ...] = ()
         self.quorum = 0
         self.witness_check: WitnessCheck | None = None
+        self.rotations: tuple[Rotation, ...] = ()  # operator key rotations followed
 
     def flag(
         self,
