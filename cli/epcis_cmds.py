@@ -68,6 +68,34 @@ def import_events(
     run_import(file, key, mapping, home, as_json)
 
 
+@app.command("export")
+@handle_errors
+def export_trace(
+    lot: Annotated[str, typer.Argument(help="The lot whose upstream trace is exported.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Write the document here.")],
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the lot's upstream trace as one EPCIS 2.0 JSON-LD document.
+
+    Example: custody epcis export gin/lint-2026-001 -o lint.jsonld
+    """
+    import json
+
+    from cli.common import home_of
+    from cli.output import err
+    from provenance.epcis.export import export_lot
+
+    ledger = home_of(home).open(with_key=False)
+    document = export_lot(ledger.store, lot)
+    output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    events = len(document["epcisBody"]["eventList"])
+    if as_json:
+        emit_json({"lot": lot, "out": str(output), "events": events})
+    else:
+        err.print(f"wrote {output}: {events} EPCIS events")
+
+
 def register(main: typer.Typer) -> None:
     """Add ``custody epcis ...`` to the main app."""
     main.add_typer(app, name="epcis")

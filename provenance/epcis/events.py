@@ -304,12 +304,15 @@ class EventMapper:
                 event=index,
                 field="destinationList",
             )
-        body = {
+        body: dict[str, Any] = {
             "lot": obj.lot,
             "quantity": obj.quantity.value,
             "unit": obj.quantity.unit,
             "to": to,
         }
+        documents = custody_ext(event, "documents")
+        if isinstance(documents, list):
+            body["documents"] = documents
         return Mapped("dispatch", sid, self.party, time, body)
 
     def _receipt(self, index: int, sid: str, time: str, obj: EventObject) -> Mapped:
