@@ -16,6 +16,10 @@ from (an earlier copy of this code keyed it without the message).
 * :class:`Preverified`: a :class:`Batch` fed with the entries of some evidence
   in seq order, learning the parties' keys from their ``party`` and ``key``
   statements as it goes (verification of a trace, :mod:`provenance.replay`).
+* :class:`AutoVerifier`: checks on this core, and once a verification has asked
+  for more than :data:`PARALLEL_MIN` checks, also on :func:`shared_pool`'s worker
+  processes (started in the background, used once they are up), so that the
+  checks of a large trace run on the other cores while this one parses.
 
 Every check ends in :func:`ledger.keys.is_valid_signature` (libsodium).
 """
@@ -23,15 +27,22 @@ Every check ends in :func:`ledger.keys.is_valid_signature` (libsodium).
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import re
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
+from functools import cache
+from pathlib import Path
 from typing import Protocol
 
 from ledger.keys import is_valid_signature, kid_of
 from ledger.statements import Key, Party, Statement
 
 __all__ = [
+    "PARALLEL_MIN",
+    "AutoVerifier",
     "Batch",
     "BatchVerifier",
     "Memo",
@@ -41,6 +52,7 @@ __all__ = [
     "SignedEntry",
     "Triple",
     "preverify",
+    "shared_pool",
     "start",
     "verify_serial",
 ]
@@ -105,7 +117,8 @@ class ProcessVerifier:
     libsodium itself releases the GIL but the Python around each call does not,
     so threads gain little; processes scale with the cores. :meth:`submit`
     returns at once. The pool starts on first use (``forkserver``, so a
-    multi-threaded server forks nothing it holds); :meth:`close` stops it.
+    multi-threaded server forks nothing it holds; the server preloads this module,
+    not ``__main__``); :meth:`close` stops it.
     """
 
     def __init__(self, workers: int, *, min_parallel: int = 64) -> None:
@@ -120,7 +133,12 @@ class ProcessVerifier:
         with self._lock:
             if self._pool is None:
                 method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context(method))
+                context = mp.get_context(method)
+                if method == "forkserver":
+                    # workers fork with this module loaded, and the caller's __main__
+                    # (a script perhaps without a main guard) is never run again
+                    context.set_forkserver_preload([__name__])
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
             return self._pool
 
     def start(self) -> None:
@@ -146,6 +164,93 @@ class ProcessVerifier:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown()
+
+
+PARALLEL_MIN = 1024
+"""Checks an :class:`AutoVerifier` runs on this core before it starts the shared pool."""
+
+
+class _Shared:
+    """The process-wide pool of :func:`shared_pool` and whether its workers are up."""
+
+    pool: ProcessVerifier | None = None
+    ready = threading.Event()
+    lock = threading.Lock()
+
+
+def shared_pool() -> ProcessVerifier | None:
+    """The process-wide pool of one worker per core but this one; ``None`` until it is up.
+
+    The first call starts it on a background thread (worker start-up is not paid by
+    the caller) and returns ``None``; later calls return it once every worker runs.
+    Its processes end with the interpreter. ``None`` on a single core and where
+    workers would run the caller's script again (:func:`_main_is_guarded`).
+    """
+    cores = os.cpu_count() or 1
+    if cores < 2 or not _main_is_guarded():
+        return None
+    with _Shared.lock:
+        if _Shared.pool is None:
+            _Shared.pool = ProcessVerifier(cores - 1)
+            threading.Thread(target=_start_shared, args=(_Shared.pool,), daemon=True).start()
+    return _Shared.pool if _Shared.ready.is_set() else None
+
+
+@cache
+def _main_is_guarded() -> bool:
+    """Whether worker processes can start here without running the caller's script again.
+
+    A new worker imports ``__main__`` again from its file (multiprocessing's
+    ``spawn`` and ``forkserver``): safe when there is no file (an interactive
+    session) or the file guards its work with ``if __name__ == "__main__"`` (the
+    ``custody`` command, pytest, the benchmarks); a script without the guard keeps
+    every check on this core. Never inside a worker itself.
+    """
+    if mp.parent_process() is not None:
+        return False
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if path is None:
+        return True
+    try:
+        source = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return _GUARD.search(source) is not None
+
+
+_GUARD = re.compile(r"""^if\s+__name__\s*==\s*['"]__main__['"]\s*:""", re.MULTILINE)
+
+
+def _start_shared(pool: ProcessVerifier) -> None:
+    try:
+        pool.start()
+    except Exception:  # noqa: BLE001 (no pool: every check stays on this core)
+        return
+    _Shared.ready.set()
+
+
+class AutoVerifier:
+    """A :data:`BatchVerifier` for one verification: this core first, worker processes
+    for the bulk (see the module docstring).
+
+    Up to :data:`PARALLEL_MIN` checks (a small trace) run here, as
+    :func:`verify_serial` would; past that the checks go to :func:`shared_pool` as
+    soon as its workers are up (until then, here). Verdicts are the same either way.
+    """
+
+    def __init__(self, parallel_min: int = PARALLEL_MIN) -> None:
+        self.parallel_min = parallel_min
+        self.asked = 0
+
+    def submit(self, items: list[Triple]) -> PendingVerification:
+        self.asked += len(items)
+        pool = shared_pool() if self.asked > self.parallel_min else None
+        if pool is None:
+            return _Done(verify_serial(items))
+        return pool.submit(items)
+
+    def __call__(self, items: list[Triple]) -> list[bool]:
+        return self.submit(items).result()
 
 
 class Memo:
