@@ -33,6 +33,7 @@ COMMANDS = {
     "ledger consistency": ["--from", "--to", "--json"],
     "ledger show": ["--seq", "--json"],
     "ledger tiles export": ["--home", "--json", "DIR"],
+    "ledger rotate-key": ["--new-key", "--home", "--json"],
     "lots show": ["--json"],
     "lots held": ["--party"],
     "trace": ["--format"],
