@@ -19,7 +19,7 @@ from cli.output import (
     handle_errors,
     out,
 )
-from cli.provenance_cmds import print_report
+from cli.provenance_cmds import ProfileOpt, print_report
 
 OPERATOR_KEY_ENV = "CUSTODY_OPERATOR_KEY"
 
@@ -57,6 +57,7 @@ def export(
     server: ServerOpt = None,
     party: PartyOpt = None,
     key: KeyFileOpt = None,
+    profile: ProfileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Export the evidence bundle of LOT: leaves, proofs, documents and the report."""
@@ -79,7 +80,7 @@ def export(
     from provenance.registry import record_export
 
     h = home_of(home)
-    with VerificationContext.from_home(h) as ctx:
+    with VerificationContext.from_home(h, profile=profile) as ctx:
         summary = ctx.export_bundle(lot, output, entry_number=entry_number)
         try:
             record_export(
@@ -166,6 +167,7 @@ def verify(
             help="How many of the --witness keys must have cosigned (default: all of them).",
         ),
     ] = None,
+    profile: ProfileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a bundle offline; exit 0 pass, 1 fail, 3 incomplete.
@@ -174,6 +176,7 @@ def verify(
     --entry-number / --lot or taken from the bundle's unsigned manifest.
     """
     from provenance.bundle import verify_bundle
+    from provenance.rules.profile import load_profile
     from provenance.screening import load_screening
     from provenance.yields import load_yields
 
@@ -185,6 +188,7 @@ def verify(
         lot=lot,
         screening=None if screening is None else load_screening(screening),
         yields=None if yields is None else load_yields(yields),
+        profile=load_profile(profile),
         witnesses=[k for w in witness or [] if (k := _operator_key(w))],
         quorum=quorum,
     )

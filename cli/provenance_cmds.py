@@ -58,11 +58,21 @@ def register(app: typer.Typer) -> None:
 # --------------------------------------------------------------------------- seam
 
 
-def local_report(lot: str, home: Path | None) -> Report:
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        envvar="CUSTODY_PROFILE",
+        help="Document policy profile: cbp-uflpa (default), custody-only, or a profile file.",
+    ),
+]
+
+
+def local_report(lot: str, home: Path | None, profile: str | None = None) -> Report:
     """Verify ``lot`` in the home's verification context (:mod:`provenance.context`)."""
     from provenance.context import VerificationContext
 
-    with VerificationContext.from_home(home_of(home)) as ctx:
+    with VerificationContext.from_home(home_of(home), profile=profile) as ctx:
         return ctx.verify(lot)
 
 
@@ -73,14 +83,17 @@ def report_json(
     server: str | None = None,
     party: str | None = None,
     key: Path | None = None,
+    profile: str | None = None,
 ) -> dict[str, Any]:
     """The SPEC §10 verification report of ``lot``, from the home's ledger, or from
     a server (logged in as ``party`` with the private ``key`` file)."""
     if server is not None:
         from cli.client import remote_report
 
+        if profile is not None:
+            raise typer.BadParameter("--profile applies to the home's ledger, not --server")
         return remote_report(server, lot, party, key)
-    return local_report(lot, home).to_json()
+    return local_report(lot, home, profile).to_json()
 
 
 def trace_document(
@@ -138,13 +151,14 @@ def verify(
     server: ServerOpt = None,
     party: PartyOpt = None,
     key: KeyFileOpt = None,
+    profile: ProfileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Verify LOT: findings by severity, composition by origin, verdict.
+    """Verify LOT: findings by severity, documents per hop, composition by origin, verdict.
 
     Exit code 0 pass, 1 fail, 3 incomplete.
     """
-    doc = report_json(lot, home=home, server=server, party=party, key=key)
+    doc = report_json(lot, home=home, server=server, party=party, key=key, profile=profile)
     verdict = str(doc["verdict"])
     if as_json:
         emit_json(doc)
@@ -173,6 +187,10 @@ def print_report(doc: dict[str, Any]) -> None:
         where = s.get("subdivision") or s.get("country")
         out.print(f"  {float(s['share']) * 100:7.2f}%  {escape(str(where))}  {s['material']}")
     out.print(f"  {float(doc.get('untraced_share') or 0) * 100:7.2f}%  untraced")
+    if doc.get("documents"):
+        from provenance.render.matrix import matrix_text
+
+        out.print("\n" + escape(matrix_text(doc["documents"])), end="")
     if doc.get("screening_version"):
         out.print(
             f"\nScreening data {escape(str(doc.get('screening_version')))}, "

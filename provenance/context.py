@@ -28,6 +28,7 @@ from ledger.home import Home
 from ledger.log import Ledger
 from provenance.bundle import BundleSummary, export_bundle
 from provenance.documents import StoreDocuments, with_documents
+from provenance.rules.profile import Profile, load_profile
 from provenance.screening import SCREENING_FILENAME, ScreeningData, load_for_home
 from provenance.verify import Report, verify_lot
 from provenance.yields import YIELDS_FILENAME, YieldTable, yields_for_home
@@ -87,11 +88,21 @@ class VerificationContext:
     yields: YieldTable
     documents_dir: Path | None
     _owns_ledger: bool = field(default=False, repr=False)
+    profile: Profile = field(default_factory=lambda: load_profile(None))
+    """The document policy profile verifications use (:mod:`provenance.rules.profile`)."""
 
     @classmethod
-    def from_home(cls, home: Home | Path, *, ledger: Ledger | None = None) -> VerificationContext:
+    def from_home(
+        cls,
+        home: Home | Path,
+        *,
+        ledger: Ledger | None = None,
+        profile: Profile | str | None = None,
+    ) -> VerificationContext:
         """The context of ``home``: its ledger (opened read-only unless ``ledger`` is given,
-        e.g. the API's), its screening and yield data, its document store."""
+        e.g. the API's), its screening and yield data, its document store, and the document
+        policy ``profile`` (a :class:`Profile`, a shipped profile's name or a profile file;
+        default ``cbp-uflpa``)."""
         h = home if isinstance(home, Home) else Home(Path(home))
         owns = ledger is None
         opened = h.open(with_key=False) if ledger is None else ledger
@@ -101,6 +112,7 @@ class VerificationContext:
             yields=home_yields(h.path),
             documents_dir=h.documents,
             _owns_ledger=owns,
+            profile=profile if isinstance(profile, Profile) else load_profile(profile),
         )
 
     def documents(self) -> StoreDocuments:
@@ -109,7 +121,13 @@ class VerificationContext:
 
     def verify(self, lot: str) -> Report:
         """Verify ``lot``: the rules over its evidence, and the DOCUMENT findings."""
-        report = verify_lot(self.ledger.store, lot, screening=self.screening, yields=self.yields)
+        report = verify_lot(
+            self.ledger.store,
+            lot,
+            screening=self.screening,
+            yields=self.yields,
+            profile=self.profile,
+        )
         return with_documents(report, self.documents())
 
     def export_bundle(
@@ -130,6 +148,7 @@ class VerificationContext:
             screening=self.screening,
             yields=self.yields,
             created=created,
+            profile=self.profile,
         )
 
     def close(self) -> None:

@@ -26,7 +26,9 @@ leaves it out of the bundle.
 
 For the same reason, a finding that concerns **only** outsiders' statements
 (their ``evidence``, and the ``key`` / ``revoke`` history of their own keys) is
-reported as ``info`` and never counted (:func:`third_party_as_info`): an
+reported as ``info`` and never counted (:func:`third_party_as_info`); the one
+exception is a typed ``lab_test`` by a party the operator registered with the
+``lab`` role, whose ``LAB-TEST`` findings count (CBP asks for such tests): an
 outsider who revokes its own key as compromised, back-dated, voids its own
 evidence's signature, and that must not fail someone else's lot.
 :func:`with_documents` applies both around
@@ -48,8 +50,10 @@ from typing import Final
 
 import networkx as nx
 
-from ledger.statements import Dispatch, Evidence, Key, Revoke, Statement
+from ledger.statements import Dispatch, Evidence, Key, Party, Revoke, Statement
+from ledger.statements.evidence_models import LabTest
 from provenance.rules.base import Finding, Severity
+from provenance.trace import Trace
 from provenance.verify import Report, flag_nodes, verdict_of
 
 __all__ = [
@@ -231,13 +235,16 @@ _RANK: Final = {"error": 0, "gap": 1, "warning": 2, "info": 3}
 def third_party_as_info(report: Report, path: set[str] | None = None) -> list[Finding]:
     """``report.findings`` with every finding that names only outsiders' statements
     (their evidence, their own key history) downgraded to ``info``."""
+    trace = report.custody_trace()
     if path is None:
-        path = report.custody_trace().path_parties()
+        path = trace.path_parties()
     outsiders: set[str] = set()
     for e in report.entries.values():
         st = e.statement
         about = st.issuer if isinstance(st, Evidence) else getattr(st, "party", None)
         if isinstance(st, Evidence | Key | Revoke) and about not in path:
+            if isinstance(st, Evidence) and _laboratory_test(st, trace):
+                continue  # an origin test by a laboratory the operator registered counts
             outsiders.add(e.digest)
     if not outsiders:
         return list(report.findings)
@@ -254,6 +261,16 @@ def third_party_as_info(report: Report, path: set[str] | None = None) -> list[Fi
             )
         out.append(f)
     return out
+
+
+def _laboratory_test(st: Evidence, trace: Trace) -> bool:
+    """A typed ``lab_test`` issued by a party registered (by the operator) as a ``lab``."""
+    if not isinstance(st.fields, LabTest):
+        return False
+    reg = trace.registrations.get(st.issuer)
+    return (
+        reg is not None and isinstance(reg.statement, Party) and "lab" in reg.statement.party.roles
+    )
 
 
 def with_documents(report: Report, produced: Produced) -> Report:

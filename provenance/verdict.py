@@ -24,6 +24,8 @@ from provenance.composition import Share
 from provenance.graph import ParsedEntry, Trace
 from provenance.retracted import Retracted
 from provenance.rules.base import SEVERITIES, Finding
+from provenance.rules.matrix import DocumentsMatrix
+from provenance.rules.profile import Profile
 
 __all__ = ["Report", "Verdict", "VerificationError", "ensure_pass", "verdict_of"]
 
@@ -69,6 +71,10 @@ class Report:
     retracted: list[Retracted] = field(default_factory=list)
     """Statements of the evidence voided by a later one of their issuer (left out of the
     trace, the rules and the composition; still in ``statements`` and ``entries``)."""
+    profile: Profile | None = field(default=None, repr=False, compare=False)
+    """The document policy profile the verification used."""
+    documents_matrix: DocumentsMatrix | None = field(default=None, repr=False, compare=False)
+    """Documents per hop and the checklist (:mod:`provenance.rules.matrix`)."""
 
     def custody_trace(self) -> Trace:
         """:attr:`trace`, or the trace recomputed from :attr:`entries` when none was kept."""
@@ -100,6 +106,8 @@ class Report:
             "screening_version": self.screening_version,
             "yields_version": self.yields_version,
             "retracted": [r.to_json() for r in self.retracted],
+            "profile": None if self.profile is None else self.profile.name,
+            "documents": None if self.documents_matrix is None else self.documents_matrix.to_json(),
         }
 
     def by_severity(self) -> dict[str, list[Finding]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,9 +19,10 @@ from cli.attest.options import (
     TimeOpt,
     UnitOpt,
 )
-from cli.attest.parsers import parse_claim, readable_id, split_list
+from cli.attest.parsers import parse_claim, read_fields, readable_id, split_list
 from cli.attest.signing import signing
-from cli.common import HomeOpt, JsonOpt
+from cli.common import HomeOpt, JsonOpt, ServerOpt
+from ledger.errors import InputError
 
 
 def attest_evidence(
@@ -52,6 +54,14 @@ def attest_evidence(
             help="Claim KEY=VALUE (repeatable); VALUE is JSON when it parses, else text.",
         ),
     ] = None,
+    fields: Annotated[
+        Path | None,
+        typer.Option(
+            "--fields",
+            help="JSON file with the typed fields of a typed kind (commercial_invoice, "
+            "transport_document, payment_record, lab_test ...; docs/evidence.md).",
+        ),
+    ] = None,
     name: Annotated[
         str | None, typer.Option("--name", help="Document name (default: the file name).")
     ] = None,
@@ -60,6 +70,7 @@ def attest_evidence(
         typer.Option("--media-type", help="Media type (default: guessed from the file name)."),
     ] = None,
     replaces: ReplacesOpt = None,
+    server: ServerOpt = None,
     issuer: IssuerOpt = None,
     statement_id: IdOpt = None,
     time: TimeOpt = None,
@@ -69,15 +80,28 @@ def attest_evidence(
 ) -> None:
     """Bind a document (invoice, certificate, lab test...) to lots.
 
+    With --server URL (and --issuer), the statement is appended through that server
+    and the file uploaded to it (PUT /v1/documents/SHA256); without, the file goes to
+    the home's document store.
+
     Example: custody attest evidence --key lab.key --lots gin/lint-1 --kind isotope_test
     --file report.pdf --claim origin_match=true
+
+    Typed: custody attest evidence --key gin.key --lots gin/lint-1 --kind commercial_invoice
+    --file invoice.pdf --fields invoice.json
     """
     s = signing(home, key, issuer, statement_id, time, out_path, as_json)
     s.replaces = replaces
+    s.server = server
     lot_ids = split_list(lots)
     if not lot_ids:
         raise typer.BadParameter("give at least one lot with --lots")
-    sha, size = s.session.home.store_document(file)
+    data: bytes | None = None
+    if server is None:
+        sha, size = s.session.home.store_document(file)
+    else:
+        data = read_document(file)
+        sha, size = hashlib.sha256(data).hexdigest(), len(data)
     guessed, _ = mimetypes.guess_type(file.name)
     body: dict[str, Any] = {
         "lots": lot_ids,
@@ -91,7 +115,17 @@ def attest_evidence(
     }
     if claim:
         body["claims"] = dict(parse_claim(c) for c in claim)
-    s.append("evidence", readable_id("evidence", kind, lot_ids[0], sha[:12]), body)
+    if fields is not None:
+        body["fields"] = read_fields(fields)
+    s.append("evidence", readable_id("evidence", kind, lot_ids[0], sha[:12]), body, data)
+
+
+def read_document(file: Path) -> bytes:
+    """The bytes of ``--file``, or a clear error."""
+    try:
+        return file.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read {file}: {e.strerror}", code="invalid_input.file") from e
 
 
 def attest_import(

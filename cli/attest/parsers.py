@@ -180,6 +180,21 @@ def parse_claim(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
+def read_fields(path: Path) -> dict[str, Any]:
+    """The typed ``fields`` object of an evidence statement from a JSON file (exact numbers)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise typer.BadParameter(f"--fields {path}: cannot be read ({e.strerror})") from None
+    try:
+        value = strictjson.loads(raw, decimals=True)
+    except strictjson.JsonError as e:
+        raise typer.BadParameter(f"--fields {path}: not valid JSON ({e.message})") from None
+    if not isinstance(value, dict):
+        raise typer.BadParameter(f"--fields {path}: must hold a JSON object")
+    return value
+
+
 def split_list(values: list[str]) -> list[str]:
     """Repeatable options that also accept comma-separated values."""
     return [v.strip() for value in values for v in value.split(",") if v.strip()]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from cli.demo.story import Story, invoice_text, output_lot, site_of
+from cli.demo.story import Deal, Story, output_lot, site_of
 
 
 def cotton_and_blend(s: Story) -> None:
@@ -83,12 +83,22 @@ def cotton_and_blend(s: Story) -> None:
         20000,
         site_of("Lubbock County field 7", "US", "US-TX"),
     )
-    bol = farm.attach(
-        "bill_of_lading",
-        "BOL-LF-0001.txt",
-        "TRUCK BILL OF LADING LF-0001\n20,000 kg seed cotton, modules 1-12\n",
+    farm.trade(
+        "lubbock-farm/seed-cotton-2026-001",
+        20000,
+        "kg",
+        gin,
+        Deal(
+            "LF-2026-0007",
+            "30000.00",
+            "LF-0001",
+            "Lubbock County field 7",
+            "Plains Cooperative Gin, Lubbock",
+            "Lubbock Cotton Haulers LLC",
+            "US",
+            mode="road",
+        ),
     )
-    farm.ship("lubbock-farm/seed-cotton-2026-001", 20000, "kg", gin, [bol])
     gin.make(
         "cotton.ginning",
         [("lubbock-farm/seed-cotton-2026-001", 20000, "kg")],
@@ -100,24 +110,29 @@ def cotton_and_blend(s: Story) -> None:
         "production_record",
         "GIN-TURNOUT-2026-001.txt",
         "Gin turnout report: 20,000 kg seed cotton -> 7,000 kg lint (35%)\n",
+        fields={
+            "site": site_of("Plains Cooperative Gin", "US", "US-TX"),
+            "capacity_per_day": {"quantity": Decimal(60000), "unit": "kg"},
+            "period": {"start": "2026-02-01", "end": "2026-02-28"},
+            "output": {"quantity": Decimal(7000), "unit": "kg"},
+        },
     )
     # partial dispatches to two buyers
-    bol1 = gin.attach(
-        "bill_of_lading",
-        "BOL-MAEU-2026-1187.txt",
-        "OCEAN BILL OF LADING MAEU-2026-1187\nHouston -> Cat Lai\n4,000 kg lint\n",
-    )
-    gin.ship("plains-gin/lint-2026-001", 4000, "kg", spinner, [bol1])
-    gin.document(
-        ["plains-gin/lint-2026-001"],
-        "invoice",
-        "INV-PG-2026-044.txt",
-        invoice_text(
+    gin.trade(
+        "plains-gin/lint-2026-001",
+        4000,
+        "kg",
+        spinner,
+        Deal(
             "PG-2026-044",
-            "Plains Cooperative Gin",
-            "Saigon Cotton Spinning JSC",
-            "4,000 kg upland cotton lint",
-            "USD 8,800.00",
+            "8800.00",
+            "MAEU-2026-1187",
+            "Houston",
+            "Cat Lai",
+            "Maersk A/S",
+            "DK",
+            vessel="Maersk Kensington",
+            containers=("CSQU3054383",),
         ),
     )
     bol2 = gin.attach(
@@ -134,12 +149,21 @@ def cotton_and_blend(s: Story) -> None:
         [output_lot("saigon-spinning/yarn-30s-2026-09", "yarn.cotton", 3500)],
         site_of("Binh Duong spinning mill", "VN"),
     )
-    spinner.ship("saigon-spinning/yarn-30s-2026-09", 3500, "kg", mill)
-    spinner.document(
-        ["saigon-spinning/yarn-30s-2026-09"],
-        "payment_record",
-        "PAY-PG-2026-044.txt",
-        "Wire transfer USD 8,800.00 to Plains Cooperative Gin\n",
+    spinner.trade(
+        "saigon-spinning/yarn-30s-2026-09",
+        3500,
+        "kg",
+        mill,
+        Deal(
+            "SCS-2026-118",
+            "14000.00",
+            "VN-TRK-5512",
+            "Di An, Binh Duong",
+            "Nhon Trach, Dong Nai",
+            "Saigon Trucking Co., Ltd.",
+            "VN",
+            mode="road",
+        ),
     )
     mill.make(
         "fabric.knitting",
@@ -153,7 +177,22 @@ def cotton_and_blend(s: Story) -> None:
         [output_lot("mekong-knit/jersey-2026-031", "fabric.cotton", 3200)],
         site_of("Nhon Trach dye house", "VN"),
     )
-    mill.ship("mekong-knit/jersey-2026-031", 3200, "kg", factory)
+    mill.trade(
+        "mekong-knit/jersey-2026-031",
+        3200,
+        "kg",
+        factory,
+        Deal(
+            "MK-2026-090",
+            "22400.00",
+            "HLCU-2026-3321",
+            "Cat Lai",
+            "Phnom Penh Autonomous Port",
+            "Hapag-Lloyd AG",
+            "DE",
+            vessel="Mekong Star",
+        ),
+    )
     factory.make(
         "apparel.cut_and_sew",
         [("mekong-knit/jersey-2026-031", 3200, "kg")],
@@ -164,42 +203,60 @@ def cotton_and_blend(s: Story) -> None:
         ],
         site_of("Phnom Penh SEZ factory", "KH"),
     )
-    factory.ship("angkor-garments/tshirts-2026-07", 16000, "pcs", exporter)
-    bol3 = exporter.attach(
-        "bill_of_lading",
-        "BOL-ONEY-2026-5521.txt",
-        "OCEAN BILL OF LADING ONEY-2026-5521\nSihanoukville -> Long Beach\n"
-        "16,000 pcs cotton T-shirts, 2,560 kg\n",
-    )
-    exporter.ship("angkor-garments/tshirts-2026-07", 16000, "pcs", importer, [bol3])
-    importer.document(
-        ["angkor-garments/tshirts-2026-07"],
-        "invoice",
-        "INV-TST-2026-310.txt",
-        invoice_text(
-            "TST-2026-310",
-            "Tonle Sap Trading Co., Ltd.",
-            "Prairie Apparel Inc.",
-            "16,000 pcs 100% cotton T-shirts",
-            "USD 41,600.00",
+    factory.trade(
+        "angkor-garments/tshirts-2026-07",
+        16000,
+        "pcs",
+        exporter,
+        Deal(
+            "AG-2026-071",
+            "38400.00",
+            "KH-TRK-0716",
+            "Phnom Penh SEZ",
+            "Sihanoukville",
+            "Phnom Penh Logistics Co., Ltd.",
+            "KH",
+            mode="road",
         ),
     )
-    importer.document(
-        ["angkor-garments/tshirts-2026-07"],
-        "payment_record",
-        "PAY-TST-2026-310.txt",
-        "Wire transfer USD 41,600.00 to Tonle Sap Trading Co., Ltd.\n",
+    exporter.trade(
+        "angkor-garments/tshirts-2026-07",
+        16000,
+        "pcs",
+        importer,
+        Deal(
+            "TST-2026-310",
+            "41600.00",
+            "ONEY-2026-5521",
+            "Sihanoukville",
+            "Long Beach",
+            "Ocean Network Express Pte. Ltd.",
+            "SG",
+            vessel="ONE Harmony",
+        ),
     )
     lab.document(
         ["angkor-garments/tshirts-2026-07"],
-        "isotope_test",
+        "lab_test",
         "ORITAIN-2026-7781.txt",
         "Stable isotope ratio analysis of 12 garments: consistent with the US "
         "(Texas High Plains) cotton reference set.\n",
-        claims={
-            "method": "stable isotope ratio analysis",
-            "samples": 12,
-            "result": "consistent with US-TX origin",
+        fields={
+            "laboratory": "isotope-lab",
+            "accreditation": "IANZ-1287",
+            "method": "stable_isotope",
+            "sample": {
+                "id": "OR-7781",
+                "collected_by": "isotope-lab",
+                "collected_on": s.clock.date().isoformat(),
+                "custody": [
+                    {"from": "importer", "to": "isotope-lab", "date": s.clock.date().isoformat()}
+                ],
+            },
+            "origin_claimed": {"country": "US", "subdivision": "US-TX"},
+            "result": "consistent",
+            "date": s.clock.date().isoformat(),
+            "report_number": "ORITAIN-2026-7781",
         },
     )
     importer.say(

@@ -54,6 +54,13 @@ SCENARIOS = (
         "NMR-2026003-0",
         "incomplete",
     ),
+    Scenario(
+        "towels",
+        "Cotton towels: paid to a third party, isotopes not Pakistani",
+        "indus-home/towels-2026-11",
+        "NMR-2026004-8",
+        "fail",
+    ),
 )
 
 
@@ -80,6 +87,76 @@ class Party:
             "origin",
             lot={"id": lot, "material": material, "quantity": Decimal(kg), "unit": "kg"},
             site=site,
+        )
+
+    def trade(
+        self,
+        lot: str,
+        qty: int,
+        unit: str,
+        to: Party,
+        deal: Deal,
+    ) -> None:
+        """A sale: the seller's invoice, the dispatch and receipt, the carrier's transport
+        document (filed by the seller) and the buyer's payment, all typed."""
+        day = self.story.clock.date().isoformat()
+        line = {"lot": lot, "quantity": Decimal(qty), "unit": unit}
+        invoice = {
+            "number": deal.invoice,
+            "seller": self.id,
+            "buyer": to.id,
+            "date": day,
+            "currency": deal.currency,
+            "lines": [{**line, "amount": Decimal(deal.amount)}],
+        }
+        self.document(
+            [lot],
+            "commercial_invoice",
+            f"INV-{deal.invoice}.txt",
+            f"COMMERCIAL INVOICE {deal.invoice}\n{qty} {unit} {lot}\n"
+            f"{deal.currency} {deal.amount}\n",
+            fields=invoice,
+        )
+        self.ship(lot, qty, unit, to)
+        transport: dict[str, Any] = {
+            "number": deal.transport,
+            "document_type": "bill_of_lading" if deal.mode != "air" else "air_waybill",
+            "mode": deal.mode,
+            "carrier": {"name": deal.carrier, "country": deal.carrier_country},
+            "shipper": self.id,
+            "consignee": to.id,
+            "place_of_loading": deal.loading,
+            "place_of_discharge": deal.discharge,
+            "date": day,
+            "lines": [line],
+        }
+        if deal.mode == "sea":
+            transport["vessel"] = deal.vessel or "unnamed vessel"
+        if deal.containers:
+            transport["containers"] = list(deal.containers)
+        self.document(
+            [lot],
+            "transport_document",
+            f"BL-{deal.transport}.txt",
+            f"BILL OF LADING {deal.transport}\n{deal.loading} -> {deal.discharge}\n"
+            f"{qty} {unit} {lot}\n",
+            fields=transport,
+        )
+        payment = {
+            "payer": to.id,
+            "payee": deal.payee or self.id,
+            "amount": Decimal(deal.amount),
+            "currency": deal.currency,
+            "date": day,
+            "invoices": [deal.invoice],
+            "bank_reference": f"SWIFT-{deal.invoice}",
+        }
+        to.document(
+            [lot],
+            "payment_record",
+            f"PAY-{deal.invoice}.txt",
+            f"Wire transfer {deal.currency} {deal.amount} for invoice {deal.invoice}\n",
+            fields=payment,
         )
 
     def ship(
@@ -117,9 +194,16 @@ class Party:
         self.say("transform", **body)
 
     def document(
-        self, lots: list[str], kind: str, name: str, text: str, claims: dict[str, Any] | None = None
+        self,
+        lots: list[str],
+        kind: str,
+        name: str,
+        text: str,
+        claims: dict[str, Any] | None = None,
+        fields: dict[str, Any] | None = None,
     ) -> dict[str, str]:
-        """Write a document file, store it in the home, and bind it to lots."""
+        """Write a document file, store it in the home, and bind it to lots (with the typed
+        ``fields`` of its kind, docs/evidence.md)."""
         path = self.story.docs_dir / name
         path.write_text(text, encoding="utf-8")
         sha, size = self.story.home.store_document(path)
@@ -130,6 +214,8 @@ class Party:
         }
         if claims:
             body["claims"] = claims
+        if fields:
+            body["fields"] = fields
         self.say("evidence", **body)
         return {"sha256": sha, "kind": kind, "name": name}
 
@@ -139,6 +225,25 @@ class Party:
         path.write_text(text, encoding="utf-8")
         sha, _ = self.story.home.store_document(path)
         return {"sha256": sha, "kind": kind, "name": name}
+
+
+@dataclass(frozen=True)
+class Deal:
+    """The documents of one sale (:meth:`Party.trade`)."""
+
+    invoice: str
+    amount: str
+    transport: str
+    loading: str
+    discharge: str
+    carrier: str
+    carrier_country: str
+    mode: str = "sea"
+    vessel: str | None = None
+    containers: tuple[str, ...] = ()
+    currency: str = "USD"
+    payee: Any = None
+    """Whom the buyer paid (default: the seller); a party id or ``{"name", "country"}``."""
 
 
 class Story:

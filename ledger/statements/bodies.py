@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from ledger.statements.corrections import _retract
+from ledger.statements.evidence import parse_fields
 from ledger.statements.fields import (
     _COMMON,
     _ENTRY_NUMBER,
@@ -171,7 +172,10 @@ def _evidence(obj: dict[str, Any], common: _Common) -> Evidence:
     claims = None
     if "claims" in obj:
         claims = _freeze(_object(obj["claims"], "claims"), "claims")
-    return Evidence(lots=tuple(lots), kind=kind, document=document, claims=claims, **common)
+    typed = parse_fields(kind, obj["fields"], tuple(lots)) if "fields" in obj else None
+    return Evidence(
+        lots=tuple(lots), kind=kind, document=document, claims=claims, fields=typed, **common
+    )
 
 
 def _import(obj: dict[str, Any], common: _Common) -> Import:
@@ -230,7 +234,7 @@ _SCHEMAS: Final = MappingProxyType(
         ),
         "dispatch": _schema(("lot", "quantity", "unit", "to"), ("documents",), _dispatch),
         "receipt": _schema(("dispatch", "quantity", "unit"), (), _receipt),
-        "evidence": _schema(("lots", "kind", "document"), ("claims",), _evidence),
+        "evidence": _schema(("lots", "kind", "document"), ("claims", "fields"), _evidence),
         "import": _schema(
             ("lot", "quantity", "unit", "entry_number"),
             ("hts", "port", "country_of_origin"),

@@ -14,6 +14,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
 
+from ledger.statements.evidence_models import EvidenceFields
 from ledger.units import Quantity
 
 SPEC: Final = "custody/1"
@@ -309,6 +310,8 @@ class Evidence(StatementBase):
     kind: str
     document: EvidenceDocument
     claims: Mapping[str, Any] | None = field(default=None, hash=False)
+    fields: EvidenceFields | None = field(default=None, hash=False)
+    """The typed fields of a typed kind (:mod:`ledger.statements.evidence`), else None."""
 
     def lots_referenced(self) -> tuple[str, ...]:
         return self.lots

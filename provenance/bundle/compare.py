@@ -77,7 +77,7 @@ def _compare_json(check: _Check, stored: dict[str, Any], recomputed: dict[str, A
     differs = [k for k in keys if stored.get(k) != recomputed.get(k)]
     if not differs:
         return
-    versions = ("screening_version", "yields_version")
+    versions = ("screening_version", "yields_version", "profile")
     other = [k for k in versions if stored.get(k) != recomputed.get(k)]
     if other:
         check.flag(

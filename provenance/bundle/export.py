@@ -30,6 +30,7 @@ from provenance.documents import CitedDocument, StoreDocuments, referenced_docum
 from provenance.documents import with_documents as _with_documents
 from provenance.graph import collect
 from provenance.report.html import DocumentRef, render_report
+from provenance.rules.profile import Profile, load_profile
 from provenance.screening import ScreeningData
 from provenance.verify import verify_entries
 from provenance.yields import YieldTable
@@ -72,6 +73,7 @@ def export_bundle(
     screening: ScreeningData | None = None,
     yields: YieldTable | None = None,
     created: datetime | None = None,
+    profile: Profile | None = None,
 ) -> BundleSummary:
     """Write the evidence bundle of ``lot`` to ``out`` (atomically) and summarise it.
 
@@ -94,7 +96,9 @@ def export_bundle(
     passes the home's document store, screening data and yield table.
     """
     with batch():
-        return _export(ledger, lot, out, entry_number, documents_dir, screening, yields, created)
+        return _export(
+            ledger, lot, out, entry_number, documents_dir, screening, yields, created, profile
+        )
 
 
 def _export(
@@ -106,6 +110,7 @@ def _export(
     screening: ScreeningData | None,
     yields: YieldTable | None,
     created: datetime | None,
+    profile: Profile | None = None,
 ) -> BundleSummary:
     created = (created or datetime.now(UTC)).astimezone(UTC)
     with ledger.store.read() as r:
@@ -152,7 +157,9 @@ def _export(
         imports = {e.seq: decode_leaf(e.leaf).statement for e in entries if e.type == "import"}
         require_import(imports, lot, entry_number)
     store = StoreDocuments(documents_dir)
-    report = _with_documents(verify_entries(leaves, lot, screening=screening, yields=yields), store)
+    profile = profile or load_profile(None)
+    verified = verify_entries(leaves, lot, screening=screening, yields=yields, profile=profile)
+    report = _with_documents(verified, store)
     refs = referenced_documents(report.statements)
     contents = {sha: data for sha in sorted(refs) if (data := store.read(sha)) is not None}
     missing = [sha for sha in sorted(refs) if sha not in contents]
@@ -174,6 +181,7 @@ def _export(
         {seq: p.proof for seq, p in proofs.items()},
         documents,
     )
+    manifest["profile"] = profile.name
     if rotations:  # the operator key rotations in the tree (docs/decisions/0006)
         manifest["key_rotations"] = manifest_rotations(rotations, rotation_proofs)
     members: list[tuple[str, bytes]] = [(MANIFEST, manifest_bytes(manifest))]

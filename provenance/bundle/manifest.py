@@ -112,6 +112,8 @@ class Manifest:
     missing_documents: tuple[MissingDocument, ...]
     key_rotations: tuple[ManifestEntry, ...] = ()
     """Operator key rotations in the checkpoint's tree (:mod:`.rotations`)."""
+    profile: str | None = None
+    """The document policy profile the exporter verified with (information only)."""
 
 
 # ---------------------------------------------------------------- reading
@@ -205,7 +207,14 @@ def _missing(value: Any, where: str) -> MissingDocument:
 
 
 _TOP_REQUIRED = ("spec", "subject", "created", "checkpoint", "verifier_key", "entries")
-_TOP_OPTIONAL = ("entry_number", "documents", "missing_documents", "report", "key_rotations")
+_TOP_OPTIONAL = (
+    "entry_number",
+    "documents",
+    "missing_documents",
+    "report",
+    "key_rotations",
+    "profile",
+)
 
 
 def parse_manifest(raw: bytes) -> Manifest:
@@ -246,6 +255,7 @@ def parse_manifest(raw: bytes) -> Manifest:
             _entry(e, f"key_rotations[{i}]")
             for i, e in enumerate(_list(m.get("key_rotations", []), "key_rotations"))
         ),
+        profile=_string(m.get("profile"), "profile", null=True),
     )
 
 

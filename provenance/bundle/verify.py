@@ -45,6 +45,7 @@ from provenance.bundle.state import BundleState, StopError
 from provenance.bundle.subject import pin_subject
 from provenance.bundle.zipsafe import DEFAULT_LIMITS, ZipLimits
 from provenance.documents import referenced_documents, with_documents
+from provenance.rules.profile import Profile
 from provenance.screening import ScreeningData
 from provenance.verify import verdict_of, verify_entries
 from provenance.yields import YieldTable
@@ -68,6 +69,7 @@ def verify_bundle(
     limits: ZipLimits = DEFAULT_LIMITS,
     witnesses: Sequence[str] = (),
     quorum: int | None = None,
+    profile: Profile | None = None,
 ) -> BundleVerification:
     """Verify the bundle at ``path`` offline (steps: see the module docstring).
 
@@ -75,7 +77,8 @@ def verify_bundle(
     obtained out of band; without it the manifest's key is used (``pinned=False``).
     ``entry_number`` and ``lot`` pin what is verified (:mod:`.subject`).
     ``witnesses`` (cosigner verifier keys) and ``quorum`` (default: all of them)
-    require witness cosignatures on the checkpoint (:mod:`.quorum`). Raises only
+    require witness cosignatures on the checkpoint (:mod:`.quorum`). ``profile`` is
+    the verifier's document policy (default ``cbp-uflpa``; never the manifest's). Raises only
     for a bad ``operator_key``, a bad witness key or quorum, or an unreadable path.
     """
     key = None if operator_key is None else operator_key.strip()
@@ -86,11 +89,14 @@ def verify_bundle(
     check = _BundleCheck(path, key, verifier, screening, yields, limits)
     check.witnesses, check.quorum = trusted, wanted
     check.wanted_entry, check.wanted_lot = entry_number, lot
+    check.profile = profile
     with batch():
         return check.run()
 
 
 class _BundleCheck(BundleState):
+    profile: Profile | None = None
+
     def run(self) -> BundleVerification:
         try:
             open_zip(self)
@@ -149,7 +155,9 @@ class _BundleCheck(BundleState):
         subject = self.subject or ""
         leaves = [(seq, self.leaves[seq]) for seq in sorted(self.leaves)]
         try:
-            report = verify_entries(leaves, subject, screening=self.screening, yields=self.yields)
+            report = verify_entries(
+                leaves, subject, screening=self.screening, yields=self.yields, profile=self.profile
+            )
         except CustodyError as e:
             self.flag(
                 "subject",

@@ -14,8 +14,17 @@ rule                      severity    module
 ``UNTRACED``              gap         :mod:`.coverage`
 ``YIELD``                 warning     :mod:`.quantities`
 ``CORROBORATION``         info        :mod:`.coverage`
+``EVIDENCE``              gap         :mod:`.trade` (the profile, :mod:`.profile`)
+``PAYMENT``               error       :mod:`.trade`
+``INVOICE-QUANTITY``      error       :mod:`.trade`
+``LAB-TEST``              error/warn  :mod:`.labs`
+``CAPACITY``              warning     :mod:`.labs`
 ``DOCUMENT``              gap / info  :mod:`provenance.documents`
 ========================  ==========  ================================
+
+Which documents concern which hand-off is :mod:`.handoffs`; the document policy
+profile a verification uses (:data:`.profile.DEFAULT_PROFILE`, ``cbp-uflpa``)
+travels on the :class:`~provenance.rules.base.Context`.
 
 ``DOCUMENT`` (a cited document that is not produced; ``info`` when only
 parties outside the custody path cite it) is not in :data:`DEFAULT_RULES`:
@@ -36,29 +45,41 @@ from provenance.rules.authenticity import IntegrityRule, SignatureRule
 from provenance.rules.base import SEVERITIES, Context, Finding, Rule, Severity
 from provenance.rules.coverage import CorroborationRule, UntracedRule
 from provenance.rules.custody import CustodyRule, OverdrawRule
+from provenance.rules.labs import CapacityRule, LabTestRule
+from provenance.rules.profile import DEFAULT_PROFILE, Profile, default_profile, load_profile
 from provenance.rules.quantities import MassRule, YieldRule
 from provenance.rules.risk import HighRiskRegionRule, ListedEntityRule
 from provenance.rules.timing import TimeOrderRule
+from provenance.rules.trade import EvidenceRule, InvoiceQuantityRule, PaymentRule
 
 __all__ = [
+    "DEFAULT_PROFILE",
     "DEFAULT_RULES",
     "RULE_IDS",
     "SEVERITIES",
+    "CapacityRule",
     "Context",
     "CorroborationRule",
     "CustodyRule",
+    "EvidenceRule",
     "Finding",
     "HighRiskRegionRule",
     "IntegrityRule",
+    "InvoiceQuantityRule",
+    "LabTestRule",
     "ListedEntityRule",
     "MassRule",
     "OverdrawRule",
+    "PaymentRule",
+    "Profile",
     "Rule",
     "Severity",
     "SignatureRule",
     "TimeOrderRule",
     "UntracedRule",
     "YieldRule",
+    "default_profile",
+    "load_profile",
 ]
 
 DEFAULT_RULES: tuple[Rule, ...] = (
@@ -70,8 +91,13 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     TimeOrderRule(),
     HighRiskRegionRule(),
     ListedEntityRule(),
+    PaymentRule(),
+    InvoiceQuantityRule(),
+    LabTestRule(),
     UntracedRule(),
+    EvidenceRule(),
     YieldRule(),
+    CapacityRule(),
     CorroborationRule(),
 )
 

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Literal, Protocol
 from provenance.composition import Composition
 from provenance.graph import ParsedEntry, Trace
 from provenance.replay import Rejection, Replay
+from provenance.rules.profile import Profile, default_profile
 from provenance.screening import ScreeningData
 from provenance.yields import YieldTable
 
@@ -71,6 +72,10 @@ class Context:
     yields: YieldTable
     problems: list[Finding] = field(default_factory=list)
     """INTEGRITY problems found while reading the leaves and their chain."""
+    profile: Profile = field(default_factory=default_profile)
+    """The document policy profile (:mod:`provenance.rules.profile`)."""
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    """What several rules derive once (the documents per hop, :mod:`.handoffs`)."""
 
 
 class Rule(Protocol):

@@ -258,6 +258,8 @@ def middle_seq(members: dict[str, bytes]) -> int:
 def run_cli(*args: str, cwd: Path, code: int | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODY_")}
     env.update({"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200"})
+    if "CUSTODY_PROFILE" in os.environ:  # the document profile the tests chose
+        env["CUSTODY_PROFILE"] = os.environ["CUSTODY_PROFILE"]
     proc = subprocess.run(
         [CUSTODY, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
     )

@@ -22,8 +22,11 @@ from ledger.leaf import leaf_bytes
 from ledger.statements import parse_statement
 from ledger.store import StoredEntry
 from provenance.graph import collect
+from provenance.rules.profile import load_profile
 from provenance.verify import Report, verify_entries, verify_lot
 from tests.support import Actor, World, q, site
+
+CUSTODY_ONLY = load_profile("custody-only")
 
 
 @dataclass
@@ -38,6 +41,9 @@ class Chain:
     digests: dict[str, str] = field(default_factory=dict)
 
     def verify(self, **kw: Any) -> Report:
+        """Verify the subject; these chains carry no trade documents, so the profile
+        defaults to ``custody-only`` (the document rules have tests of their own)."""
+        kw.setdefault("profile", CUSTODY_ONLY)
         return verify_lot(self.world.ledger.store, self.subject, **kw)
 
     def rules(self, **kw: Any) -> set[str]:
@@ -295,6 +301,7 @@ def append_leaf(
 
 
 def verify_pairs(pairs: list[tuple[int, bytes]], subject: str, **kw: Any) -> Report:
+    kw.setdefault("profile", CUSTODY_ONLY)
     return verify_entries(pairs, subject, **kw)
 
 

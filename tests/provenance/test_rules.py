@@ -41,6 +41,11 @@ SPEC_RULES = {
     "UNTRACED": "gap",
     "YIELD": "warning",
     "CORROBORATION": "info",
+    "EVIDENCE": "gap",
+    "PAYMENT": "error",
+    "INVOICE-QUANTITY": "error",
+    "LAB-TEST": "error",
+    "CAPACITY": "warning",
 }
 
 

@@ -22,7 +22,7 @@ from tests.provenance.chains import cotton
 from tests.support import World, q
 
 SPEC_KEYS = {"subject", "verdict", "findings", "composition", "untraced_share"}
-EXTRA_KEYS = {"screening_version", "yields_version", "retracted"}
+EXTRA_KEYS = {"screening_version", "yields_version", "retracted", "profile", "documents"}
 BIN = Path(sys.executable).with_name("custody")
 
 
@@ -32,6 +32,9 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
+    # the chains here carry no trade documents: judge custody only (the document
+    # profiles have tests of their own, tests/provenance/test_evidence_rules.py)
+    monkeypatch.setenv("CUSTODY_PROFILE", "custody-only")
     return CliRunner()
 
 
@@ -177,7 +180,16 @@ def test_installed_script_subprocess(world: World, tmp_path: Path):
     chain = cotton(world, farm_site={"name": "Aksu", "country": "CN", "subdivision": "CN-XJ"})
     env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODY_")}
     proc = subprocess.run(
-        [str(BIN), "verify", chain.subject, "--json", "--home", str(world.home.path)],
+        [
+            str(BIN),
+            "verify",
+            chain.subject,
+            "--json",
+            "--home",
+            str(world.home.path),
+            "--profile",
+            "custody-only",
+        ],
         capture_output=True,
         text=True,
         env=env,
