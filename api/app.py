@@ -27,6 +27,7 @@ from api.errors import HTTPStatusError, TooLargeError, error_response
 from api.ingest import Committer
 from api.ratelimit import TokenBucketLimiter
 from api.routes import auth as auth_routes
+from api.routes import documents as document_routes
 from api.routes import entries, lots, meta, proofs, statements
 from api.routes import witnesses as witness_routes
 from api.routes.meta import API_VERSION, custody_version
@@ -52,6 +53,7 @@ class BodyLimit:
         self.app = app
         lim = settings.limits
         self.default = lim.max_body_bytes
+        self.document = lim.max_document_bytes
         self.by_path = {
             "/v1/entries/batch": lim.max_batch_bytes,
             "/v1/entries": lim.max_envelope_bytes + 1024,
@@ -62,7 +64,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.by_path.get(scope.get("path", ""), self.default)
+        path = scope.get("path", "")
+        limit = self.by_path.get(path) or (
+            self.document if path.startswith(document_routes.PREFIX) else self.default
+        )
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -164,6 +169,7 @@ def create_app(settings: Settings) -> FastAPI:
             {"name": "log", "description": "Checkpoints and proofs (public)."},
             {"name": "entries", "description": "Submit envelopes; read entries and statements."},
             {"name": "lots", "description": "Lot state, trace, verification and bundles."},
+            {"name": "documents", "description": "Upload and download document bytes."},
             {"name": "auth", "description": "Log in with a party key."},
             {"name": "service", "description": "Health and version."},
         ],
@@ -171,7 +177,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.services = services
     app.state.witnessing = witnessing
     errors.install(app)
-    for module in (entries, statements, proofs, witness_routes, lots, auth_routes, meta):
+    for module in (
+        entries,
+        statements,
+        proofs,
+        witness_routes,
+        lots,
+        auth_routes,
+        meta,
+        document_routes,
+    ):
         app.include_router(module.router, prefix=f"/{API_VERSION}")
     console.mount(app)  # the web console at the root: /, /lots/..., /bundles/verify
     app.add_middleware(BodyLimit, settings=settings)

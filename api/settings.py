@@ -55,6 +55,12 @@ class Limits:
     threads: int = 12
     """Worker threads serving blocking reads (``CUSTODY_API_THREADS``); keep it
     below the database connection pool."""
+    max_document_bytes: int = 20 * 1024 * 1024
+    """Body of ``PUT /v1/documents/{sha256}``, one uploaded document
+    (``CUSTODY_API_MAX_DOCUMENT_BYTES``)."""
+    upload_ttl: int = 3600
+    """Seconds an upload no visible statement names is kept before it is dropped
+    (``CUSTODY_API_UPLOAD_TTL``)."""
 
 
 _ENV: dict[str, str] = {
@@ -68,6 +74,8 @@ _ENV: dict[str, str] = {
     "token_ttl": "CUSTODY_API_TOKEN_TTL",
     "challenge_ttl": "CUSTODY_API_CHALLENGE_TTL",
     "threads": "CUSTODY_API_THREADS",
+    "max_document_bytes": "CUSTODY_API_MAX_DOCUMENT_BYTES",
+    "upload_ttl": "CUSTODY_API_UPLOAD_TTL",
 }
 LIMIT_ENV_VARS: tuple[str, ...] = tuple(_ENV.values())
 

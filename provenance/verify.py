@@ -24,10 +24,7 @@ pairs only, so the same code judges a live ledger and an evidence bundle
    ``verifier`` that may fan out to processes and work meanwhile;
 5. :func:`compose_subject`: the subject's composition by origin
    (:mod:`provenance.composition`);
-6. :func:`run_rules`: the SPEC §6 rules (:data:`provenance.rules.DEFAULT_RULES`),
-   the document rules judged by the document policy ``profile`` (default
-   ``cbp-uflpa``, :mod:`provenance.rules.profile`); then the documents-per-hop
-   matrix and checklist (:mod:`provenance.rules.matrix`);
+6. :func:`run_rules`: the SPEC §6 rules (:data:`provenance.rules.DEFAULT_RULES`);
 7. :func:`verdict_of` (:mod:`provenance.verdict`): ``fail`` if any error,
    else ``incomplete`` if any gap, else ``pass``;
 8. :func:`build_graph` and :func:`flag_nodes`: the networkx provenance graph,
@@ -57,7 +54,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from ledger.errors import NotFoundError
-from ledger.sigcheck import BatchVerifier, Preverified, verify_serial
+from ledger.sigcheck import AutoVerifier, BatchVerifier, Preverified
 from ledger.statements import (
     Import,
     Origin,
@@ -71,8 +68,6 @@ from provenance.replay import Replay, replay
 from provenance.retracted import in_force, retractions
 from provenance.rules import DEFAULT_RULES, RULE_IDS
 from provenance.rules.base import SEVERITIES, Context, Finding, Rule
-from provenance.rules.matrix import documents_matrix
-from provenance.rules.profile import Profile, load_profile
 from provenance.screening import ScreeningData, default_screening
 from provenance.verdict import (
     Report,
@@ -128,11 +123,12 @@ def trace_subject(leaves: Leaves, subject: str) -> Trace:
 def start_signatures(verifier: BatchVerifier | None = None) -> Preverified:
     """Step 4a: the batch of signature checks, fed while the leaves are read (step 1).
 
-    ``verifier`` defaults to one after the other on this core; one with
-    ``submit`` (:class:`ledger.sigcheck.ProcessVerifier`) works in other processes
-    while steps 1, 2, 3 and 5 run.
+    ``verifier`` defaults to :class:`ledger.sigcheck.AutoVerifier`: a small trace
+    is checked on this core, the bulk of a large one on worker processes while
+    steps 1, 2, 3 and 5 run here; any verifier with ``submit``
+    (:class:`ledger.sigcheck.ProcessVerifier`) works in other processes too.
     """
-    return Preverified(verifier or verify_serial)
+    return Preverified(verifier or AutoVerifier())
 
 
 def replay_trace(leaves: Leaves, trace: Trace, preverified: Preverified | None = None) -> Replay:
@@ -217,11 +213,9 @@ def _judge(
     yields: YieldTable | None,
     signatures: Preverified,
 ) -> Report:
-    profile: Profile | None = None,
     screening = screening or default_screening()
     yields = yields or default_yields()
     retracted = retractions(leaves.parsed.values())
-    profile = profile or load_profile(None)
     live = dataclasses.replace(leaves, parsed=in_force(leaves.parsed, retracted))
     trace = trace_subject(live, subject)
     composition = compose_subject(trace)
@@ -236,7 +230,6 @@ def _judge(
         yields,
         leaves.problems,
     )
-        profile,
     findings = run_rules(ctx)
     verdict = verdict_of(findings)
 
@@ -273,8 +266,6 @@ def _judge(
         trace=trace,
         retracted=retracted,
     )
-        profile=profile,
-        documents_matrix=documents_matrix(ctx, findings),
 
 
 def verify_entries(
@@ -285,7 +276,6 @@ def verify_entries(
     yields: YieldTable | None = None,
     verifier: BatchVerifier | None = None,
 ) -> Report:
-    profile: Profile | None = None,
     """Verify ``subject`` from ``(seq, verbatim leaf bytes)`` pairs alone (pure, offline).
 
     ``entries`` should hold what :func:`provenance.graph.collect` gathers (the
@@ -297,7 +287,7 @@ def verify_entries(
         signatures = start_signatures(verifier)
         leaves = read_leaves(entries, signatures)
         leaves.problems.extend(check_chain(leaves))
-        return _judge(leaves, subject, screening, yields, signatures, profile)
+        return _judge(leaves, subject, screening, yields, signatures)
 
 
 def verify_lot(
@@ -308,7 +298,6 @@ def verify_lot(
     yields: YieldTable | None = None,
     verifier: BatchVerifier | None = None,
 ) -> Report:
-    profile: Profile | None = None,
     """Verify ``lot`` in a ledger: collect its evidence, verify it, check the store.
 
     Raises NotFoundError when the ledger has no statement naming ``lot``.
@@ -320,4 +309,4 @@ def verify_lot(
         leaves = read_leaves([(e.seq, e.leaf) for e in collected.entries], signatures)
         leaves.problems.extend(check_chain(leaves))
         leaves.problems.extend(check_store(collected, leaves))
-        return _judge(leaves, lot, screening, yields, signatures, profile)
+        return _judge(leaves, lot, screening, yields, signatures)
