@@ -24,7 +24,10 @@ pairs only, so the same code judges a live ledger and an evidence bundle
    ``verifier`` that may fan out to processes and work meanwhile;
 5. :func:`compose_subject`: the subject's composition by origin
    (:mod:`provenance.composition`);
-6. :func:`run_rules`: the SPEC §6 rules (:data:`provenance.rules.DEFAULT_RULES`);
+6. :func:`run_rules`: the SPEC §6 rules (:data:`provenance.rules.DEFAULT_RULES`),
+   the document rules judged by the document policy ``profile`` (default
+   ``cbp-uflpa``, :mod:`provenance.rules.profile`); then the documents-per-hop
+   matrix and checklist (:mod:`provenance.rules.matrix`);
 7. :func:`verdict_of` (:mod:`provenance.verdict`): ``fail`` if any error,
    else ``incomplete`` if any gap, else ``pass``;
 8. :func:`build_graph` and :func:`flag_nodes`: the networkx provenance graph,
@@ -68,6 +71,8 @@ from provenance.replay import Replay, replay
 from provenance.retracted import in_force, retractions
 from provenance.rules import DEFAULT_RULES, RULE_IDS
 from provenance.rules.base import SEVERITIES, Context, Finding, Rule
+from provenance.rules.matrix import documents_matrix
+from provenance.rules.profile import Profile, load_profile
 from provenance.screening import ScreeningData, default_screening
 from provenance.verdict import (
     Report,
@@ -212,9 +217,11 @@ def _judge(
     screening: ScreeningData | None,
     yields: YieldTable | None,
     signatures: Preverified,
+    profile: Profile | None = None,
 ) -> Report:
     screening = screening or default_screening()
     yields = yields or default_yields()
+    profile = profile or load_profile(None)
     retracted = retractions(leaves.parsed.values())
     live = dataclasses.replace(leaves, parsed=in_force(leaves.parsed, retracted))
     trace = trace_subject(live, subject)
@@ -229,6 +236,7 @@ def _judge(
         screening,
         yields,
         leaves.problems,
+        profile,
     )
     findings = run_rules(ctx)
     verdict = verdict_of(findings)
@@ -265,6 +273,8 @@ def _judge(
         graph_builder=graph,
         trace=trace,
         retracted=retracted,
+        profile=profile,
+        documents_matrix=documents_matrix(ctx, findings),
     )
 
 
@@ -275,6 +285,7 @@ def verify_entries(
     screening: ScreeningData | None = None,
     yields: YieldTable | None = None,
     verifier: BatchVerifier | None = None,
+    profile: Profile | None = None,
 ) -> Report:
     """Verify ``subject`` from ``(seq, verbatim leaf bytes)`` pairs alone (pure, offline).
 
@@ -287,7 +298,7 @@ def verify_entries(
         signatures = start_signatures(verifier)
         leaves = read_leaves(entries, signatures)
         leaves.problems.extend(check_chain(leaves))
-        return _judge(leaves, subject, screening, yields, signatures)
+        return _judge(leaves, subject, screening, yields, signatures, profile)
 
 
 def verify_lot(
@@ -297,6 +308,7 @@ def verify_lot(
     screening: ScreeningData | None = None,
     yields: YieldTable | None = None,
     verifier: BatchVerifier | None = None,
+    profile: Profile | None = None,
 ) -> Report:
     """Verify ``lot`` in a ledger: collect its evidence, verify it, check the store.
 
@@ -309,4 +321,4 @@ def verify_lot(
         leaves = read_leaves([(e.seq, e.leaf) for e in collected.entries], signatures)
         leaves.problems.extend(check_chain(leaves))
         leaves.problems.extend(check_store(collected, leaves))
-        return _judge(leaves, lot, screening, yields, signatures)
+        return _judge(leaves, lot, screening, yields, signatures, profile)
