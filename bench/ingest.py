@@ -13,7 +13,10 @@ Appends N pre-signed envelopes in batches and prints, from the same run:
   first run and after every run; the ratio uses their mean);
 * the rate of the same statements with custody state checks replaced by the
   signature check alone (the cost of the state machine);
-* the median time for an inclusion proof at the final size.
+* the median time for an inclusion proof at the final size;
+* the storage per entry: bytes of every table and its indexes over the entries
+  (PostgreSQL: ``pg_table_size`` and ``pg_indexes_size`` after ``VACUUM ANALYZE``;
+  SQLite: the database file after a checkpoint of the WAL).
 
 Each figure is the median of ``--repeat`` runs (default 3), the full and the
 signatures-only runs alternated so that both see the same background load.
@@ -184,6 +187,7 @@ def main() -> None:
     variants = [("full", True)] + ([] if args.no_compare else [("signatures only", False)])
     runs: dict[str, list[Run]] = {label: [] for label, _ in variants}
     size, median_ms = 0, 0.0
+    storage: list[tuple[str, int, int]] = []
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
         for r in range(args.repeat):
@@ -193,6 +197,7 @@ def main() -> None:
                 vrates.append(verify_rate())
                 if custody_checks and r == 0:
                     size, median_ms = proof_times(home, args.proofs)
+                    storage = storage_bytes(home)
 
     full = _median(runs["full"])
     vrate = statistics.mean(vrates)
@@ -230,6 +235,15 @@ def main() -> None:
         "(target 0.5x, stretch 1.0x)"
     )
     print(f"median inclusion proof at {size:,} entries: {median_ms:8.3f} ms (target < 5 ms)")
+    table_bytes = sum(t for _, t, _ in storage)
+    index_bytes = sum(i for _, _, i in storage)
+    print(
+        f"storage per entry at {size:,} entries:    {(table_bytes + index_bytes) / size:10,.0f} "
+        f"bytes (tables {table_bytes / size:,.0f}, indexes {index_bytes / size:,.0f})"
+    )
+    for name, t, i in sorted(storage, key=lambda row: -(row[1] + row[2])):
+        if t + i >= 0.01 * (table_bytes + index_bytes):
+            print(f"  {name:<24} {t / size:8,.0f} + {i / size:,.0f} bytes an entry")
 
 
 def one_run(args: argparse.Namespace, path: Path, label: str, custody_checks: bool) -> Run:
@@ -265,6 +279,33 @@ def proof_times(home: Path, proofs: int) -> tuple[int, float]:
         times.append(time.perf_counter() - s)
     led.store.close()
     return size, statistics.median(times) * 1000
+
+
+def storage_bytes(home: Path) -> list[tuple[str, int, int]]:
+    """(table, table bytes, index bytes) of the ledger's tables (SQLite: the whole file)."""
+    from sqlalchemy import text
+
+    led = Home(home).open(with_key=False)
+    store = led.store
+    try:
+        if store.is_sqlite:
+            with store.engine.connect() as c:
+                c.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+                pages = c.execute(text("PRAGMA page_count")).scalar_one()
+                page = c.execute(text("PRAGMA page_size")).scalar_one()
+            return [("(database file)", int(pages) * int(page), 0)]
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("VACUUM ANALYZE"))
+            rows = c.execute(
+                text(
+                    "SELECT c.relname, pg_table_size(c.oid), pg_indexes_size(c.oid) "
+                    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relkind = 'r' AND n.nspname = current_schema()"
+                )
+            ).all()
+        return [(str(n), int(t), int(i)) for n, t, i in rows]
+    finally:
+        store.close()
 
 
 def _median(runs: list[Run]) -> Run:
