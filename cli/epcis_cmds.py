@@ -22,7 +22,7 @@ from cli.output import emit_json, handle_errors
 
 app = typer.Typer(help="GS1 EPCIS 2.0: import events, export traces, event hash IDs.")
 
-FileArg = Annotated[Path, typer.Argument(help="EPCIS 2.0 JSON / JSON-LD document.")]
+FileArg = Annotated[Path, typer.Argument(metavar="FILE", help="EPCIS 2.0 JSON / JSON-LD document.")]
 
 
 @app.command("hash")
@@ -71,7 +71,9 @@ def import_events(
 @app.command("export")
 @handle_errors
 def export_trace(
-    lot: Annotated[str, typer.Argument(help="The lot whose upstream trace is exported.")],
+    lot: Annotated[
+        str, typer.Argument(metavar="LOT", help="The lot whose upstream trace is exported.")
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Write the document here.")],
     home: HomeOpt = None,
     as_json: JsonOpt = False,
