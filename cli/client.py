@@ -161,6 +161,17 @@ class Client:
                 results[i] = res
         return [r for r in results if r is not None]
 
+    def upload(self, sha256: str, data: bytes) -> dict[str, Any]:
+        """``PUT /v1/documents/{sha256}``: ``{sha256, size, status, ...}`` (docs/api.md)."""
+        resp = self._request(
+            "PUT",
+            f"/v1/documents/{sha256}",
+            content=data,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        result: dict[str, Any] = _json(resp)
+        return result
+
     # ------------------------------------------------------------ log (public)
 
     def checkpoint(self) -> str:

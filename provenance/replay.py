@@ -52,8 +52,8 @@ from ledger.custody import (
     PartyRecord,
     ScopedState,
     SigCheck,
-    StateReader,
     StatementRecord,
+    StateReader,
     apply,
     signing_parties,
 )

@@ -153,6 +153,9 @@ def report(result: dict[str, Any], as_json: bool) -> None:
         fail(f"rejected: {error['message']} [{error['code']}]")
     dup = "  (already in the ledger)" if result.get("duplicate") else ""
     out.print(f"seq {result['seq']}  {result['digest']}{dup}")
+    doc = result.get("document")
+    if isinstance(doc, dict):
+        out.print(f"document {doc.get('sha256')}  {doc.get('status')} ({doc.get('size')} bytes)")
 
 
 @dataclass
@@ -169,6 +172,8 @@ class Signing:
     as_json: bool = False
     replaces: str | None = None
     """``--replaces``: a digest or a seq of the statement the new one corrects."""
+    server: str | None = None
+    """``--server``: append through this custody server instead of the home's ledger."""
 
     def who(self) -> str:
         """``--issuer``, else the default (looked up only when needed)."""
@@ -179,10 +184,24 @@ class Signing:
         """``--time``, else now (fixed on first use)."""
         return self.time or now()
 
-    def append(self, type_: str, default_id: str, body: dict[str, Any]) -> None:
-        """Build, sign and append (or write) the statement; ``--id`` wins over ``default_id``."""
+    def append(
+        self, type_: str, default_id: str, body: dict[str, Any], document: bytes | None = None
+    ) -> None:
+        """Build, sign and append (or write) the statement; ``--id`` wins over ``default_id``.
+        With ``--server``, ``document`` (the bytes it cites) is uploaded after it."""
         if self.replaces is not None:
-            body = {**body, "replaces": self.session.digest_of(self.replaces, "--replaces")}
+            if self.server is not None and not self.replaces.startswith("sha256:"):
+                raise InputError(
+                    "--replaces: with --server, give the digest (sha256:...) of the statement",
+                    code="invalid_input.statement",
+                )
+            replaced = self.replaces
+            if self.server is None:
+                replaced = self.session.digest_of(self.replaces, "--replaces")
+            body = {**body, "replaces": replaced}
+        if self.server is not None and self.out_path is None:
+            self._append_remote(self.server, type_, self.statement_id or default_id, body, document)
+            return
         finish(
             self.session,
             self.signer,
@@ -194,6 +213,29 @@ class Signing:
             out_path=self.out_path,
             as_json=self.as_json,
         )
+
+    def _append_remote(
+        self, server: str, type_: str, sid: str, body: dict[str, Any], document: bytes | None
+    ) -> None:
+        """Log in as the issuer, append through ``server``, then upload ``document``."""
+        from cli.client import Client
+        from ledger.envelope import sign_envelope
+        from ledger.statements import build_statement
+
+        if self.issuer is None:
+            raise InputError(
+                "with --server, give --issuer (the party the --key belongs to)",
+                code="invalid_input.issuer",
+            )
+        payload = build_statement(type_, sid, self.issuer, self.when, **body)
+        envelope = sign_envelope(payload, [self.signer])
+        with Client(server) as client:
+            client.login(self.issuer, self.signer)
+            (result,) = client.submit([envelope])
+            if result.get("error") is None and document is not None:
+                sha = hashlib.sha256(document).hexdigest()
+                result["document"] = client.upload(sha, document)
+        report(result, self.as_json)
 
 
 def signing(
