@@ -29,6 +29,7 @@ from api.ratelimit import TokenBucketLimiter
 from api.routes import auth as auth_routes
 from api.routes import documents as document_routes
 from api.routes import entries, lots, meta, proofs, statements
+from api.routes import epcis as epcis_routes
 from api.routes import witnesses as witness_routes
 from api.routes.meta import API_VERSION, custody_version
 from api.services import Services
@@ -182,6 +183,7 @@ def create_app(settings: Settings) -> FastAPI:
         statements,
         proofs,
         witness_routes,
+        epcis_routes,  # before lots: /lots/{lot}/epcis
         lots,
         auth_routes,
         meta,
