@@ -67,6 +67,9 @@ class ExportStore:
     def create_schema(self) -> None:
         ConsoleModel.metadata.create_all(self.engine, tables=[EXPORTS])
 
+    def drop_schema(self) -> None:
+        ConsoleModel.metadata.drop_all(self.engine, tables=[EXPORTS])
+
     def new_path(self) -> tuple[str, Path]:
         self.folder.mkdir(parents=True, exist_ok=True)
         export_id = secrets.token_hex(16)

@@ -156,7 +156,7 @@ async def find(request: Request, q: Annotated[str, Query(max_length=200)] = "") 
     lot = await run_in_threadpool(_find, request, caller, query) if query else None
     if lot:
         return RedirectResponse(lot_path(lot), status_code=303)
-    return page(request, "find.html.j2", caller=caller, q=query, status=404 if query else 200)
+    return page(request, "find.html.j2", caller=caller, q=query)
 
 
 def _lot(request: Request, caller: Caller, lot: str) -> dict[str, Any]:

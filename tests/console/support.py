@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 
 from ledger.home import Home
-from ledger.keys import load_private_key
-from tests.api.support import Server, Story, new_home, submit_all
+from ledger.keys import PrivateKey, b64encode, load_private_key
+from tests.api.support import Server, Story, auth_message, new_home, now_stamp, submit_all
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "docs" / "console"
@@ -125,3 +125,37 @@ def shot(page: Any, name: str) -> None:
     """A screenshot for docs/console.md (made by the tests so they stay current)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+OPEN: list[httpx.Client] = []
+"""httpx clients the HTTP tests opened; closed after each test (``conftest.py``)."""
+
+
+def http_sign_in(url: str, key: PrivateKey) -> tuple[httpx.Client, httpx.Response]:
+    """The browser's sign-in steps, done by hand: challenge by kid, sign, session."""
+    http = httpx.Client(base_url=url, headers={"Origin": url})
+    OPEN.append(http)
+    ch = http.post("/session/challenge", json={"kid": key.kid})
+    if ch.status_code != 200:
+        return http, ch
+    body = ch.json()
+    stamp = now_stamp()
+    msg = auth_message(body["origin"], body["party"], key.kid, body["nonce"], stamp)
+    r = http.post(
+        "/session",
+        json={
+            "party": body["party"],
+            "kid": key.kid,
+            "nonce": body["nonce"],
+            "timestamp": stamp,
+            "signature": b64encode(key.sign(msg)),
+        },
+    )
+    return http, r
+
+
+def csrf_of(http: httpx.Client) -> str:
+    page = http.get("/home").text
+    m = re.search(r'<meta name="csrf-token" content="([0-9a-f]{64})">', page)
+    assert m, page[:500]
+    return m.group(1)

@@ -1,17 +1,12 @@
 """The console over plain HTTP against a real `custody serve`: security headers, the
 sign-in steps and their refusals, CSRF, the statement builder's field errors, the
-refusals the forms rely on, visibility, the auditor endpoint and `custody bundle view`.
+refusals the forms rely on, visibility, the auditor endpoint, exports on PostgreSQL.
 
 (The browser walks the same pages in ``test_story.py``.)"""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,85 +14,27 @@ import httpx
 import pytest
 
 from ledger.home import Home
-from ledger.keys import PrivateKey, b64encode, load_private_key
-from provenance.context import VerificationContext
+from ledger.keys import PrivateKey, load_private_key
 from tests.api.support import (
-    CUSTODY,
     ENTRY_NUMBER,
     SUBJECT,
     Server,
-    auth_message,
     cotton_story,
-    free_port,
     new_home,
-    now_stamp,
     submit_all,
 )
+from tests.console.support import OPEN, csrf_of, http_sign_in
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    tmp = tmp_path_factory.mktemp("console-http")
-    home = new_home(Home(tmp / "home"), "example.org/custody")
-    story = cotton_story(home, tmp / "keys")
-    server = Server(home.path).start()
-    with httpx.Client(base_url=server.url) as http:
-        submit_all(http, story.envelopes)
-    try:
-        yield {"server": server, "home": home, "keys": tmp / "keys", "story": story, "tmp": tmp}
-    finally:
-        server.stop()
-
-
-OPEN: list[httpx.Client] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_clients() -> Iterator[None]:
-    yield
-    while OPEN:
-        OPEN.pop().close()
 
 
 def _key(world: dict[str, Any], party: str) -> PrivateKey:
     return load_private_key(world["keys"] / f"{party}.key")
 
 
-def sign_in(url: str, key: PrivateKey) -> tuple[httpx.Client, httpx.Response]:
-    """The browser's sign-in steps, done by hand: challenge by kid, sign, session."""
-    http = httpx.Client(base_url=url, headers={"Origin": url})
-    OPEN.append(http)
-    ch = http.post("/session/challenge", json={"kid": key.kid})
-    if ch.status_code != 200:
-        return http, ch
-    body = ch.json()
-    stamp = now_stamp()
-    msg = auth_message(body["origin"], body["party"], key.kid, body["nonce"], stamp)
-    r = http.post(
-        "/session",
-        json={
-            "party": body["party"],
-            "kid": key.kid,
-            "nonce": body["nonce"],
-            "timestamp": stamp,
-            "signature": b64encode(key.sign(msg)),
-        },
-    )
-    return http, r
-
-
-def csrf_of(http: httpx.Client) -> str:
-    page = http.get("/home").text
-    m = re.search(r'<meta name="csrf-token" content="([0-9a-f]{64})">', page)
-    assert m, page[:500]
-    return m.group(1)
-
-
 def test_console_pages_have_a_strict_csp_and_no_inline_script(world: dict[str, Any]) -> None:
     url = world["server"].url
-    http, r = sign_in(url, _key(world, "importer"))
+    http, r = http_sign_in(url, _key(world, "importer"))
     assert r.status_code == 200, r.text
     pages = ["/home", "/attest", "/lots/" + SUBJECT, "/bundles/verify", "/lots?q=" + ENTRY_NUMBER]
     for path in pages:
@@ -115,7 +52,7 @@ def test_console_pages_have_a_strict_csp_and_no_inline_script(world: dict[str, A
 
 
 def test_session_cookie_is_httponly_strict_and_sign_out_ends_it(world: dict[str, Any]) -> None:
-    http, r = sign_in(world["server"].url, _key(world, "farm"))
+    http, r = http_sign_in(world["server"].url, _key(world, "farm"))
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
@@ -132,7 +69,7 @@ def test_session_cookie_is_httponly_strict_and_sign_out_ends_it(world: dict[str,
 
 def test_unknown_and_revoked_keys_are_told_plainly(world: dict[str, Any]) -> None:
     url = world["server"].url
-    _, r = sign_in(url, PrivateKey.generate())
+    _, r = http_sign_in(url, PrivateKey.generate())
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "unauthorized.unknown_key"
     assert "not registered" in r.json()["error"]["message"]
@@ -144,7 +81,7 @@ def test_unknown_and_revoked_keys_are_told_plainly(world: dict[str, Any]) -> Non
     )
     with httpx.Client(base_url=url) as http:
         submit_all(http, [env])
-    _, r = sign_in(url, lab)
+    _, r = http_sign_in(url, lab)
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "unauthorized.key_revoked"
     assert "revoked" in r.json()["error"]["message"]
@@ -152,7 +89,7 @@ def test_unknown_and_revoked_keys_are_told_plainly(world: dict[str, Any]) -> Non
 
 def test_state_changes_need_the_csrf_token_and_this_origin(world: dict[str, Any]) -> None:
     url = world["server"].url
-    http, _ = sign_in(url, _key(world, "farm"))
+    http, _ = http_sign_in(url, _key(world, "farm"))
     form = {"type": "dispatch", "lot": "farm/seed-1", "quantity": "1", "unit": "kg", "to": "gin"}
     r = http.post("/attest/build", json=form)
     assert r.status_code == 403
@@ -245,7 +182,7 @@ def test_state_changes_need_the_csrf_token_and_this_origin(world: dict[str, Any]
 def test_the_builder_names_the_form_field(
     world: dict[str, Any], form: dict[str, str], field: str | None
 ) -> None:
-    http, _ = sign_in(world["server"].url, _key(world, "farm"))
+    http, _ = http_sign_in(world["server"].url, _key(world, "farm"))
     r = http.post("/attest/build", json=form, headers={"X-CSRF-Token": csrf_of(http)})
     if field is None:
         assert r.status_code == 403
@@ -269,7 +206,7 @@ def test_an_over_dispatch_is_refused_with_what_the_form_shows(world: dict[str, A
     finally:
         ledger.store.close()
     key = _key(world, party)
-    http, _ = sign_in(url, key)
+    http, _ = http_sign_in(url, key)
     form = {
         "type": "dispatch",
         "lot": lot,
@@ -295,7 +232,7 @@ def test_an_over_dispatch_is_refused_with_what_the_form_shows(world: dict[str, A
 
 def test_other_parties_pages_are_refused_by_url(world: dict[str, Any]) -> None:
     url = world["server"].url
-    rival, _ = sign_in(url, _key(world, "farm2"))
+    rival, _ = http_sign_in(url, _key(world, "farm2"))
     assert rival.get("/lots/" + SUBJECT).status_code == 403
     assert "not visible to farm2" in rival.get("/lots/" + SUBJECT).text
     assert rival.get("/operator").status_code == 403
@@ -306,7 +243,7 @@ def test_other_parties_pages_are_refused_by_url(world: dict[str, Any]) -> None:
     anonymous = httpx.Client(base_url=url)
     OPEN.append(anonymous)
     assert anonymous.get("/lots/" + SUBJECT).status_code == 303
-    importer, _ = sign_in(url, _key(world, "importer"))
+    importer, _ = http_sign_in(url, _key(world, "importer"))
     assert importer.get("/lots/" + SUBJECT).status_code == 200
 
 
@@ -329,81 +266,48 @@ def test_the_auditor_endpoint_refuses_clearly(world: dict[str, Any]) -> None:
     assert r.status_code == 415
 
 
-def test_bundle_view_serves_the_auditor_page_offline(world: dict[str, Any]) -> None:
-    home: Home = world["home"]
-    bundle = world["tmp"] / "view.zip"
-    with VerificationContext.from_home(home) as ctx:
-        expected = ctx.export_bundle(SUBJECT, bundle, entry_number=ENTRY_NUMBER).verdict
-        vkey = ctx.ledger.verifier_key()
-    port = free_port()
-    log = (world["tmp"] / "view.log").open("wb")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODY_")}
-    proc = subprocess.Popen(
-        [
-            str(CUSTODY),
-            "bundle",
-            "view",
-            str(bundle),
-            "--operator-key",
-            vkey,
-            "--entry-number",
-            ENTRY_NUMBER,
-            "--port",
-            str(port),
-            "--no-open",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        page = _wait_for(f"http://127.0.0.1:{port}/bundles/verify", proc, world["tmp"] / "view.log")
-        assert f'id="bundle-verdict" class="badge {expected}"' in page
-        assert "on this computer by custody bundle view, offline" in page
-        assert f"CBP entry {ENTRY_NUMBER}" in page
-        assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 303
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
-
-
-def test_bundle_view_refuses_a_bad_key_before_serving(world: dict[str, Any]) -> None:
-    bundle = world["tmp"] / "none.zip"
-    r = subprocess.run(
-        [str(CUSTODY), "bundle", "view", str(bundle), "--operator-key", "nonsense", "--no-open"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert r.returncode != 0
-    assert "Traceback" not in r.stderr
-
-
-def _wait_for(url: str, proc: subprocess.Popen[bytes], log: Path) -> str:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            out = log.read_text(errors="replace")
-            raise AssertionError(f"custody bundle view exited: {out}")
-        try:
-            r = httpx.get(url, timeout=2)
-            if r.status_code == 200:
-                return r.text
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("custody bundle view did not come up")
-
-
 def test_paths(tmp_path: Path) -> None:
     """Console URLs of lots keep their slashes and escape the rest."""
     from api.console.web import lot_path
 
     assert lot_path("gin/lint-1") == "/lots/gin/lint-1"
     assert lot_path("a b#c") == "/lots/a%20b%23c"
+
+
+@pytest.mark.postgres
+def test_exports_on_postgresql(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sign in, export a bundle from the lot page and download it, on a PostgreSQL ledger."""
+    from api.console.exports import ExportStore
+    from api.tokens import TokenStore
+    from ledger.store import Store
+
+    monkeypatch.setenv("CUSTODY_DB_URL", pg_url)
+    home = new_home(Home(tmp_path / "home"), "example.org/custody-pg")
+    monkeypatch.delenv("CUSTODY_DB_URL")
+    story = cotton_story(home, tmp_path / "keys")
+    try:
+        with Server(home.path, db_url=pg_url) as server:
+            with httpx.Client(base_url=server.url) as plain:
+                submit_all(plain, story.envelopes)
+            http, r = http_sign_in(server.url, load_private_key(tmp_path / "keys" / "importer.key"))
+            assert r.status_code == 200, r.text
+            token = csrf_of(http)
+            r = http.post(
+                "/exports",
+                content=f"lot={SUBJECT}&csrf={token}",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert r.status_code == 303, r.text
+            page = http.get(r.headers["location"]).text
+            link = re.search(r'href="(/exports/[0-9a-f]{32}\.zip)"', page)
+            assert link, page
+            zipped = http.get(link.group(1))
+            assert zipped.status_code == 200
+            assert zipped.content[:2] == b"PK"
+    finally:
+        store = Store(pg_url)
+        ExportStore(store.engine, tmp_path).drop_schema()
+        TokenStore(store.engine).drop_schema()
+        store.close()
