@@ -43,6 +43,10 @@ def test_demo_verdicts_composition_and_offline_bundles(tmp_path: Path):
     assert blend["untraced_share"] == 0.25
     assert [(c["subdivision"], c["share"]) for c in blend["composition"]] == [("US-TX", 0.75)]
 
+    towels = by["towels"]
+    assert towels["verdict"] == towels["bundle_verdict"] == "fail"
+    assert towels["rules"] == ["LAB-TEST", "PAYMENT"]
+
     for s in result["scenarios"]:
         assert Path(s["bundle"]).is_file()
         html = Path(s["report"]).read_text(encoding="utf-8")
@@ -56,6 +60,41 @@ def test_demo_verdicts_composition_and_offline_bundles(tmp_path: Path):
     )
     assert audit.returncode == 0
     assert json.loads(audit.stdout)["ok"] is True
+    _cotton_needs_its_documents(Path(cotton["bundle"]))
+
+
+def _cotton_needs_its_documents(bundle: Path) -> None:
+    """The default profile: the cotton chain passes with its documents, and the same
+    chain without them (its evidence leaves left out) is incomplete, one EVIDENCE gap
+    per missing document type per hand-off."""
+    import zipfile
+
+    from ledger.leaf import decode_leaf
+    from ledger.statements import parse_header
+    from provenance.rules.profile import load_profile
+
+    def _type(payload: bytes) -> str:
+        return parse_header(payload).type
+
+    from provenance.verify import verify_entries
+
+    with zipfile.ZipFile(bundle) as z:
+        leaves = [
+            (int(name.removeprefix("leaves/").removesuffix(".json")), z.read(name))
+            for name in z.namelist()
+            if name.startswith("leaves/")
+        ]
+    cbp = load_profile("cbp-uflpa")
+    subject = "angkor-garments/tshirts-2026-07"
+    assert verify_entries(leaves, subject, profile=cbp).verdict == "pass"
+    bare = [
+        (s, leaf) for s, leaf in leaves if _type(decode_leaf(leaf).envelope.payload) != "evidence"
+    ]
+    report = verify_entries(bare, subject, profile=cbp)
+    assert report.verdict == "incomplete"
+    gaps = {(f.details["seq"], f.details["requirement"]) for f in report.findings}
+    assert {r for _, r in gaps} == {"commercial", "transport"}
+    assert len(gaps) == 2 * 6  # six hand-offs from the farm to the importer
 
 
 def test_demo_refuses_to_overwrite_a_foreign_folder(tmp_path: Path):
