@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import HomeOpt, JsonOpt
+from cli.common import HomeOpt, JsonOpt, KeyFileOpt, PartyOpt, ServerOpt
 from cli.output import emit_json, handle_errors
 
 app = typer.Typer(help="GS1 EPCIS 2.0: import events, export traces, event hash IDs.")
@@ -76,20 +76,32 @@ def export_trace(
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Write the document here.")],
     home: HomeOpt = None,
+    server: ServerOpt = None,
+    party: PartyOpt = None,
+    key: KeyFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write the lot's upstream trace as one EPCIS 2.0 JSON-LD document.
 
-    Example: custody epcis export gin/lint-2026-001 -o lint.jsonld
+    With --server, the server's GET /v1/lots/{lot}/epcis (logged in as --party
+    with --key). Example: custody epcis export gin/lint-2026-001 -o lint.jsonld
     """
     import json
 
-    from cli.common import home_of
     from cli.output import err
-    from provenance.epcis.export import export_lot
 
-    ledger = home_of(home).open(with_key=False)
-    document = export_lot(ledger.store, lot)
+    if server:
+        from cli.client import Client, lot_path
+
+        with Client(server) as client:
+            client.login_with_file(party, key)
+            document = client._get(f"/v1/lots/{lot_path(lot)}/epcis").json()
+    else:
+        from cli.common import home_of
+        from provenance.epcis.export import export_lot
+
+        ledger = home_of(home).open(with_key=False)
+        document = export_lot(ledger.store, lot)
     output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     events = len(document["epcisBody"]["eventList"])
     if as_json:
