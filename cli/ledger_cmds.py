@@ -48,6 +48,11 @@ def audit(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
             f"[green]ok[/]: {report.entries_checked} entries, {report.nodes_checked} tree nodes, "
             f"{report.checkpoints_checked} checkpoints verified; root {report.root}"
         )
+        for rot in report.key_rotations:
+            out.print(
+                f"operator key rotated at seq {rot['seq']}: "
+                f"{str(rot['old_kid'])[:16]}… -> {str(rot['new_kid'])[:16]}…"
+            )
     else:
         first = report.first
         assert first is not None

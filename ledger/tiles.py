@@ -160,15 +160,17 @@ def _check_available(tile: Tile, size: int) -> None:
 
 
 def read_tile(r: ReadTx, tile: Tile, size: int | None = None) -> bytes:
-    """The bytes of hash tile ``tile`` (``size``: the tree it must exist in, default the head)."""
+    """The bytes of hash tile ``tile`` (``size``: a tree it must exist in; by default, the
+    stored tree: one range scan, nothing else read)."""
     if tile.level is None:
         raise ValueError("an entry bundle is read with read_entries")
-    _check_available(tile, r.head().size if size is None else size)
+    if size is not None:  # else: a stored node exists only once its subtree is complete
+        _check_available(tile, size)
     start = tile.index * TILE_WIDTH
     hashes = r.node_range(tile.level * TILE_HEIGHT, start, start + tile.width)
     if len(hashes) != tile.width:
         raise NotFoundError(
-            f"tree nodes of {tile.path} are missing from storage",
+            f"{tile.path} does not exist in this tree (yet)",
             code="not_found.tile",
             details={"tile": tile.path, "found": len(hashes)},
         )
@@ -211,12 +213,13 @@ def read_entries(r: ReadTx, tile: Tile, size: int | None = None) -> bytes:
     """The bytes of entry bundle ``tile`` (``size`` as in :func:`read_tile`)."""
     if tile.level is not None:
         raise ValueError("a hash tile is read with read_tile")
-    _check_available(tile, r.head().size if size is None else size)
+    if size is not None:  # else: the entries are there or not (no entry is ever removed)
+        _check_available(tile, size)
     start = tile.index * TILE_WIDTH
     rows = r.leaves(start, start + tile.width)
     if [seq for seq, _ in rows] != list(range(start, start + tile.width)):
         raise NotFoundError(
-            f"entries of {tile.path} are missing from storage",
+            f"{tile.path} does not exist in this tree (yet)",
             code="not_found.tile",
             details={"tile": tile.path},
         )

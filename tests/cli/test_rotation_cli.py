@@ -25,6 +25,7 @@ def test_rotate_key_then_audit_and_checkpoint(tmp_path: Path) -> None:
     report = cli.json("ledger", "audit")
     assert report["ok"], report
     assert [r["seq"] for r in report["key_rotations"]] == [1]
+    assert "operator key rotated at seq 1" in cli.run("ledger", "audit").stdout
     # the same key again is refused, clearly
     proc = cli.run("ledger", "rotate-key", "--new-key", "next-operator.key", code=2)
     assert "the new key is the operator key already" in proc.stderr
