@@ -79,6 +79,8 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = home.parent / f"server-{self.port}.log"
         full = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODY_")}
+        if "CUSTODY_PROFILE" in os.environ:  # the document profile the test chose
+            full["CUSTODY_PROFILE"] = os.environ["CUSTODY_PROFILE"]
         full.update(TEST_LIMITS if limits is None else limits)
         if db_url:
             full["CUSTODY_DB_URL"] = db_url

@@ -27,6 +27,14 @@ from tests.api.support import (
 )
 
 
+@pytest.fixture(autouse=True)
+def custody_only_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The story carries no trade documents: server, CLI and bundle verification are
+    compared under the ``custody-only`` document profile (the profiles are tested in
+    tests/provenance/test_evidence_rules.py)."""
+    monkeypatch.setenv("CUSTODY_PROFILE", "custody-only")
+
+
 def run_cli(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
     cmd = [str(CUSTODY), *args]
     if home is not None:
