@@ -64,6 +64,9 @@ Decisions where the spec is silent
   ``hts`` 4 to 10 digits in 2-digit groups optionally dot-separated
   (``6109.10.0012``); ``port`` free text (a CBP port code or name).
 - ``media_type`` is ``type/subtype`` without parameters; ``size`` an integer ≥ 0.
+- ``evidence.fields`` (optional): the typed contents of a trade document, for
+  the kinds of :data:`~ledger.statements.evidence_models.TYPED_KINDS`, parsed by
+  :mod:`~ledger.statements.evidence` into ``Evidence.fields`` (docs/evidence.md).
 
 Error codes (``StatementError.code``; ``StatementError.field`` is the dotted path)
 -------------------------------------------------------------------------------
