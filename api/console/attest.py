@@ -30,10 +30,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from api.console.pages import base_unit
-from api.console.web import check_csrf, page, require, services, signed_in
+from api.console.web import check_csrf, gate, page, require, services
 from api.errors import ForbiddenError
 from api.visibility import Caller
 from ledger import strictjson
@@ -251,9 +251,9 @@ def build(request: Request, caller: Caller, form: dict[str, Any]) -> dict[str, A
 
 @router.get("/attest")
 async def attest_page(request: Request) -> Response:
-    caller = signed_in(request)
-    if caller is None:
-        return RedirectResponse("/", status_code=303)
+    caller = gate(request)
+    if not isinstance(caller, Caller):
+        return caller
     svc = services(request)
 
     def held() -> list[tuple[str, str, str]]:

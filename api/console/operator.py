@@ -15,9 +15,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
-from api.console.web import check_csrf, error_page, page, render, require, services, signed_in
+from api.console.web import check_csrf, error_page, gate, page, render, require, services
 from api.errors import ForbiddenError
 from api.visibility import Caller
 from ledger.keys import b64encode
@@ -53,9 +53,9 @@ def _overview(request: Request) -> dict[str, Any]:
 
 @router.get("/operator")
 async def operator_page(request: Request) -> Response:
-    caller = signed_in(request)
-    if caller is None:
-        return RedirectResponse("/", status_code=303)
+    caller = gate(request)
+    if not isinstance(caller, Caller):
+        return caller
     try:
         _require_operator(caller)
     except ForbiddenError as e:

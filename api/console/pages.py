@@ -25,9 +25,11 @@ from api.console.lotview import ReportView
 from api.console.web import (
     check_csrf,
     error_page,
+    gate,
     lot_path,
     page,
     require,
+    safe_next,
     services,
     signed_in,
 )
@@ -58,11 +60,12 @@ def exports(request: Request) -> ExportStore:
 
 
 @router.get("/")
-def sign_in_page(request: Request, m: str | None = None) -> Response:
+def sign_in_page(request: Request, m: str | None = None, next: str | None = None) -> Response:
+    back = safe_next(next)
     if signed_in(request) is not None:
-        return RedirectResponse("/home", status_code=303)
+        return RedirectResponse(back or "/home", status_code=303)
     notice, kind = NOTICES.get(m or "", ("", ""))
-    return page(request, "signin.html.j2", notice=notice, notice_kind=kind)
+    return page(request, "signin.html.j2", notice=notice, notice_kind=kind, next=back)
 
 
 def base_unit(lot_unit: str) -> str:
@@ -119,9 +122,9 @@ def _home(request: Request, caller: Caller) -> dict[str, Any]:
 
 @router.get("/home")
 async def home(request: Request) -> Response:
-    caller = signed_in(request)
-    if caller is None:
-        return RedirectResponse("/?m=expired" if request.cookies else "/", status_code=303)
+    caller = gate(request)
+    if not isinstance(caller, Caller):
+        return caller
     data = await run_in_threadpool(_home, request, caller)
     return page(request, "home.html.j2", caller=caller, **data)
 
@@ -137,9 +140,7 @@ def _find(request: Request, caller: Caller, q: str) -> str | None:
             except CustodyError:
                 return None
             return q
-        rows = r.statement_page(
-            StatementFilter("import", None, None, None, None), -1, 10000, visible
-        )
+        rows = r.statement_page(StatementFilter(type="import"), -1, 10000, visible)
     for row in reversed(rows):
         stmt = decode_leaf(row.leaf, row.seq).statement
         if getattr(stmt, "entry_number", None) == q:
@@ -149,9 +150,9 @@ def _find(request: Request, caller: Caller, q: str) -> str | None:
 
 @router.get("/lots")
 async def find(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> Response:
-    caller = signed_in(request)
-    if caller is None:
-        return RedirectResponse("/", status_code=303)
+    caller = gate(request)
+    if not isinstance(caller, Caller):
+        return caller
     query = q.strip()
     lot = await run_in_threadpool(_find, request, caller, query) if query else None
     if lot:
@@ -181,9 +182,9 @@ def _lot(request: Request, caller: Caller, lot: str) -> dict[str, Any]:
 
 @router.get("/lots/{lot:path}")
 async def lot_page(request: Request, lot: Annotated[str, Path(pattern=LOT_PATTERN)]) -> Response:
-    caller = signed_in(request)
-    if caller is None:
-        return RedirectResponse("/", status_code=303)
+    caller = gate(request)
+    if not isinstance(caller, Caller):
+        return caller
     try:
         data = await run_in_threadpool(_lot, request, caller, lot)
     except CustodyError as e:
@@ -283,9 +284,9 @@ def _in_store(request: Request, sha: str) -> bool:
 async def statement_page(
     request: Request, digest: Annotated[str, Path(pattern="^sha256:[0-9a-f]{64}$")]
 ) -> Response:
-    caller = signed_in(request)
-    if caller is None:
-        return RedirectResponse("/", status_code=303)
+    caller = gate(request)
+    if not isinstance(caller, Caller):
+        return caller
     try:
         data = await run_in_threadpool(_statement, request, caller, digest)
     except CustodyError as e:

@@ -24,7 +24,7 @@ import hashlib
 import hmac
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import Request
@@ -41,6 +41,9 @@ from provenance.report.format import fmt_share, place_name, short
 HERE: Final = Path(__file__).parent
 COOKIE: Final = "custody_session"
 CSRF_HEADER: Final = "x-csrf-token"
+SESSION_GRACE: Final = 12 * 3600
+"""The cookie outlives its token by this much, so that a page opened after the token
+expired can say so (the token itself is refused by the server at once)."""
 
 CSP: Final = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -221,7 +224,7 @@ def set_session(response: Response, request: Request, token: str, max_age: int) 
     response.set_cookie(
         COOKIE,
         token,
-        max_age=max_age,
+        max_age=max_age + SESSION_GRACE,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
@@ -233,7 +236,32 @@ def clear_session(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
 
 
-def to_sign_in(reason: str) -> Response:
-    response = RedirectResponse(f"/?m={reason}", status_code=303)
+def to_sign_in(reason: str, next_path: str = "") -> Response:
+    """Back to the sign-in page, saying why (``expired``, ``revoked``, ``signed-out``) and
+    where to return after signing in."""
+    query = {k: v for k, v in (("m", reason), ("next", next_path)) if v}
+    response = RedirectResponse("/?" + urlencode(query) if query else "/", status_code=303)
     clear_session(response)
     return response
+
+
+def safe_next(value: str | None) -> str:
+    """A path of this site to return to after signing in ("" if it is not one)."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return ""
+    return value if len(value) <= 1000 and value.isprintable() else ""
+
+
+def gate(request: Request) -> Caller | Response:
+    """The signed-in party, or the way to the sign-in page: with the reason when a session
+    has ended (expired, or its key revoked) and this page to come back to."""
+    token = request.cookies.get(COOKIE)
+    reason = ""
+    if token:
+        svc = services(request)
+        try:
+            return authenticate(svc.ledger, svc.tokens, token)
+        except UnauthorizedError as e:
+            reason = "revoked" if e.code == "unauthorized.key_revoked" else "expired"
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return to_sign_in(reason, here)

@@ -76,11 +76,18 @@ def test_unknown_and_revoked_keys_are_told_plainly(world: dict[str, Any]) -> Non
     # the operator revokes the lab's key; the lab can no longer sign in
     story = world["story"]
     lab = _key(world, "lab")
+    session, r = http_sign_in(url, lab)
+    assert r.status_code == 200
     env = story.say(
         story.operator, "revoke", party="lab", public_key=lab.public_key_b64, reason="compromised"
     )
     with httpx.Client(base_url=url) as http:
         submit_all(http, [env])
+    # the open session ends at once, and the page says why and where it was
+    gone = session.get("/attest")
+    assert gone.status_code == 303
+    assert gone.headers["location"] == "/?m=revoked&next=%2Fattest"
+    assert "has been revoked" in session.get("/?m=revoked").text
     _, r = http_sign_in(url, lab)
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "unauthorized.key_revoked"

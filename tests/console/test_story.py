@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from ledger.keys import PrivateKey
 from tests.console.support import Recorder, Site, launch, shot, sign_in, start_site
 
 pytestmark = pytest.mark.browser
@@ -249,10 +250,36 @@ def test_the_whole_story(site: Site, browser: Any, tmp_path: Path) -> None:
     assert "Audit passed" in op.locator("#audit-result").inner_text()
     shot(op, "operator")
 
+    # the operator registers a party; its key was made elsewhere, only the public half is sent
+    newcomer = PrivateKey.generate()
+    register = op.locator("#form-party")
+    fill(
+        register,
+        {
+            "party_id": "spinner",
+            "name": "Carolina Spinning Mill",
+            "country": "US",
+            "subdivision": "US-NC",
+            "public_key": newcomer.public_key_b64,
+        },
+    )
+    assert "ledger entry" in review_and_sign(register)
+    op.locator('tr.party[data-party="spinner"]').wait_for()
+
+    # a lot opened by URL before signing in comes back after signing in
+    later = browser.new_page(viewport={"width": 1024, "height": 768})
+    rec.attach(later)
+    later.goto(site.url + "/lots/gin/lint-1")
+    later.get_by_label("Key file").set_input_files(str(site.key("importer")))
+    later.get_by_role("button", name="Sign in").click()
+    later.wait_for_url(re.compile(r".*/lots/gin/lint-1$"))
+    assert later.locator("#verdict").inner_text().strip().lower() == verdict
+
     # --- sign-out ends the session
     gin.get_by_role("button", name="Sign out").click()
     gin.wait_for_url(re.compile(r".*/\?m=signed-out$"))
-    assert gin.goto(site.url + "/home").url.endswith("/")
+    assert gin.goto(site.url + "/home").url.endswith("/?next=%2Fhome")
+    assert gin.get_by_label("Key file").is_visible()
 
     _assert_only_deliberate_refusals(rec)
     _assert_no_private_key(site, rec)

@@ -106,6 +106,12 @@ export const PAYLOAD_TYPE = "application/vnd.custody.statement+json";
 export async function envelope(payload) {
   const key = await loadKey();
   if (!key) throw new KeyFileError("Your key is no longer in this browser: sign in again.");
+  const party = document.querySelector('meta[name="custody-party"]');
+  if (party && party.content !== key.party) {
+    throw new KeyFileError(
+      `This browser now holds the key of ${key.party}, not of ${party.content}: sign in again.`,
+    );
+  }
   const sig = await sign(key.privateKey, pae(PAYLOAD_TYPE, payload));
   return {
     payloadType: PAYLOAD_TYPE,

@@ -49,7 +49,7 @@ async function signIn() {
       return;
     }
     await saveKey({ party, kid: key.kid, publicKey: key.publicKey, privateKey: key.privateKey });
-    window.location.assign(done.body.next || "/home");
+    window.location.assign(form.dataset.next || done.body.next || "/home");
   } catch (e) {
     show(e instanceof KeyFileError ? e.message : "Sign-in failed: " + e.message);
   } finally {
