@@ -187,6 +187,15 @@ def print_report(doc: dict[str, Any]) -> None:
         where = s.get("subdivision") or s.get("country")
         out.print(f"  {float(s['share']) * 100:7.2f}%  {escape(str(where))}  {s['material']}")
     out.print(f"  {float(doc.get('untraced_share') or 0) * 100:7.2f}%  untraced")
+    retracted = doc.get("retracted") or []
+    if retracted:
+        out.print(f"\nRetracted, void ({len(retracted)}):")
+        for r in retracted:
+            by = r.get("retracted_by") or {}
+            out.print(
+                f"  seq {r['seq']} {r['type']} by {escape(str(r['issuer']))}: "
+                f"{escape(str(r['reason']))} (seq {by.get('seq')} {by.get('type')})"
+            )
     if doc.get("documents"):
         from provenance.render.matrix import matrix_text
 

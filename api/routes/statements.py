@@ -27,7 +27,16 @@ from ledger.store import StatementFilter, StatementRow
 router = APIRouter(tags=["entries"])
 
 StatementType = Literal[
-    "party", "key", "revoke", "origin", "transform", "dispatch", "receipt", "evidence", "import"
+    "party",
+    "key",
+    "revoke",
+    "origin",
+    "transform",
+    "dispatch",
+    "receipt",
+    "evidence",
+    "import",
+    "retract",
 ]
 
 

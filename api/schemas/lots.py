@@ -79,6 +79,24 @@ _PASS: dict[str, Any] = {  # a passing verdict, shared by the examples below
 }
 
 
+class RetractedBy(BaseModel):
+    seq: int
+    digest: str
+    type: str = Field(description="`retract`, or the type of the correcting statement.")
+
+
+class RetractedStatement(BaseModel):
+    """A statement of the evidence voided by a later one of its issuer
+    (docs/custody-rules.md, "Corrections")."""
+
+    seq: int
+    digest: str
+    type: str
+    issuer: str
+    retracted_by: RetractedBy
+    reason: str
+
+
 class VerifyReport(BaseModel):
     """``custody verify --json`` (SPEC §10), plus the versions of the data it used."""
 
@@ -99,6 +117,10 @@ class VerifyReport(BaseModel):
     untraced_share: float
     screening_version: str | None = None
     yields_version: str | None = None
+    retracted: list[RetractedStatement] = Field(
+        default_factory=list,
+        description="Void statements: left out of the trace and the rules, listed here.",
+    )
 
 
 class Trace(VerifyReport):

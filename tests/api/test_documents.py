@@ -24,7 +24,7 @@ from ledger.home import Home
 from ledger.statements import statement_digest
 from ledger.store import drop_all
 from tests.api.story import Story
-from tests.api.support import CUSTODY, TEST_LIMITS, Server, login, new_home, submit_all
+from tests.api.support import CUSTODY, JSON, TEST_LIMITS, Server, login, new_home, submit_all
 
 LIMIT = 4096
 TTL = 2
@@ -219,3 +219,29 @@ def test_attest_evidence_with_server_uploads_the_file(env: Env, tmp_path: Path) 
     assert bad.returncode == 1
     assert "--issuer" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_retractions_go_through_the_normal_submit_path(env: Env) -> None:
+    farm = env.story.actors["farm"]
+    statements = env.http.get(
+        "/v1/statements", params={"type": "evidence", "issuer": "farm"}, headers=env.headers["cbp"]
+    ).json()["items"]
+    lab = next(s for s in statements if s["statement"]["kind"] == "lab_report")
+    origin = env.http.get(
+        "/v1/statements", params={"type": "origin"}, headers=env.headers["cbp"]
+    ).json()["items"][0]
+    env.story.envelopes.clear()
+    env.story.say(farm, "retract", statement=origin["digest"], reason="typo")
+    env.story.say(farm, "retract", statement=lab["digest"], reason="wrong sample")
+    used, void = env.story.envelopes
+    r = env.http.post("/v1/entries", content=used.to_json(), headers=JSON)
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "rejected.consumed"
+    r = env.http.post("/v1/entries", content=void.to_json(), headers=JSON)
+    assert r.status_code == 201, r.text
+    report = env.http.get("/v1/lots/farm/seed-1/verify", headers=env.headers["imp"]).json()
+    assert [x["digest"] for x in report["retracted"]] == [lab["digest"]]
+    listed = env.http.get(
+        "/v1/statements", params={"type": "retract"}, headers=env.headers["farm"]
+    ).json()["items"]
+    assert [x["statement"]["reason"] for x in listed] == ["wrong sample"]

@@ -83,6 +83,12 @@ def test_retract_and_replace_before_use_refused_after(cli: Cli) -> None:
     void = {(r["seq"], r["type"]) for r in report["retracted"]}
     assert void == {(first["seq"], "origin"), (r["seq"] - 1, "dispatch")}
     assert not [f for f in report["findings"] if f["rule"] in ("CUSTODY", "OVERDRAW")]
+    text = subprocess.run(
+        [CUSTODY, "verify", "farm/seed-1", "--home", str(cli.home)],
+        check=False, cwd=cli.dir, env=cli.env, capture_output=True, text=True, timeout=60,
+    ).stdout  # fmt: skip
+    assert "Retracted, void (2):" in text
+    assert "wrong truck" in text
     cli.run("ledger", "audit")
 
 

@@ -85,6 +85,10 @@ def test_corrected_origin_and_retracted_evidence_are_void(world: World, tmp_path
         names = set(zf.namelist())
     assert {f"leaves/{r.seq}.json" for r in report.retracted} <= names
     assert f"leaves/{listed[d['evidence']].by_seq}.json" in names
+    with zipfile.ZipFile(path) as zf:
+        html = zf.read("report.html").decode()
+    assert "Retracted statements (void)" in html
+    assert "wrong sample" in html
 
 
 def test_without_the_correction_the_wrong_origin_counts(world: World) -> None:
