@@ -26,11 +26,12 @@ from api.auth import CallerDep
 from api.deps import AUTH_ERRORS, not_visible, services
 from api.schemas import ENTRY_NUMBER_PATTERN, LOT_PATTERN, LotState, Trace, VerifyReport
 from api.visibility import Caller, is_root
-from ledger.errors import NotFoundError
+from ledger.errors import InputError, NotFoundError
 from ledger.store import ReadTx
 from ledger.units import Quantity, format_decimal
 from provenance.context import VerificationContext
 from provenance.render import trace_json
+from provenance.rules.profile import profile_names
 from provenance.verify import Report
 
 router = APIRouter(prefix="/lots", tags=["lots"])
@@ -63,15 +64,32 @@ def authorize_lot(request: Request, caller: Caller, lot: str) -> None:
         _check_visible(request, r, caller, lot)
 
 
-def _context(request: Request) -> VerificationContext:
-    """The home's verification context around the API's ledger (as the CLI builds it)."""
+ProfileQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[a-z0-9][a-z0-9-]{0,63}$",
+        description="Document policy profile (a shipped one: cbp-uflpa, the default, or "
+        "custody-only); docs/verification.md.",
+    ),
+]
+
+
+def _context(request: Request, profile: str | None = None) -> VerificationContext:
+    """The home's verification context around the API's ledger (as the CLI builds it),
+    judged by a shipped document ``profile`` (never a file of the server's)."""
     svc = services(request)
-    return VerificationContext.from_home(svc.home, ledger=svc.ledger)
+    if profile is not None and profile not in profile_names():
+        raise InputError(
+            f"unknown profile {profile!r}: give one of {', '.join(profile_names())}",
+            code="invalid_input.profile",
+            details={"profile": profile, "known": profile_names()},
+        )
+    return VerificationContext.from_home(svc.home, ledger=svc.ledger, profile=profile)
 
 
-def _report(request: Request, lot: str) -> Report:
+def _report(request: Request, lot: str, profile: str | None = None) -> Report:
     """Verify ``lot`` in the home's verification context (as ``custody verify`` does)."""
-    return _context(request).verify(lot)
+    return _context(request, profile).verify(lot)
 
 
 def _state(r: ReadTx, lot: str) -> dict[str, Any]:
@@ -136,9 +154,11 @@ def trace(request: Request, caller: CallerDep, lot: LotPath) -> Response:
     ),
     responses=AUTH_ERRORS,
 )
-def verify(request: Request, caller: CallerDep, lot: LotPath) -> Response:
+def verify(
+    request: Request, caller: CallerDep, lot: LotPath, profile: ProfileQuery = None
+) -> Response:
     authorize_lot(request, caller, lot)
-    return JSONResponse(_report(request, lot).to_json())
+    return JSONResponse(_report(request, lot, profile).to_json())
 
 
 @router.get(
@@ -167,9 +187,10 @@ def bundle(
         str | None,
         Query(pattern=ENTRY_NUMBER_PATTERN, description="CBP entry number, e.g. ABC-1234567-8."),
     ] = None,
+    profile: ProfileQuery = None,
 ) -> Response:
     authorize_lot(request, caller, lot)
-    ctx = _context(request)
+    ctx = _context(request, profile)
     with tempfile.TemporaryDirectory(prefix="custody-bundle-") as tmp:
         out = FilePath(tmp) / "bundle.zip"
         ctx.export_bundle(lot, out, entry_number=entry_number)

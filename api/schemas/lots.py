@@ -121,6 +121,14 @@ class VerifyReport(BaseModel):
         default_factory=list,
         description="Void statements: left out of the trace and the rules, listed here.",
     )
+    profile: str | None = Field(
+        default=None, description="The document policy profile the verification used."
+    )
+    documents: dict[str, Any] | None = Field(
+        default=None,
+        description="Documents per hop (rows: hand-offs and transforms; columns: the "
+        "profile's document types; cells present / missing / inconsistent) and the checklist.",
+    )
 
 
 class Trace(VerifyReport):
