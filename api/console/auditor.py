@@ -37,6 +37,7 @@ from api.schemas import ENTRY_NUMBER_PATTERN, LOT_PATTERN
 from api.visibility import Caller
 from ledger.errors import InputError, NoteError
 from provenance.bundle import BundleVerification, verify_bundle
+from provenance.report.model import SEVERITY_ORDER
 
 router = APIRouter(include_in_schema=False)
 
@@ -99,16 +100,25 @@ def checks_of(v: BundleVerification) -> list[Check]:
         ),
     ]
     counts = Counter(f.rule for f in v.findings)
-    severities = {f.rule: f.severity for f in v.findings}
+    severities: dict[str, str] = {}
+    for f in v.findings:
+        if SEVERITY_ORDER.get(f.severity, 9) < SEVERITY_ORDER.get(severities.get(f.rule, ""), 9):
+            severities[f.rule] = f.severity
     for rule, what in RULES:
         n = counts.get(rule, 0)
-        failed = n and severities.get(rule) in ("error", "gap")
+        failed = n and severities.get(rule) == "error"
         out.append(
             Check(
                 f"Rule {rule}",
                 None if n and not failed else not failed,
                 what + ("" if not n else f" — {n} finding(s)"),
             )
+        )
+    known = {rule for rule, _ in RULES}
+    for rule in sorted(set(counts) - known):
+        failed = severities.get(rule) == "error"
+        out.append(
+            Check(f"Rule {rule}", None if not failed else False, f"{counts[rule]} finding(s)")
         )
     out.append(
         Check(
@@ -158,6 +168,7 @@ def result_context(v: BundleVerification, where: str) -> dict[str, Any]:
         "version": custody_version(),
         "node_link": lambda d: f"#stmt-{d.removeprefix('sha256:')[:16]}",
         "statement_pages": False,
+        "show_verdict": False,
     }
 
 

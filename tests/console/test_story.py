@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from ledger.keys import PrivateKey
+from ledger.keys import PrivateKey, load_private_key
 from tests.console.support import Recorder, Site, launch, shot, sign_in, start_site
 
 pytestmark = pytest.mark.browser
@@ -76,6 +76,12 @@ def test_the_whole_story(site: Site, browser: Any, tmp_path: Path) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.locator("#signin-error:not(:empty)").wait_for()
     assert "not registered" in page.locator("#signin-error").inner_text()
+    # a public key file instead of the private one is named for what it is
+    pub = tmp_path / "farm.pub"
+    pub.write_text(load_private_key(site.key("farm")).public_key_b64 + "\n")
+    page.get_by_label("Key file").set_input_files(str(pub))
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("This is a public key (.pub)").wait_for()
     page.close()
 
     # --- the farm: origin and dispatch

@@ -61,6 +61,12 @@ export async function importKeyFile(text) {
       "sign",
     ]);
   } catch (e) {
+    if (e && e.name === "NotSupportedError") {
+      throw new KeyFileError(
+        "This browser cannot sign with Ed25519 keys (WebCrypto). Use a current Chromium, " +
+          "Firefox or Safari.",
+      );
+    }
     throw new KeyFileError("This key file does not hold an Ed25519 private key.");
   }
   const jwk = await crypto.subtle.exportKey("jwk", extractable);
