@@ -25,6 +25,7 @@ A transform is concerned by the documents bound to one of its outputs.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -177,6 +178,18 @@ def rows_of(ctx: Context, docs: Iterable[Doc] | None = None) -> list[Row]:
     """The hand-offs and transforms of the trace with their documents, in seq order."""
     trace = ctx.trace
     docs = list(documents_of(ctx) if docs is None else docs)
+    by_lot: dict[str, list[Doc]] = defaultdict(list)
+    cited: dict[int, list[Doc]] = defaultdict(list)
+    payments: dict[str, list[Doc]] = defaultdict(list)
+    for d in docs:
+        if d.cited:
+            cited[d.seq].append(d)
+            continue
+        for lot in d.lots:
+            by_lot[lot].append(d)
+        if isinstance(d.fields, PaymentRecord):
+            for number in d.fields.invoices:
+                payments[number].append(d)
     rows: list[Row] = []
     for lot in sorted(trace.lots):
         for h in trace.handoffs.get(lot, []):
@@ -191,25 +204,25 @@ def rows_of(ctx: Context, docs: Iterable[Doc] | None = None) -> list[Row]:
     rows.sort(key=lambda r: r.seq)
     for row in rows:
         if row.kind == "handoff":
-            row.docs = [d for d in docs if _concerns_handoff(d, row, trace)]
+            row.docs = list(cited.get(row.seq, []))
+            row.docs += [d for d in by_lot.get(row.lot, []) if _concerns_handoff(d, row, trace)]
             numbers = _settled_numbers(row)
-            row.docs += [
-                d
-                for d in docs
-                if isinstance(d.fields, PaymentRecord) and numbers.intersection(d.fields.invoices)
-            ]
+            settling = {d.seq: d for n in sorted(numbers) for d in payments.get(n, [])}
+            row.docs += [settling[k] for k in sorted(settling)]
             if not numbers:  # untyped invoices: an untyped payment record by seller or buyer
                 row.docs += [
                     d
-                    for d in docs
+                    for d in by_lot.get(row.lot, [])
                     if d.kind == "payment_record"
                     and d.fields is None
-                    and row.lot in d.lots
                     and d.issuer in (row.party, row.buyer)
                 ]
         else:
             st = row.entry.statement
             assert isinstance(st, Transform)
-            outputs = {o.id for o in st.outputs}
-            row.docs = [d for d in docs if not d.cited and outputs.intersection(d.lots)]
+            seen: dict[int, Doc] = {}
+            for out in st.outputs:
+                for d in by_lot.get(out.id, []):
+                    seen.setdefault(d.seq, d)
+            row.docs = [seen[k] for k in sorted(seen)]
     return rows

@@ -89,6 +89,14 @@ def _same_party(a: PartyRef, b: PartyRef, ctx: Context) -> bool:
     return a.same(b)
 
 
+def _total(amounts: list[Decimal]) -> Decimal:
+    """An exact sum (amounts have at most 33 significant digits; 50 are kept)."""
+    total = Decimal(0)
+    for amount in amounts:
+        total = EXACT.add(total, amount)
+    return total
+
+
 def _money(amount: Decimal, currency: str | None) -> str:
     return f"{currency or ''} {format_decimal(amount)}".strip()
 
@@ -153,7 +161,7 @@ class PaymentRule(RuleBase):
             elif len(known) > 1:
                 totals = [f.total for _, _, f in known]
                 if all(t is not None for t in totals):
-                    due = sum((t for t in totals if t is not None), Decimal(0))
+                    due = _total([t for t in totals if t is not None])
                     if due != pay.amount:
                         yield self.finding(
                             f"seq {p.seq}: payment {pay.bank_reference} of "
@@ -173,7 +181,7 @@ class PaymentRule(RuleBase):
             if total is None:
                 continue
             amounts = [p.fields.amount for p in payments if isinstance(p.fields, PaymentRecord)]
-            got = sum(amounts, Decimal(0))
+            got = _total(amounts)
             if got != total:
                 yield self.finding(
                     f"invoice {number} (seq {inv.seq}) is for "
