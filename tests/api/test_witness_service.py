@@ -129,6 +129,16 @@ def test_log_gets_cosigned_and_survives_witness_crashes(tmp_path: Path, ledger_h
         assert counted.count == 1
         vkey = http.get("/v1/key").text.strip()
         assert open_checkpoint(note, parse_verifier_key(vkey)).size >= 1
+        # the CLI names the witnesses that cosigned (stderr) and prints the cosigned note
+        shown = subprocess.run(
+            [str(CUSTODY), "ledger", "checkpoint", "--cosigned", "--home", str(ledger_home.path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        assert count_cosigners(shown.stdout, [parse_cosigner_key(wkey)]).count == 1
+        assert "cosigned by 1 of 1 witness(es): witness.test/w1" in shown.stderr
 
         # appends continue while the witness is killed (SIGKILL) and restarted
         stop = threading.Event()
