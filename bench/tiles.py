@@ -8,7 +8,9 @@ append path writes them (tiles read nothing else). Then, for random tiles, measu
 * ``ledger.tiles.read`` in a read transaction: a full level-0 tile (one range scan of
   256 node rows), a level-1 tile, a full entry bundle (256 leaves);
 * ``GET /tile/...`` from a real ``custody serve`` on a loopback port, one keep-alive
-  httpx client (the whole request: socket, uvicorn, the route, the read).
+  httpx client (the whole request: socket, uvicorn, the route, the read), random
+  tiles (each read from the store) and one tile again and again (the server's
+  in-memory cache of served tiles).
 
 Wall times (median, 95th percentile) and the CPU time the serving process spent per
 request (from ``/proc``: on a shared machine, wall time includes waiting for a core).
@@ -174,6 +176,9 @@ def main() -> None:
                 pid = server.pid
                 results["GET /tile/0/<N> (custody serve, keep-alive)"] = timed(
                     get(lambda: "/" + tiles.Tile(0, rng.randrange(full0)).path), args.runs, pid
+                )
+                results["GET /tile/0/000 again (in-memory hit)"] = timed(
+                    get(lambda: "/tile/0/000"), args.runs, pid
                 )
                 results["GET /tile/entries/<N> (custody serve)"] = timed(
                     get(lambda: "/" + tiles.Tile(None, rng.randrange(full0)).path), args.runs, pid

@@ -6,17 +6,22 @@
 * ``GET /tile/entries/<N>[.p/<W>]``: entry bundles, ``application/octet-stream``.
 
 Tiles are immutable (their bytes depend on their path only), so they are served
-with a year-long ``immutable`` cache; a tile the tree does not hold yet is a 404.
+with a year-long ``immutable`` cache and the most recently served ones are kept in
+memory (:class:`TileCache`, 64 MiB); a tile the tree does not hold yet is a 404.
 Public, like checkpoints and proofs. Paths and bytes: :mod:`ledger.tiles`.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
+from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import PUBLIC_ERRORS, services
 from ledger import tiles
+from ledger.store import Store
 
 router = APIRouter(tags=["tiles"])
 
@@ -40,6 +45,38 @@ def checkpoint(request: Request) -> Response:
     )
 
 
+class TileCache:
+    """The most recently served tiles, up to ``max_bytes`` (every tile is immutable: its
+    bytes depend on its path only). Used from the event loop thread only."""
+
+    def __init__(self, max_bytes: int = 64 << 20) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.tiles: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, path: str) -> bytes | None:
+        data = self.tiles.get(path)
+        if data is not None:
+            self.tiles.move_to_end(path)
+        return data
+
+    def put(self, path: str, data: bytes) -> None:
+        if path in self.tiles or len(data) > self.max_bytes:
+            return
+        self.tiles[path] = data
+        self.size += len(data)
+        while self.size > self.max_bytes:
+            _, old = self.tiles.popitem(last=False)
+            self.size -= len(old)
+
+
+def _cache(request: Request) -> TileCache:
+    cache: TileCache | None = getattr(request.app.state, "tile_cache", None)
+    if cache is None:
+        cache = request.app.state.tile_cache = TileCache()
+    return cache
+
+
 @router.get(
     "/tile/{path:path}",
     summary="A tlog tile or entry bundle",
@@ -53,9 +90,16 @@ def checkpoint(request: Request) -> Response:
         **PUBLIC_ERRORS,
     },
 )
-def tile(request: Request, path: str) -> Response:
+async def tile(request: Request, path: str) -> Response:
     wanted = tiles.parse_tile_path("tile/" + path)
-    store = services(request).ledger.store
-    with store.read() as r:
-        data = tiles.read(r, wanted)
+    cache = _cache(request)
+    data = cache.get(wanted.path)
+    if data is None:  # read on a worker thread; a recently served tile costs no read
+        data = await to_thread.run_sync(_read, services(request).ledger.store, wanted)
+        cache.put(wanted.path, data)
     return Response(data, media_type=OCTETS, headers={"Cache-Control": IMMUTABLE})
+
+
+def _read(store: Store, wanted: tiles.Tile) -> bytes:
+    with store.read() as r:
+        return tiles.read(r, wanted)

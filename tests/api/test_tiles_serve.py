@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.api.support import Server
 from tests.ledger.test_tiles import _origins
@@ -50,3 +51,29 @@ def test_custody_serve_serves_tiles_a_spec_client_verifies(tmp_path: Path) -> No
             resp = http.get(path)
             assert resp.status_code == 404, path
             assert resp.json()["error"]["code"] == "not_found.tile_path"
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_tiles_in_process_cache_serves_the_same_bytes(tmp_path: Path) -> None:
+    """The app keeps served tiles in memory: a second GET answers the same bytes without a
+    read, a 404 is never cached, and a partial tile stays what it was as the log grows."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    world = World(tmp_path / "home")
+    _origins(world, 260)
+    app = create_app(Settings(home=tmp_path / "home"))
+    with TestClient(app) as http:
+        first = http.get("/tile/0/001.p/4")
+        assert first.status_code == 200
+        assert "tile/0/001.p/4" in app.state.tile_cache.tiles
+        assert http.get("/tile/0/001.p/4").content == first.content
+        assert http.get("/tile/0/001").status_code == 404
+        assert "tile/0/001" not in app.state.tile_cache.tiles
+        _origins(world, 600)
+        full = http.get("/tile/0/001")
+        assert full.status_code == 200
+        assert full.content[: 4 * 32] == first.content
+    world.close()
