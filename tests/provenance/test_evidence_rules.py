@@ -315,3 +315,18 @@ def test_untyped_evidence_keeps_working(hop: Hop):
     hop.doc(hop.farm, "bill_of_lading")
     hop.doc(hop.imp, "payment_record")
     assert hop.verify().verdict == "pass"
+
+
+def test_a_bundle_verified_with_another_profile_says_so_and_is_judged_by_the_auditors(
+    hop: Hop, tmp_path
+):
+    hop.imports()
+    out = tmp_path / "b.zip"
+    export_bundle(hop.world.ledger, LOT, out, documents_dir=hop.world.home.documents, profile=CBP)
+    key = hop.world.ledger.verifier_key()
+    strict = verify_bundle(out, operator_key=key, profile=CBP)
+    assert strict.verdict == "incomplete"
+    lenient = verify_bundle(out, operator_key=key, profile=load_profile("custody-only"))
+    assert lenient.verdict == "pass"
+    notes = [f for f in lenient.findings if "made with document profile" in f.message]
+    assert [f.severity for f in notes] == ["info"]
