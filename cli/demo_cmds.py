@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
     ) -> None:
-        """Run the end-to-end story: three supply chains, verified, bundled, audited offline."""
+        """Run the end-to-end story: four supply chains, verified, bundled, audited offline."""
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
         from rich.rule import Rule
 
@@ -178,6 +178,7 @@ def register(app: typer.Typer) -> None:
             out.print(f"  export CUSTODY_HOME={h}")
             out.print("  custody trace angkor-garments/tshirts-2026-07")
             out.print("  custody verify assembler/modules-2026-03 --json")
+            out.print("  custody verify indus-home/towels-2026-11   # documents per hop, checklist")
             out.print(
                 f"  custody bundle verify {escape(str(out_dir))}/bundles/"
                 "polysilicon-NMR-2026002-2.zip --entry-number NMR-2026002-2 "
