@@ -203,8 +203,9 @@ class Client:
         data: dict[str, Any] = _json(self._get(f"/v1/lots/{lot_path(lot)}/trace"))
         return data
 
-    def verify(self, lot: str) -> dict[str, Any]:
-        data: dict[str, Any] = _json(self._get(f"/v1/lots/{lot_path(lot)}/verify"))
+    def verify(self, lot: str, profile: str | None = None) -> dict[str, Any]:
+        """The server's report of ``lot``, judged by a shipped document ``profile``."""
+        data: dict[str, Any] = _json(self._get(f"/v1/lots/{lot_path(lot)}/verify", profile=profile))
         return data
 
     def bundle(self, lot: str, out: Path, entry_number: str | None = None) -> Path:
@@ -247,10 +248,13 @@ def remote(server: str, party: str | None, key_file: Path | None) -> Client:
     return client
 
 
-def remote_report(server: str, lot: str, party: str | None, key: Path | None) -> dict[str, Any]:
-    """``custody verify --server``: the SPEC §10 report the server computed."""
+def remote_report(
+    server: str, lot: str, party: str | None, key: Path | None, profile: str | None = None
+) -> dict[str, Any]:
+    """``custody verify --server``: the SPEC §10 report the server computed (with a shipped
+    document ``profile`` when given)."""
     with remote(server, party, key) as c:
-        return c.verify(lot)
+        return c.verify(lot, profile)
 
 
 def remote_trace(server: str, lot: str, party: str | None, key: Path | None) -> dict[str, Any]:

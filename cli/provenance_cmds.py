@@ -90,9 +90,7 @@ def report_json(
     if server is not None:
         from cli.client import remote_report
 
-        if profile is not None:
-            raise typer.BadParameter("--profile applies to the home's ledger, not --server")
-        return remote_report(server, lot, party, key)
+        return remote_report(server, lot, party, key, profile)
     return local_report(lot, home, profile).to_json()
 
 
