@@ -55,17 +55,20 @@ def import_events(
         typer.Option("--mapping", help="Mapping file: materials, locations, processes."),
     ] = None,
     home: HomeOpt = None,
+    server: ServerOpt = None,
+    party: PartyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Sign the key's party's events as custody statements and append them, in order.
 
     Other parties' events are skipped; events custody cannot represent are
     rejected naming the event and field. Importing a document twice appends
-    nothing new. Example: custody epcis import shipment.jsonld --key keys/gin.key
+    nothing new. With --server (and --party), statements are signed here and submitted
+    to the server. Example: custody epcis import shipment.jsonld --key keys/gin.key
     """
     from cli.epcis_import import run_import
 
-    run_import(file, key, mapping, home, as_json)
+    run_import(file, key, mapping, home, as_json, server, party)
 
 
 @app.command("export")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -15,17 +17,59 @@ from cli.attest.signing import Session
 from cli.common import home_of
 from cli.output import err, escape, out
 
+if TYPE_CHECKING:
+    from ledger.sigcheck import ProcessVerifier
+
+LARGE = 1 << 20
+"""Documents larger than this (bytes) are appended with signatures checked on worker
+processes, as ``custody submit`` does for inputs of more than 2,000 envelopes."""
+
 
 def run_import(
-    file: Path, key: Path, mapping: Path | None, home: Path | None, as_json: bool
+    file: Path,
+    key: Path,
+    mapping: Path | None,
+    home: Path | None,
+    as_json: bool,
+    server: str | None = None,
+    party: str | None = None,
 ) -> None:
     from ledger.keys import load_private_key
     from provenance.epcis.importer import EpcisImport
 
-    session = Session(home_of(home))
     signer = load_private_key(key)
-    party = session.owner_of(signer)
-    job = EpcisImport(session.ledger(), file, signer, party, mapping)
+    verifier: ProcessVerifier | None = None
+    if server:
+        from cli.client import Client
+        from cli.epcis_remote import RemoteDirectory, remote_append
+
+        if not party:
+            raise typer.BadParameter("--server needs --party (the party the --key belongs to)")
+        client = Client(server)
+        client.login(party, signer)
+        job = EpcisImport(
+            None,
+            file,
+            signer,
+            party,
+            mapping,
+            directory=RemoteDirectory(client, party),
+            append=remote_append(client),
+        )
+    else:
+        session = Session(home_of(home))
+        party = session.owner_of(signer)
+        ledger = session.ledger()
+        if file.stat().st_size > LARGE:
+            # as custody submit does for large inputs: signatures checked on worker
+            # processes (one per core) while earlier batches are appended
+            from ledger.log import Ledger
+            from ledger.sigcheck import ProcessVerifier
+
+            verifier = ProcessVerifier(os.cpu_count() or 1)
+            gc.freeze()
+            ledger = Ledger(ledger.store, ledger.operator_key, verifier=verifier)
+        job = EpcisImport(ledger, file, signer, party, mapping)
     counts: Counter[str] = Counter()
     bar = _Bar(job.head.events) if not as_json and sys.stderr.isatty() else None
     first = True
@@ -53,6 +97,8 @@ def run_import(
     finally:
         if bar is not None:
             bar.stop()
+        if verifier is not None:
+            verifier.close()
         if as_json:
             sys.stdout.write("[]\n" if first else "\n]\n")
             sys.stdout.flush()

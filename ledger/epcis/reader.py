@@ -50,6 +50,7 @@ class DocumentHead:
     header: dict[str, Any] = field(default_factory=dict)
     events: int = 0
     size: int = 0
+    mtime_ns: int = 0
 
 
 class _StrictDict(dict[str, Any]):
@@ -65,10 +66,20 @@ class _StrictDict(dict[str, Any]):
             dict.__setitem__(self, key, value)
 
 
-def _items(path: Path, prefix: str, position: Callable[[int], None] | None = None) -> Iterator[Any]:
-    """Values at ``prefix``, strictly built; :class:`EpcisError` for bad JSON."""
+def _items(
+    path: Path,
+    prefix: str,
+    position: Callable[[int], None] | None = None,
+    *,
+    checked: bool = False,
+) -> Iterator[Any]:
+    """Values at ``prefix``, strictly built; :class:`EpcisError` for bad JSON.
+
+    ``checked``: the first pass already checked these bytes, so objects are
+    built as plain dicts by the C parser and not walked again."""
     with path.open("rb") as stream:
-        values = ijson.items(stream, prefix, use_float=False, map_type=_StrictDict)
+        map_type = None if checked else _StrictDict
+        values = ijson.items(stream, prefix, use_float=False, map_type=map_type)
         index = 0
         while True:
             try:
@@ -82,7 +93,8 @@ def _items(path: Path, prefix: str, position: Callable[[int], None] | None = Non
                     code="bad_json",
                     event=index if prefix.endswith(".item") else None,
                 ) from None
-            _check(value, index if prefix.endswith(".item") else None)
+            if not checked:
+                _check(value, index if prefix.endswith(".item") else None)
             if position is not None:
                 position(stream.tell())
             yield value
@@ -117,6 +129,7 @@ def _first(path: Path, key: str) -> Any:
 
 def read_head(path: Path) -> DocumentHead:
     """Check the whole document, count its events, return its head (first pass)."""
+    stat = path.stat()
     with path.open("rb") as stream:
         start = stream.read(64).lstrip()
     if not start.startswith(b"{"):
@@ -151,16 +164,23 @@ def read_head(path: Path) -> DocumentHead:
         context=_first(path, "@context"),
         header=dict(header) if isinstance(header, dict) else {},
         events=count,
-        size=path.stat().st_size,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
     )
 
 
 def iter_events(
     path: Path, head: DocumentHead | None = None, position: Callable[[int], None] | None = None
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(index, event)`` in document order (second pass); ``position`` gets bytes read."""
-    doc_type = head.type if head is not None else read_head(path).type
-    for index, event in enumerate(_items(path, _EVENTS[doc_type], position)):
+    """``(index, event)`` in document order (second pass); ``position`` gets bytes read.
+
+    The file must be the one :func:`read_head` checked (same size and time)."""
+    head = head if head is not None else read_head(path)
+    stat = path.stat()
+    if (stat.st_size, stat.st_mtime_ns) != (head.size, head.mtime_ns):
+        raise EpcisError("the document changed while it was read", code="bad_json")
+    events = _items(path, _EVENTS[head.type], position, checked=True)
+    for index, event in enumerate(events):
         if not isinstance(event, dict):
             raise EpcisError(f"event {index} is not an object", code="bad_event", event=index)
         yield index, event

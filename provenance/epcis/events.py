@@ -112,7 +112,9 @@ class EventMapper:
             party = uri[len(PARTY_URN) :]
             return party if self.directory.has_party(party) else None
         gln = gln_of_location(uri)
-        return None if gln is None else self.directory.party_of_gln(gln)
+        if gln is None:
+            return None
+        return self.directory.party_of_gln(gln) or self.mapping.parties.get(gln)
 
     def _candidates(self, event: Mapping[str, Any], side: str | None) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
@@ -143,6 +145,8 @@ class EventMapper:
                 return party
         path, uri = candidates[0]
         gln = gln_of_location(uri)
+        if gln is not None and getattr(self.directory, "partial", False):
+            return f"another party (GLN {gln})"
         what = f"GLN {gln}" if gln else repr(uri)
         raise EpcisError(
             f"event {index}: {path}: {what} belongs to no registered party",

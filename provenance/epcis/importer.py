@@ -17,10 +17,10 @@ Results are yielded per event, in document order, as each chunk is appended.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ledger.envelope import sign_envelope
 from ledger.epcis.errors import EpcisError
@@ -29,7 +29,7 @@ from ledger.epcis.reader import DocumentHead, iter_events, read_head
 from ledger.errors import CustodyError
 from ledger.statements import build_statement
 from provenance.epcis.directory import LedgerDirectory
-from provenance.epcis.events import EventMapper, Existing, Mapped, Skipped
+from provenance.epcis.events import Directory, EventMapper, Existing, Mapped, Skipped
 from provenance.epcis.mapping import MappingFile, MasterData
 from provenance.epcis.objects import statement_id_for
 
@@ -38,9 +38,19 @@ if TYPE_CHECKING:
     from ledger.keys import PrivateKey
     from ledger.log import Ledger
 
-__all__ = ["CHUNK", "EpcisImport"]
+__all__ = ["CHUNK", "Append", "EpcisImport", "ImportDirectory"]
 
 CHUNK: Final = 1000
+
+#: Appends batches of envelopes in order, yielding each batch's results
+#: (``{"digest", "seq"}`` or ``{"digest", "error"}``) as ``custody submit`` does.
+Append = Callable[[Iterator[list["Envelope"]]], Iterator[list[dict[str, Any]]]]
+
+
+class ImportDirectory(Directory, Protocol):
+    """What an import asks the ledger, local or remote."""
+
+    def existing(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]: ...
 
 
 @dataclass
@@ -54,19 +64,35 @@ class EpcisImport:
 
     def __init__(
         self,
-        ledger: Ledger,
+        ledger: Ledger | None,
         path: Path,
         key: PrivateKey,
         party: str,
         mapping: Path | None = None,
+        *,
+        directory: ImportDirectory | None = None,
+        append: Append | None = None,
     ) -> None:
-        self.ledger = ledger
+        """Import into ``ledger``; or, without one, ask ``directory`` and append
+        through ``append`` (a remote ledger: ``custody epcis import --server``)."""
         self.path = path
         self.key = key
         self.party = party
         self.head: DocumentHead = read_head(path)
         self.namespaces = context_namespaces(self.head.context)
-        self.directory = LedgerDirectory(ledger)
+        if ledger is not None:
+            local = ledger
+            self.directory: ImportDirectory = directory or LedgerDirectory(local)
+            self.append: Append = append or (
+                lambda batches: (
+                    [r.to_json() for r in results] for results in local.submit_stream(batches)
+                )
+            )
+        elif directory is not None and append is not None:
+            self.directory = directory
+            self.append = append
+        else:  # pragma: no cover - a programming error
+            raise TypeError("EpcisImport needs a ledger, or a directory and an append")
         self.mapper = EventMapper(
             party,
             self.directory,
@@ -148,10 +174,9 @@ class EpcisImport:
                 pending.append(mapped)
                 yield envelopes
 
-        for appended in self.ledger.submit_stream(batches()):
+        for appended in self.append(batches()):
             chunk = pending.popleft()
-            for slot, result in zip(chunk.slots, appended, strict=True):
-                data = result.to_json()
+            for slot, data in zip(chunk.slots, appended, strict=True):
                 entry = chunk.results[slot]
                 if "error" in data:
                     entry["error"] = data["error"]

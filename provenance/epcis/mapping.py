@@ -11,7 +11,8 @@ what is still missing::
       "materials": {"<EPC class, GTIN-14 or EPC>": "cotton.lint"},
       "locations": {"<SGLN or GLN>": {"name": "Plains gin", "country": "US",
                                       "subdivision": "US-TX"}},
-      "processes": {"<bizStep word or URI>": "cotton.ginning"}
+      "processes": {"<bizStep word or URI>": "cotton.ginning"},
+      "parties": {"<GLN>": "<party id>"}
     }
 
 Master data in the document wins over the mapping file.
@@ -118,6 +119,7 @@ class MappingFile:
     materials: dict[str, str] = field(default_factory=dict)
     places: dict[str, Place] = field(default_factory=dict)
     processes: dict[str, str] = field(default_factory=dict)
+    parties: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None) -> MappingFile:
@@ -127,13 +129,23 @@ class MappingFile:
             obj = strictjson.loads(path.read_bytes())
         except strictjson.JsonError as error:
             raise EpcisError(f"{path}: {error}", code="bad_mapping") from None
-        if not isinstance(obj, dict) or not set(obj) <= {"materials", "locations", "processes"}:
+        if not isinstance(obj, dict) or not set(obj) <= {
+            "materials",
+            "locations",
+            "processes",
+            "parties",
+        }:
             raise EpcisError(
-                f"{path}: must be an object with materials, locations and/or processes",
+                f"{path}: must be an object with materials, locations, processes, parties",
                 code="bad_mapping",
             )
         out = cls()
-        for name, target in (("materials", out.materials), ("processes", out.processes)):
+        tables = (
+            ("materials", out.materials),
+            ("processes", out.processes),
+            ("parties", out.parties),
+        )
+        for name, target in tables:
             table = obj.get(name, {})
             if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
                 raise EpcisError(f"{path}: {name} must map strings to strings", code="bad_mapping")
