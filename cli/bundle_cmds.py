@@ -272,3 +272,79 @@ def print_verification(doc: dict[str, Any]) -> None:
     if doc.get("subject") is None:
         doc = {**doc, "subject": "(unknown: nothing was verified)"}
     print_report(doc)
+
+
+VIEW_FACTORY = "api.console.offline:app_from_env"
+
+
+@bundle_app.command("view")
+@handle_errors
+def view(
+    bundle: Annotated[Path, typer.Argument(metavar="FILE.zip", help="The bundle (zip) to view.")],
+    operator_key: Annotated[
+        str,
+        typer.Option(
+            "--operator-key",
+            envvar=OPERATOR_KEY_ENV,
+            help=(
+                "The ledger operator's verifier key (<origin>+<hash>+<key>), or a file holding "
+                "it; obtain it from the operator, not from the bundle."
+            ),
+        ),
+    ],
+    entry_number: Annotated[
+        str | None,
+        typer.Option("--entry-number", help="Verify this CBP entry (pins the subject)."),
+    ] = None,
+    lot: Annotated[str | None, typer.Option("--lot", help="Verify this lot.")] = None,
+    port: Annotated[
+        int, typer.Option(help="Loopback TCP port (0: any free port).", min=0, max=65535)
+    ] = 0,
+    open_browser: Annotated[
+        bool | None,
+        typer.Option(
+            "--open/--no-open",
+            help="Open the page in the default browser (default: when run from a terminal).",
+        ),
+    ] = None,
+) -> None:
+    """Verify a bundle here, offline, and show the auditor's page on a loopback port.
+
+    The page is the console's /bundles/verify: the verdict recomputed from the signed
+    leaves, each check made, the report. Nothing is sent anywhere; stop with Ctrl-C.
+    """
+    import os
+    import socket
+    import sys
+    import threading
+    import webbrowser
+
+    import uvicorn
+
+    from ledger.checkpoint import parse_verifier_key
+
+    key = _operator_key(operator_key) or ""
+    parse_verifier_key(key)
+    if not bundle.is_file():
+        fail(f"{bundle}: no such bundle file")
+    if port == 0:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+    os.environ["CUSTODY_VIEW_BUNDLE"] = str(bundle.resolve())
+    os.environ["CUSTODY_VIEW_OPERATOR_KEY"] = key
+    os.environ["CUSTODY_VIEW_ENTRY_NUMBER"] = entry_number or ""
+    os.environ["CUSTODY_VIEW_LOT"] = lot or ""
+    url = f"http://127.0.0.1:{port}/bundles/verify"
+    err.print(f"verifying {escape(str(bundle))} here, offline; the page is at {url} (Ctrl-C stops)")
+    if open_browser if open_browser is not None else sys.stdout.isatty():
+        threading.Timer(1.5, webbrowser.open, args=(url,)).start()
+    uvicorn.run(
+        VIEW_FACTORY,
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+    )
