@@ -10,6 +10,7 @@ own key in the browser (WebCrypto Ed25519): the private key never leaves it.
 module                 holds
 =====================  ====================================================
 :mod:`.web`            templates, session cookie, CSRF, security headers
+:mod:`.typed`          expected refusals as typed 200 results for its scripts
 :mod:`.session`        sign-in (challenge, token cookie), sign-out
 :mod:`.pages`          a party's lots, a lot (verdict, trace, findings,
                        composition, bundle export), a statement, exports
@@ -31,6 +32,7 @@ from typing import Final
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api.console.typed import TypedResults
 from api.console.web import HERE, SecurityHeaders
 
 BODY_LIMITS: Final = {
@@ -42,6 +44,7 @@ BODY_LIMITS: Final = {
 
 def mount_static(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    app.add_middleware(TypedResults)
     app.add_middleware(SecurityHeaders)
 
 

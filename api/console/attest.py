@@ -6,8 +6,9 @@ statement with :func:`ledger.statements.build_statement`, the builder behind
 the signed-in party, and says it in plain words (the report's
 :func:`provenance.report.format.describe`). The browser shows both, signs the
 exact payload bytes (DSSE PAE, SPEC §4) with the key it holds, and submits the
-envelope to ``POST /v1/entries``: the custody rules judge it there, as they
-judge every envelope. Nothing here signs or appends.
+envelope to ``POST /attest/submit``, which is ``POST /v1/entries`` itself: the
+custody rules judge it there, as they judge every envelope. Nothing here signs or
+appends.
 
 ``POST /documents`` stores an evidence document (hashed in the browser first)
 in the home's document store, after checking that its SHA-256 is the one the
@@ -35,6 +36,7 @@ from fastapi.responses import JSONResponse, Response
 from api.console.pages import base_unit
 from api.console.web import check_csrf, gate, page, require, services
 from api.errors import ForbiddenError
+from api.routes.entries import submit_one
 from api.visibility import Caller
 from ledger import strictjson
 from ledger.errors import InputError, StatementError
@@ -304,3 +306,14 @@ async def upload_document(request: Request) -> JSONResponse:
 
     await run_in_threadpool(store)
     return JSONResponse({"sha256": digest, "size": len(data)})
+
+
+@router.post("/attest/submit")
+async def submit_route(request: Request) -> Response:
+    """Submit an envelope signed in the browser: ``POST /v1/entries`` itself (the same
+    rate limit, custody rules and answers), for a signed-in party with this session's
+    CSRF token, so that the console's scripts can ask for a typed result
+    (:mod:`api.console.typed`) when the rules refuse it."""
+    require(request)
+    check_csrf(request)
+    return await submit_one(request)

@@ -150,14 +150,29 @@ def error_page(request: Request, error: CustodyError, caller: Caller | None) -> 
     if isinstance(error, UnauthorizedError):
         return to_sign_in("expired" if error.code != "unauthorized.key_revoked" else "revoked")
     status = status_of(error)
-    return page(
+    response = page(
         request,
         "error.html.j2",
         caller=caller,
-        status=status,
+        status=200 if is_navigation(request) else status,
         code=error.code,
         message=error.message,
         title="Not visible" if status == 403 else ("Not found" if status == 404 else "Error"),
+    )
+    response.headers["X-Custody-Status"] = str(status)
+    return response
+
+
+def is_navigation(request: Request) -> bool:
+    """A browser opening a page (``Sec-Fetch-Mode: navigate``, ``Sec-Fetch-Dest: document``).
+
+    A refused page is shown to a browser with status 200 (a browser logs every 4xx page
+    as a console error, though the page is the expected answer); every other client gets
+    the API's status. Both get the real status in ``X-Custody-Status``."""
+    headers = request.headers
+    return headers.get("sec-fetch-mode") == "navigate" and headers.get("sec-fetch-dest") in (
+        "document",
+        "iframe",
     )
 
 

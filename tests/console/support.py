@@ -79,8 +79,11 @@ class Recorder:
 
     requests: list[tuple[str, str, bytes]] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
+    pages: int = 0
 
     def attach(self, page: Any) -> None:
+        self.pages += 1
+
         def on_request(request: Any) -> None:
             body = request.post_data_buffer or b""
             self.requests.append((request.method, request.url, body))
@@ -121,10 +124,78 @@ def sign_in(browser: Any, site: Site, party: str, recorder: Recorder) -> Any:
     return page
 
 
+VOLATILE = ".volatile:visible"
+"""What differs from run to run (digests, key ids, times, the server's port): masked in
+the screenshots, so that a re-run of the story gives the same pixels."""
+NOISE = 0.0005
+"""Share of pixels that may differ (font anti-aliasing) before a screenshot is rewritten."""
+
+_COMPARE = """async ([a, b]) => {
+  const load = (src) => new Promise((ok, fail) => {
+    const img = new Image();
+    img.onload = () => ok(img);
+    img.onerror = fail;
+    img.src = src;
+  });
+  const [x, y] = await Promise.all([load(a), load(b)]);
+  if (x.width !== y.width || x.height !== y.height) return null;
+  const pixels = (img) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = img.width;
+    canvas.height = img.height;
+    const ctx = canvas.getContext("2d");
+    ctx.drawImage(img, 0, 0);
+    return ctx.getImageData(0, 0, img.width, img.height).data;
+  };
+  const p = pixels(x), q = pixels(y);
+  let diff = 0;
+  for (let i = 0; i < p.length; i += 4) {
+    if (p[i] !== q[i] || p[i + 1] !== q[i + 1] || p[i + 2] !== q[i + 2] || p[i + 3] !== q[i + 3]) {
+      diff++;
+    }
+  }
+  return diff / (x.width * x.height);
+}"""
+
+
+def changed(page: Any, old: bytes, new: bytes) -> float | None:
+    """The share of pixels that differ between two PNGs (None: not the same size),
+    decoded and compared by the browser itself."""
+    import base64
+
+    blank = page.context.browser.new_page()  # a blank page of its own, no CSP
+    try:
+        urls = ["data:image/png;base64," + base64.b64encode(b).decode() for b in (old, new)]
+        share = blank.evaluate(_COMPARE, urls)
+    finally:
+        blank.close()
+    return None if share is None else float(share)
+
+
 def shot(page: Any, name: str) -> None:
-    """A screenshot for docs/console.md (made by the tests so they stay current)."""
+    """A screenshot for docs/console.md (made by the tests so they stay current).
+
+    Deterministic (the page's viewport, no animation or caret, what varies between runs
+    masked), and written only when it changed beyond noise or ``CUSTODY_SCREENSHOTS=1``,
+    so a re-run of the tests leaves the tree clean."""
+    import os
+
+    png = page.screenshot(
+        full_page=True,
+        animations="disabled",
+        caret="hide",
+        mask=[page.locator(VOLATILE)],
+        mask_color="#d9dde3",
+    )
+    path = SHOTS / f"{name}.png"
+    if os.environ.get("CUSTODY_SCREENSHOTS") != "1" and path.is_file():
+        share = changed(page, path.read_bytes(), png)
+        if os.environ.get("CUSTODY_SCREENSHOTS_DEBUG"):
+            print(f"screenshot {name}: {share}")
+        if share is not None and share <= NOISE:
+            return
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    path.write_bytes(png)
 
 
 OPEN: list[httpx.Client] = []

@@ -1,6 +1,7 @@
 // Statement forms: the server builds the statement, this browser shows it in plain words,
-// signs it with the party's key (DSSE) and submits the envelope to /v1/entries.
-import { KeyFileError, envelope, errorOf, post, sha256hex, unb64 } from "./keys.js";
+// signs it with the party's key (DSSE) and submits the envelope (/attest/submit, which is
+// POST /v1/entries underneath).
+import { KeyFileError, consoleHeaders, envelope, errorOf, post, resultOf, sha256hex, unb64 } from "./keys.js";
 
 const number = new Intl.NumberFormat("en-US", { maximumFractionDigits: 6 });
 
@@ -19,9 +20,16 @@ function clearErrors(form) {
   }
 }
 
-function showResult(form, message, kind) {
+function showResult(form, message, kind, digest) {
   const result = form.querySelector(".result");
   result.textContent = message;
+  if (digest) {
+    // what differs from run to run is marked, so the docs' screenshots can mask it
+    const span = document.createElement("span");
+    span.className = "volatile";
+    span.textContent = digest;
+    result.append(" (", span, ").");
+  }
   result.className = "result " + kind;
 }
 
@@ -133,46 +141,31 @@ async function review(form) {
 }
 
 async function uploadDocument(form) {
-  const meta = document.querySelector('meta[name="csrf-token"]');
+  const headers = consoleHeaders("application/octet-stream");
+  headers["X-Document-Sha256"] = form._built ? JSON.parse(form._built.statement).document.sha256 : "";
   const res = await fetch("/documents", {
     method: "POST",
-    headers: {
-      "Content-Type": "application/octet-stream",
-      "X-CSRF-Token": meta ? meta.content : "",
-      "X-Document-Sha256": form._built ? JSON.parse(form._built.statement).document.sha256 : "",
-    },
+    headers,
     body: form._document,
     credentials: "same-origin",
   });
-  if (!res.ok) {
-    let body = null;
-    try {
-      body = await res.json();
-    } catch (e) {
-      body = null;
-    }
-    return errorOf({ ok: false, status: res.status, body });
-  }
-  return null;
+  const result = await resultOf(res);
+  return result.ok ? null : errorOf(result);
 }
 
-// Sign the built payload and submit it: {seq, digest} or an error {code, message, details}.
+// Sign the built payload and submit it through the console (POST /v1/entries underneath,
+// the same custody rules): {ok, body: {seq, digest}} or {ok: false, error}.
 export async function signAndSubmit(built) {
   const env = await envelope(unb64(built.payload));
-  const res = await fetch("/v1/entries", {
+  const res = await fetch("/attest/submit", {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: consoleHeaders("application/json"),
     body: JSON.stringify(env),
-    credentials: "omit",
+    credentials: "same-origin",
   });
-  let body = null;
-  try {
-    body = await res.json();
-  } catch (e) {
-    body = null;
-  }
-  if (res.ok) return { ok: true, body };
-  return { ok: false, error: errorOf({ ok: false, status: res.status, body }) };
+  const result = await resultOf(res);
+  if (result.ok) return { ok: true, body: result.body };
+  return { ok: false, error: errorOf(result) };
 }
 
 async function signForm(form) {
@@ -199,8 +192,9 @@ async function signForm(form) {
     form._built = null;
     showResult(
       form,
-      `Signed and recorded as ledger entry ${done.body.seq} (${done.body.digest.slice(0, 19)}…).`,
+      `Signed and recorded as ledger entry ${done.body.seq}`,
       "ok",
+      `${done.body.digest.slice(0, 19)}…`,
     );
     form.dispatchEvent(new CustomEvent("custody:recorded", { bubbles: true, detail: done.body }));
   } catch (e) {

@@ -160,24 +160,38 @@ export function clearKey() {
   return withStore("readwrite", (s) => s.delete(RECORD));
 }
 
-// JSON POST to the console with this session's CSRF token; {ok, status, body}.
-export async function post(url, data) {
+// Headers of a console request: this session's CSRF token, and a typed result asked for
+// (an expected refusal comes back as 200 {ok: false, status, error}, not as a 4xx).
+export function consoleHeaders(contentType) {
   const meta = document.querySelector('meta[name="csrf-token"]');
-  const headers = { "Content-Type": "application/json" };
+  const headers = { "Content-Type": contentType, "X-Custody-Result": "typed" };
   if (meta) headers["X-CSRF-Token"] = meta.content;
-  const res = await fetch(url, {
-    method: "POST",
-    headers,
-    body: JSON.stringify(data),
-    credentials: "same-origin",
-  });
+  return headers;
+}
+
+// The {ok, status, body} of a console answer (typed results included).
+export async function resultOf(res) {
   let body = null;
   try {
     body = await res.json();
   } catch (e) {
     body = null;
   }
+  if (body && body.ok === false && body.error) {
+    return { ok: false, status: body.status || res.status, body };
+  }
   return { ok: res.ok, status: res.status, body };
+}
+
+// JSON POST to the console with this session's CSRF token; {ok, status, body}.
+export async function post(url, data) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: consoleHeaders("application/json"),
+    body: JSON.stringify(data),
+    credentials: "same-origin",
+  });
+  return resultOf(res);
 }
 
 export function errorOf(result) {

@@ -29,21 +29,23 @@ form.addEventListener("submit", async (event) => {
     const url = "/bundles/verify" + (entry ? "?entry_number=" + encodeURIComponent(entry) : "");
     const res = await fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/zip", "X-Operator-Key": key },
+      headers: { "Content-Type": "application/zip", "X-Operator-Key": key, "X-Custody-Result": "typed" },
       body: file,
       credentials: "same-origin",
     });
     form.querySelector(".result").textContent = "";
-    if (!res.ok) {
-      let err = { message: `The server answered ${res.status}.`, details: {} };
+    const refused = res.headers.get("X-Custody-Status");
+    if (!res.ok || refused) {
+      const status = Number(refused || res.status);
+      let err = { message: `The server answered ${status}.`, details: {} };
       try {
         err = (await res.json()).error || err;
       } catch (e) {
         /* not JSON */
       }
       const field = (err.details && err.details.form_field) ||
-        (err.details && err.details.field === "entry_number" ? "entry_number" : null) ||
-        (res.status === 422 ? "entry_number" : null);
+        (err.field === "entry_number" ? "entry_number" : null) ||
+        (status === 422 ? "entry_number" : null);
       return fieldError(field || "bundle", err.message);
     }
     out.innerHTML = await res.text();
