@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import PUBLIC_ERRORS, services
 from ledger.errors import NotFoundError
@@ -17,7 +17,6 @@ router = APIRouter(tags=["log"])
 
 @router.get(
     "/checkpoint/cosigned",
-    response_class=PlainTextResponse,
     summary="The latest checkpoint witnesses cosigned",
     description=(
         "The operator-signed checkpoint that the most configured witnesses cosigned "
@@ -32,7 +31,11 @@ def cosigned(request: Request) -> Response:
         found = cosigned_checkpoint(r)
     if found is None:
         raise NotFoundError("no witness has cosigned a checkpoint of this ledger yet")
-    return PlainTextResponse(found.note, headers={"Cache-Control": "public, max-age=2"})
+    return Response(
+        found.note.encode("utf-8"),
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=2"},
+    )
 
 
 @router.get(
