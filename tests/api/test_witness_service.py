@@ -121,6 +121,24 @@ def wait_cosigned(url: str, size: int, timeout: float = 60) -> str:
 def test_log_gets_cosigned_and_survives_witness_crashes(tmp_path: Path, ledger_home: Home) -> None:
     w, wkey = make_witness(tmp_path, "w1", ledger_home)
     w.start()
+    try:
+        size = _cosigned_through_crashes(w, wkey, ledger_home)
+    finally:
+        w.stop()
+    # the witness kept its state across the kills: it holds the log's final size and
+    # never saw a conflict from this honest log
+    state = WitnessHome(w.dir).state()
+    try:
+        latest = state.latest(ORIGIN)
+        assert latest is not None
+        assert latest.size == size
+        assert state.evidence() == []
+    finally:
+        state.close()
+    assert "no split-view evidence" in cli("witness", "evidence", "--dir", str(w.dir))
+
+
+def _cosigned_through_crashes(w: WitnessServer, wkey: str, ledger_home: Home) -> int:
     cli("witness", "add", w.url, wkey, "--home", str(ledger_home.path))
     op = ledger_home.operator_key()
     with Server(ledger_home.path) as srv, httpx.Client(base_url=srv.url, timeout=30) as http:
@@ -171,18 +189,7 @@ def test_log_gets_cosigned_and_survives_witness_crashes(tmp_path: Path, ledger_h
         assert count_cosigners(note, [parse_cosigner_key(wkey)]).count == 1
         status = http.get("/v1/witnesses").json()["witnesses"][0]
         assert status["cosigned_size"] == size
-    w.stop()
-    # the witness kept its state across the kills: it holds the log's final size and
-    # never saw a conflict from this honest log
-    state = WitnessHome(w.dir).state()
-    try:
-        latest = state.latest(ORIGIN)
-        assert latest is not None
-        assert latest.size == size
-        assert state.evidence() == []
-    finally:
-        state.close()
-    assert "no split-view evidence" in cli("witness", "evidence", "--dir", str(w.dir))
+    return int(size)
 
 
 def test_witness_http_statuses(tmp_path: Path, ledger_home: Home) -> None:
