@@ -24,24 +24,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from ledger.epcis.errors import EpcisError
 from ledger.epcis.gs1 import gln_of_location
 from ledger.epcis.hashid import format_time
-from ledger.units import Quantity
-from provenance.epcis.mapping import MappingFile, MasterData, Place
+from provenance.epcis.mapping import MappingFile, MasterData
 from provenance.epcis.objects import (
     PARTY_URN,
     EventObject,
     custody_ext,
     gtin_of,
     objects_of,
+    retraction_id,
     statement_id_for,
     step_word,
 )
+from provenance.epcis.outcomes import Directory, Existing, Mapped, Skipped
 
 __all__ = [
     "Directory",
@@ -54,43 +54,6 @@ __all__ = [
 _MATERIAL = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)*")
 _SHIP: Final = frozenset({"shipping", "departing"})
 _RECEIVE: Final = frozenset({"receiving", "arriving"})
-
-
-class Directory(Protocol):
-    """What the mapping asks the ledger."""
-
-    def party_of_gln(self, gln: str) -> str | None: ...
-
-    def has_party(self, party: str) -> bool: ...
-
-    def place_of(self, party: str) -> Place | None: ...
-
-    def dispatch_for(self, party: str, lot: str) -> tuple[str, Quantity] | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Mapped:
-    """A statement to build: type, id, issuer, time and body."""
-
-    type: str
-    statement_id: str
-    issuer: str
-    time: str
-    body: dict[str, Any]
-    dispatch: str | None = None  # a receipt's dispatch digest, claimed in this run
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Existing:
-    """The party's statement for this event is already in the ledger."""
-
-    seq: int
-    digest: str
 
 
 class EventMapper:
@@ -222,16 +185,10 @@ class EventMapper:
         if performer != self.party:
             return Skipped(f"performed by {performer}")
         sid = statement_id_for(event_ref)
+        if "errorDeclaration" in event:
+            return self._retraction(event, index, sid, known or {})
         if known is not None and sid in known:
             return Existing(*known[sid])
-        if "errorDeclaration" in event:
-            raise EpcisError(
-                f"event {index}: errorDeclaration: custody does not import error "
-                "declarations yet; retract the statement with custody's own retraction",
-                code="unsupported",
-                event=index,
-                field="errorDeclaration",
-            )
         if "eventTime" not in event:
             raise EpcisError(
                 f"event {index}: eventTime is required",
@@ -282,6 +239,44 @@ class EventMapper:
             event=index,
             field="bizStep",
         )
+
+    def _retraction(
+        self,
+        event: Mapping[str, Any],
+        index: int,
+        sid: str,
+        known: Mapping[str, tuple[int, str]],
+    ) -> Mapped | Existing:
+        """An error declaration of an event custody holds → a ``retract`` of its statement."""
+        retract_id = retraction_id(sid)
+        if retract_id in known:
+            return Existing(*known[retract_id])
+        target = known.get(sid)
+        if target is None:
+            raise EpcisError(
+                f"event {index}: errorDeclaration: the declared event is not a statement of "
+                f"{self.party} in the ledger (only events imported into custody can be "
+                "retracted)",
+                code="unsupported",
+                event=index,
+                field="errorDeclaration",
+            )
+        declaration = event["errorDeclaration"]
+        if not isinstance(declaration, dict):
+            raise EpcisError(
+                f"event {index}: errorDeclaration must be an object",
+                code="bad_event",
+                event=index,
+                field="errorDeclaration",
+            )
+        when = declaration.get("declarationTime") or event.get("eventTime")
+        reason = step_word(declaration.get("reason")) or "error"
+        corrective = declaration.get("correctiveEventIDs") or []
+        text = f"EPCIS error declaration: {reason}"
+        if isinstance(corrective, list) and corrective:
+            text += "; corrective events " + ", ".join(str(c) for c in corrective[:10])
+        body = {"statement": target[1], "reason": text[:1000]}
+        return Mapped("retract", retract_id, self.party, format_time(str(when)), body)
 
     def _dispatch(
         self, event: Mapping[str, Any], index: int, sid: str, time: str, obj: EventObject

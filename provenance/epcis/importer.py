@@ -31,7 +31,7 @@ from ledger.statements import build_statement
 from provenance.epcis.directory import LedgerDirectory
 from provenance.epcis.events import Directory, EventMapper, Existing, Mapped, Skipped
 from provenance.epcis.mapping import MappingFile, MasterData
-from provenance.epcis.objects import statement_id_for
+from provenance.epcis.objects import retraction_id, statement_id_for
 
 if TYPE_CHECKING:
     from ledger.envelope import Envelope
@@ -119,7 +119,9 @@ class EpcisImport:
             if not (isinstance(ref, str) and ref.strip()):
                 ref = hash_id(event, self.namespaces)
             refs.append(ref)
-        found = self.directory.existing([(self.party, statement_id_for(r)) for r in refs])
+        sids = [statement_id_for(r) for r in refs]
+        keys = [(self.party, sid) for sid in (*sids, *(retraction_id(sid) for sid in sids))]
+        found = self.directory.existing(keys)
         known = {sid: hit for (_, sid), hit in found.items()}
         for (index, event), ref in zip(chunk, refs, strict=True):
             result: dict[str, Any] = {"event": index, "id": ref}

@@ -23,6 +23,7 @@ __all__ = [
     "gtin_of",
     "lot_id_of",
     "objects_of",
+    "retraction_id",
     "statement_id_for",
     "step_word",
 ]
@@ -48,6 +49,11 @@ def statement_id_for(event_ref: str) -> str:
     if match:
         return f"epcis:sha-256:{match.group(1)}"
     return "epcis:id-sha-256:" + hashlib.sha256(event_ref.encode("utf-8")).hexdigest()
+
+
+def retraction_id(statement_id: str) -> str:
+    """The id of the ``retract`` an EPCIS error declaration of ``statement_id`` becomes."""
+    return f"{statement_id}:retract"
 
 
 def step_word(uri: object) -> str:

@@ -157,3 +157,26 @@ def test_hash_command_prints_one_line_per_event(cli: Cli) -> None:
     path = DATA / "hash" / "epcisDocWithVariousEventTypes.jsonld"
     lines = cli.run("epcis", "hash", str(path), home=False).stdout.splitlines()
     assert lines == path.with_suffix(".hashes").read_text().split()
+
+
+def test_error_declaration_retracts_the_imported_statement(cli: Cli) -> None:
+    event = {**_commission("urn:epc:id:sgln:0614141.00000.0"), "eventID": "urn:uuid:e1"}
+    first = _import(cli, _doc(cli.dir, [event]), "farm")
+    declared = {
+        **event,
+        "errorDeclaration": {
+            "declarationTime": "2026-03-02T09:00:00Z",
+            "reason": "incorrect_data",
+            "correctiveEventIDs": ["urn:uuid:e2"],
+        },
+    }
+    retracted = _import(cli, _doc(cli.dir, [declared]), "farm")
+    assert retracted[0]["seq"] > first[0]["seq"]
+    entry = cli.json("ledger", "show", "--seq", str(retracted[0]["seq"]))
+    assert entry["seq"] == retracted[0]["seq"]
+    again = _import(cli, _doc(cli.dir, [declared]), "farm")
+    assert again[0]["duplicate"] is True
+    stranger = {**declared, "eventID": "urn:uuid:never-imported"}
+    refused = _import(cli, _doc(cli.dir, [stranger]), "farm", code=1)
+    assert refused[0]["error"]["code"] == "invalid_epcis.unsupported"
+    assert refused[0]["error"]["details"]["field"] == "errorDeclaration"
