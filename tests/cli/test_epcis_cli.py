@@ -180,3 +180,26 @@ def test_error_declaration_retracts_the_imported_statement(cli: Cli) -> None:
     refused = _import(cli, _doc(cli.dir, [stranger]), "farm", code=1)
     assert refused[0]["error"]["code"] == "invalid_epcis.unsupported"
     assert refused[0]["error"]["details"]["field"] == "errorDeclaration"
+
+
+@pytest.mark.postgres
+def test_import_and_export_on_postgresql(tmp_path: Path, pg_url: str) -> None:
+    c = Cli(tmp_path)
+    c.env["CUSTODY_DB_URL"] = pg_url
+    c.run("init", "--origin", "example.org/custody")
+    for pid, gln in (("farm", FARM_GLN), ("gin", GIN_GLN)):
+        c.keys(pid)
+        c.register(pid, pid.title(), "US", "--role", "supplier", "--gln", gln)
+    doc = DATA / "chains" / "cotton.jsonld"
+    farm = _import(c, doc, "farm")
+    gin = _import(c, doc, "gin", code=1)
+    assert "seq" in farm[1]
+    assert "seq" in gin[3]
+    again = _import(c, doc, "farm")
+    assert all(r.get("duplicate") or "skipped" in r for r in again)
+    out = c.dir / "lint.jsonld"
+    c.run("epcis", "export", LINT, "-o", str(out))
+    events = json.loads(out.read_text())["epcisBody"]["eventList"]
+    assert [e["bizStep"] for e in events] == [
+        "commissioning", "shipping", "receiving", "commissioning",
+    ]  # fmt: skip
