@@ -61,6 +61,8 @@ class Check:
     ok: bool | None
     """True held, False failed, None: a warning (nothing proven either way)."""
     detail: str
+    value: str = ""
+    """A hash the detail ends with (shown as code; it differs from ledger to ledger)."""
 
 
 def checks_of(v: BundleVerification) -> list[Check]:
@@ -78,9 +80,10 @@ def checks_of(v: BundleVerification) -> list[Check]:
         Check(
             "Checkpoint signature",
             cp is not None,
-            f"a signed checkpoint of {cp.origin}, {cp.size} entries, root {cp.root.hex()[:16]}…"
+            f"a signed checkpoint of {cp.origin}, {cp.size} entries, root"
             if cp is not None
             else "the checkpoint does not verify with this key: nothing in the bundle was used",
+            f"{cp.root.hex()[:16]}…" if cp is not None else "",
         ),
         Check(
             "Leaves and inclusion proofs",

@@ -25,7 +25,7 @@ function showResult(form, message, kind, digest) {
   result.textContent = message;
   if (digest) {
     // what differs from run to run is marked, so the docs' screenshots can mask it
-    const span = document.createElement("span");
+    const span = document.createElement("code");
     span.className = "volatile";
     span.textContent = digest;
     result.append(" (", span, ").");
