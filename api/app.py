@@ -28,7 +28,7 @@ from api.ingest import Committer
 from api.ratelimit import TokenBucketLimiter
 from api.routes import auth as auth_routes
 from api.routes import documents as document_routes
-from api.routes import entries, lots, meta, proofs, statements
+from api.routes import entries, lots, meta, proofs, statements, tiles
 from api.routes import epcis as epcis_routes
 from api.routes import witnesses as witness_routes
 from api.routes.meta import API_VERSION, custody_version
@@ -173,6 +173,7 @@ def create_app(settings: Settings) -> FastAPI:
             {"name": "documents", "description": "Upload and download document bytes."},
             {"name": "auth", "description": "Log in with a party key."},
             {"name": "service", "description": "Health and version."},
+            {"name": "tiles", "description": "C2SP tlog-tiles at the root (public)."},
         ],
     )
     app.state.services = services
@@ -190,6 +191,7 @@ def create_app(settings: Settings) -> FastAPI:
         document_routes,
     ):
         app.include_router(module.router, prefix=f"/{API_VERSION}")
+    app.include_router(tiles.router)  # C2SP tlog-tiles at the root: /checkpoint, /tile/...
     console.mount(app)  # the web console at the root: /, /lots/..., /bundles/verify
     app.add_middleware(BodyLimit, settings=settings)
     return app
