@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]' \
+	  || $(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'  # one retry: a registry hiccup is not a failed build
 	@touch $(STAMP)
 
 demo: $(STAMP)
