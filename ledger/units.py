@@ -202,14 +202,19 @@ BASE_UNITS: Final[MappingProxyType[Dimension, str]] = MappingProxyType(
 
 DIMENSIONS: Final[tuple[Dimension, ...]] = tuple(BASE_UNITS)
 
+#: How an error names the accepted units: custody's own symbols, then the Rec. 20 codes by example.
+UNIT_CHOICES: Final = (
+    ", ".join(symbol for symbol in UNITS if not symbol.isupper())
+    + " or a UN/ECE Rec. 20 code (KGM, TNE, LBR, H87, MTR, LTR, ...; docs/epcis.md lists them)"
+)
+
 
 def _unit(symbol: str) -> Unit:
     try:
         return UNITS[symbol]
     except (KeyError, TypeError):
-        known = ", ".join(UNITS)
         raise StatementError(
-            f"unit: must be one of {known}, got {symbol!r}",
+            f"unit: must be one of {UNIT_CHOICES}, got {symbol!r}",
             field="unit",
             code="invalid_statement.unknown_unit",
         ) from None

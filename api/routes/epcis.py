@@ -35,6 +35,23 @@ from provenance.epcis.objects import CUSTODY_NS, step_word
 
 router = APIRouter(tags=["epcis"])
 
+
+class JsonLdResponse(JSONResponse):
+    """JSON-LD, as EPCIS 2.0 documents are served (and documented in the OpenAPI schema)."""
+
+    media_type = "application/ld+json"
+
+
+#: The success answer documented as JSON-LD; errors stay ``application/json`` (:data:`AUTH_ERRORS`).
+_JSON_LD = {
+    **AUTH_ERRORS,
+    200: {
+        "description": "An EPCIS 2.0 JSON-LD document.",
+        "content": {"application/ld+json": {"schema": {"type": "object"}}},
+    },
+}
+
+
 _EVENT_TYPES = ("origin", "dispatch", "receipt", "transform")
 _SCAN_PAGES = 20  # pages of statements read at most for one page of events
 
@@ -43,12 +60,12 @@ _SCAN_PAGES = 20  # pages of statements read at most for one page of events
     "/lots/{lot:path}/epcis",
     summary="A lot's upstream trace as one EPCIS 2.0 JSON-LD document",
     description="The same document as `custody epcis export LOT` (docs/epcis.md).",
-    responses=AUTH_ERRORS,
+    responses=_JSON_LD,
 )
 def lot_epcis(request: Request, caller: CallerDep, lot: LotPath) -> Response:
     authorize_lot(request, caller, lot)
     document = export_lot(services(request).ledger.store, lot)
-    return JSONResponse(document, media_type="application/ld+json")
+    return JsonLdResponse(document)
 
 
 def _statement(r: ReadTx, seq: int) -> Statement:
@@ -105,7 +122,7 @@ def _matches(event: dict[str, Any], query: dict[str, Any]) -> bool:
         "as an EPCISQueryDocument; pagination through `perPage` and the "
         "`nextPageToken` of the `Link` header."
     ),
-    responses=AUTH_ERRORS,
+    responses=_JSON_LD,
 )
 def query_events(
     request: Request,
@@ -175,4 +192,4 @@ def query_events(
         params = {k: v for k, v in request.query_params.items() if k != "nextPageToken"}
         params["nextPageToken"] = str(after)
         headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
-    return JSONResponse(body, media_type="application/ld+json", headers=headers)
+    return JsonLdResponse(body, headers=headers)

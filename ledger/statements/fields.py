@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any, Final, NoReturn
 
 from ledger.errors import StatementError
-from ledger.units import UNITS, Quantity, format_decimal
+from ledger.units import UNIT_CHOICES, UNITS, Quantity, format_decimal
 
 _MAX_QUANTITY: Final = Decimal("1e15")
 _MAX_DECIMALS: Final = 18
@@ -231,7 +231,7 @@ def _quantity(obj: dict[str, Any], path: str) -> Quantity:
         _fail(
             "unknown_unit",
             unit_path,
-            f"must be one of {', '.join(UNITS)}, got {_show(unit)}",
+            f"must be one of {UNIT_CHOICES}, got {_show(unit)}",
         )
     return Quantity(value, unit)
 

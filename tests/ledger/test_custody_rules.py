@@ -299,7 +299,8 @@ CASES = [
     Case("boolean quantity", dispatch_quantity(True), "invalid_statement.bad_quantity",
          "got true"),
     Case("unknown unit", dispatch_quantity(q(10), "bale"), "invalid_statement.unknown_unit",
-         'unit: must be one of g, kg, t, lb, pcs, m, m2, l, got "bale"'),
+         'unit: must be one of g, kg, t, lb, pcs, m, m2, l or a UN/ECE Rec. 20 code '
+         '(KGM, TNE, LBR, H87, MTR, LTR, ...; docs/epcis.md lists them), got "bale"'),
     Case("unit of another dimension than the lot's", dispatch_quantity(q(10), "pcs"),
          "rejected.unit_dimension",
          "unit 'pcs' is a count but lot 'farm/seed-1' is measured as mass (kg)"),
