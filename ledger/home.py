@@ -32,17 +32,26 @@ DB_URL_ENV = "CUSTODY_DB_URL"
 DEFAULT_HOME = "custody-data"
 
 
-def resolve_home(option: Path | str | None = None) -> Path:
+def resolve_dir(option: Path | str | None, env_name: str, default: str) -> Path:
+    """A directory given as an option, else by the environment variable, else the default."""
     if option:
         return Path(option)
-    env = os.environ.get(HOME_ENV)
-    return Path(env) if env else Path(DEFAULT_HOME)
+    env = os.environ.get(env_name)
+    return Path(env) if env else Path(default)
+
+
+def resolve_home(option: Path | str | None = None) -> Path:
+    return resolve_dir(option, HOME_ENV, DEFAULT_HOME)
+
+
+def host_label() -> str:
+    """This host's short name, lower case, usable in a log or witness name."""
+    host = socket.gethostname().split(".")[0].lower() or "localhost"
+    return "".join(c if c.isalnum() or c in "-." else "-" for c in host)
 
 
 def default_origin() -> str:
-    host = socket.gethostname().split(".")[0].lower() or "localhost"
-    cleaned = "".join(c if c.isalnum() or c in "-." else "-" for c in host)
-    return f"custody.{cleaned}/ledger"
+    return f"custody.{host_label()}/ledger"
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,12 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.cosignature import Cosigner, cosigner_verifier_key
 from ledger.errors import ConfigError, InputError
+from ledger.home import host_label, resolve_dir
 from ledger.note import is_valid_name
 from ledger.witness.state import WitnessState
 
@@ -26,16 +25,11 @@ DEFAULT_WITNESS_HOME = "custody-witness"
 
 
 def resolve_witness_home(option: Path | str | None = None) -> Path:
-    if option:
-        return Path(option)
-    env = os.environ.get(WITNESS_HOME_ENV)
-    return Path(env) if env else Path(DEFAULT_WITNESS_HOME)
+    return resolve_dir(option, WITNESS_HOME_ENV, DEFAULT_WITNESS_HOME)
 
 
 def default_witness_name() -> str:
-    host = socket.gethostname().split(".")[0].lower() or "localhost"
-    cleaned = "".join(c if c.isalnum() or c in "-." else "-" for c in host)
-    return f"witness.{cleaned}/w1"
+    return f"witness.{host_label()}/w1"
 
 
 @dataclass(frozen=True)
