@@ -17,15 +17,12 @@ traceback.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ledger import strictjson
-from ledger.errors import InputError
+from ledger.jsonlines import append_record, read_records
 from provenance.screening import ScreeningData
 from provenance.verdict import Report
 
@@ -111,55 +108,29 @@ def record_export(
         exported_at=datetime.now(UTC),
         bundle=str(Path(bundle).resolve()),
     )
-    path = registry_path(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(record.to_json(), ensure_ascii=False) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    append_record(registry_path(home), record.to_json())
     return record
 
 
 def read_exports(home: Path) -> list[Export]:
     """Every recorded export of ``home``, in the order they were made."""
-    path = registry_path(home)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return []
-    except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}", code=ERROR_CODE) from e
-    found: list[Export] = []
-    for n, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = strictjson.loads(line)
-            entry = obj.get("entry_number")
-            found.append(
-                Export(
-                    lot=str(obj["lot"]),
-                    entry_number=None if entry is None else str(entry),
-                    verdict=str(obj["verdict"]),
-                    screening_version=str(obj["screening_version"]),
-                    screening_sha256=str(obj["screening_sha256"]),
-                    listed=frozenset(Listed.from_json(x) for x in obj["listed"]),
-                    exported_at=datetime.fromisoformat(
-                        str(obj["exported_at"]).replace("Z", "+00:00")
-                    ),
-                    bundle=str(obj["bundle"]),
-                )
-            )
-        except (strictjson.JsonError, KeyError, TypeError, ValueError, AttributeError) as e:
-            raise InputError(
-                f"{path}, line {n}: not a bundle export record ({e})",
-                code=ERROR_CODE,
-                details={"path": str(path), "line": n},
-            ) from e
-    return found
+    return read_records(
+        registry_path(home), _export_of, what="a bundle export record", code=ERROR_CODE
+    )
+
+
+def _export_of(obj: Any) -> Export:
+    entry = obj.get("entry_number")
+    return Export(
+        lot=str(obj["lot"]),
+        entry_number=None if entry is None else str(entry),
+        verdict=str(obj["verdict"]),
+        screening_version=str(obj["screening_version"]),
+        screening_sha256=str(obj["screening_sha256"]),
+        listed=frozenset(Listed.from_json(x) for x in obj["listed"]),
+        exported_at=datetime.fromisoformat(str(obj["exported_at"]).replace("Z", "+00:00")),
+        bundle=str(obj["bundle"]),
+    )
 
 
 def latest_exports(home: Path) -> dict[str, Export]:

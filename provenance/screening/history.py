@@ -14,14 +14,14 @@ shipped file is in force.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from ledger import strictjson
 from ledger.errors import InputError
+from ledger.jsonlines import append_record, read_records
 from provenance.screening.data import ScreeningData
 from provenance.screening.model import ERROR_CODE
 
@@ -56,29 +56,9 @@ def installs(home: Path) -> list[Install]:
 
     A damaged line is an :class:`InputError` naming the line, never a traceback.
     """
-    path = history_dir(home) / INSTALLS_FILE
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return []
-    except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}", code=ERROR_CODE) from e
-    found: list[Install] = []
-    for n, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = strictjson.loads(line)
-            when = datetime.fromisoformat(str(obj["installed_at"]).replace("Z", "+00:00"))
-            found.append(
-                Install(str(obj["version"]), str(obj["snapshot"]), str(obj["sha256"]), when)
-            )
-        except (strictjson.JsonError, KeyError, TypeError, ValueError) as e:
-            raise InputError(
-                f"{path}, line {n}: not an install record ({e})",
-                code=ERROR_CODE,
-                details={"path": str(path), "line": n},
-            ) from e
+    found = read_records(
+        history_dir(home) / INSTALLS_FILE, _install_of, what="an install record", code=ERROR_CODE
+    )
     found.sort(key=lambda i: i.installed_at)
     return found
 
@@ -106,11 +86,13 @@ def archive(home: Path, raw: bytes, data: ScreeningData) -> Install:
         tmp.write_bytes(raw)
         os.replace(tmp, kept)
     record = Install(data.version, data.date, data.sha256, datetime.now(UTC))
-    with (folder / INSTALLS_FILE).open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record.to_json()) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    append_record(folder / INSTALLS_FILE, record.to_json())
     return record
+
+
+def _install_of(obj: Any) -> Install:
+    when = datetime.fromisoformat(str(obj["installed_at"]).replace("Z", "+00:00"))
+    return Install(str(obj["version"]), str(obj["snapshot"]), str(obj["sha256"]), when)
 
 
 def archived_path(home: Path, sha256: str) -> Path:
