@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from cli.common import HomeOpt, JsonOpt, ServerOpt, home_of
-from cli.output import emit_json, err, escape, handle_errors, out
+from cli.output import emit_json, err, escape, handle_errors, out, progress_bar
 from cli.tiles_cmds import app as tiles_app
 
 app = typer.Typer(help="Inspect, prove and audit the ledger.", no_args_is_help=True)
@@ -22,25 +22,11 @@ app.add_typer(tiles_app, name="tiles")
 @handle_errors
 def audit(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Re-verify the whole ledger from its stored leaves; name the first bad seq."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from ledger.audit import audit as run_audit
 
     ledger = home_of(home).open(with_key=False)
-    if sys.stderr.isatty() and not as_json:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            transient=True,
-        ) as bar:
-            task = bar.add_task("auditing", total=None)
-            report = run_audit(
-                ledger.store, lambda done, total: bar.update(task, completed=done, total=total)
-            )
-    else:
-        report = run_audit(ledger.store)
+    with progress_bar("auditing", quiet=as_json) as progress:
+        report = run_audit(ledger.store, progress)
     if as_json:
         emit_json(report.to_json())
     elif report.ok:
