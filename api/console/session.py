@@ -24,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import ConfigDict, Field
 
-from api.auth import format_ms, issue_token
+from api.auth import format_ms
 from api.bodies import StrictJsonRoute
 from api.console.web import (
     COOKIE,
@@ -36,6 +36,7 @@ from api.console.web import (
 )
 from api.deps import rate_limit
 from api.errors import UnauthorizedError
+from api.routes.auth import login
 from api.schemas import TokenRequest
 from api.schemas.common import KID_PATTERN, ApiModel
 
@@ -86,17 +87,8 @@ async def challenge(request: Request, body: KeyChallengeRequest) -> JSONResponse
 @router.post("/session")
 async def sign_in(request: Request, body: TokenRequest) -> JSONResponse:
     check_origin(request)
-    svc = services(request)
-    rate_limit(svc.auth_limiter, request, 1, "sign-in requests")
-    lim = svc.settings.limits
-    issued = await run_in_threadpool(
-        issue_token,
-        svc.ledger,
-        svc.tokens,
-        body,
-        token_ttl=lim.token_ttl,
-        clock_skew=lim.clock_skew,
-    )
+    issued = await login(request, body, "sign-in requests")
+    lim = services(request).settings.limits
     response = JSONResponse(
         {"party": issued.party, "expires_at": format_ms(issued.expires_at), "next": "/home"}
     )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api.auth import CallerDep, Credentials, bearer_token, format_ms, issue_token
+from api.auth import CallerDep, Credentials, IssuedToken, bearer_token, format_ms, issue_token
 from api.bodies import StrictJsonRoute
 from api.deps import error_responses, rate_limit, services
 from api.schemas import Challenge, ChallengeRequest, Token, TokenRequest, WhoAmI
@@ -63,17 +63,8 @@ async def challenge(request: Request, body: ChallengeRequest) -> Challenge:
     responses=error_responses(401, 413, 429),
 )
 async def token(request: Request, body: TokenRequest) -> Token:
-    svc = services(request)
-    rate_limit(svc.auth_limiter, request, 1, "login requests")
-    lim = svc.settings.limits
-    issued = await run_in_threadpool(
-        issue_token,
-        svc.ledger,
-        svc.tokens,
-        body,
-        token_ttl=lim.token_ttl,
-        clock_skew=lim.clock_skew,
-    )
+    issued = await login(request, body, "login requests")
+    lim = services(request).settings.limits
     return Token(
         token=issued.token,
         token_type="Bearer",  # noqa: S106 (the token scheme, not a secret)
@@ -109,3 +100,19 @@ def whoami(caller: CallerDep) -> WhoAmI:
 def logout(request: Request, caller: CallerDep, credentials: Credentials) -> Response:
     services(request).tokens.revoke(bearer_token(credentials))
     return Response(status_code=204)
+
+
+async def login(request: Request, body: TokenRequest, what: str) -> IssuedToken:
+    """Rate-limit ``what`` per client address, then check the signed challenge and issue a
+    token (shared by ``POST /v1/auth/token`` and the console's sign-in)."""
+    svc = services(request)
+    rate_limit(svc.auth_limiter, request, 1, what)
+    lim = svc.settings.limits
+    return await run_in_threadpool(
+        issue_token,
+        svc.ledger,
+        svc.tokens,
+        body,
+        token_ttl=lim.token_ttl,
+        clock_skew=lim.clock_skew,
+    )
