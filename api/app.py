@@ -34,6 +34,7 @@ from api.routes import witnesses as witness_routes
 from api.routes.meta import API_VERSION, custody_version
 from api.services import Services
 from api.settings import Settings
+from api.tilefront import TileFront
 from api.tokens import TokenStore
 from api.visibility import ScopeCache
 from api.witnessing import Witnessing
@@ -144,7 +145,7 @@ def create_app(settings: Settings) -> FastAPI:
         auth_limiter=TokenBucketLimiter(lim.auth_rate, lim.auth_burst),
         scopes=ScopeCache(),
     )
-    witnessing = Witnessing(store, load_witnesses(home.path))
+    witnessing = Witnessing(store, load_witnesses(home.path), home=home.path)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -194,6 +195,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tiles.router)  # C2SP tlog-tiles at the root: /checkpoint, /tile/...
     console.mount(app)  # the web console at the root: /, /lots/..., /bundles/verify
     app.add_middleware(BodyLimit, settings=settings)
+    # Outermost: the tlog-tiles reads (/checkpoint, /tile/...) answered before the stack.
+    app.state.tile_cache = tiles.TileCache()
+    app.add_middleware(TileFront, services=services, cache=app.state.tile_cache)
     return app
 
 

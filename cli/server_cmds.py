@@ -10,7 +10,8 @@ every worker process builds the same app.
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from importlib.util import find_spec
+from typing import Annotated, Literal
 
 import typer
 
@@ -20,6 +21,14 @@ from ledger.home import DB_URL_ENV, HOME_ENV
 
 APP_FACTORY = "api.app:app_from_env"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def fast_io() -> tuple[Literal["httptools", "h11"], Literal["uvloop", "asyncio"]]:
+    """uvicorn's HTTP parser and event loop: httptools (C) and uvloop, both pinned
+    dependencies, or the pure-Python h11 and asyncio where they are not installed."""
+    http: Literal["httptools", "h11"] = "httptools" if find_spec("httptools") else "h11"
+    loop: Literal["uvloop", "asyncio"] = "uvloop" if find_spec("uvloop") else "asyncio"
+    return http, loop
 
 
 def register(app: typer.Typer) -> None:
@@ -71,8 +80,11 @@ def serve(
         err.print(f"[yellow]note:[/] binding {host}: the API is reachable from other machines")
     where = f"{DB_URL_ENV} database" if os.environ.get(DB_URL_ENV) else f"ledger in {h.path}"
     err.print(f"serving the {where} on http://{host}:{port} (API docs at /docs)")
+    http, loop = fast_io()
     uvicorn.run(
         APP_FACTORY,
+        http=http,
+        loop=loop,
         factory=True,
         host=host,
         port=port,

@@ -9,6 +9,10 @@ Tiles are immutable (their bytes depend on their path only), so they are served
 with a year-long ``immutable`` cache and the most recently served ones are kept in
 memory (:class:`TileCache`, 64 MiB); a tile the tree does not hold yet is a 404.
 Public, like checkpoints and proofs. Paths and bytes: :mod:`ledger.tiles`.
+
+``custody serve`` answers these GETs from :class:`api.tilefront.TileFront`, ahead of
+the FastAPI stack, with the same bytes and headers; the routes here document them
+in the OpenAPI schema and answer them when the app runs without that layer.
 """
 
 from __future__ import annotations
@@ -70,7 +74,8 @@ class TileCache:
             self.size -= len(old)
 
 
-def _cache(request: Request) -> TileCache:
+def cache_of(request: Request) -> TileCache:
+    """The app's tile cache (``app.state.tile_cache``, shared with :mod:`api.tilefront`)."""
     cache: TileCache | None = getattr(request.app.state, "tile_cache", None)
     if cache is None:
         cache = request.app.state.tile_cache = TileCache()
@@ -92,14 +97,15 @@ def _cache(request: Request) -> TileCache:
 )
 async def tile(request: Request, path: str) -> Response:
     wanted = tiles.parse_tile_path("tile/" + path)
-    cache = _cache(request)
+    cache = cache_of(request)
     data = cache.get(wanted.path)
     if data is None:  # read on a worker thread; a recently served tile costs no read
-        data = await to_thread.run_sync(_read, services(request).ledger.store, wanted)
+        data = await to_thread.run_sync(read_tile, services(request).ledger.store, wanted)
         cache.put(wanted.path, data)
     return Response(data, media_type=OCTETS, headers={"Cache-Control": IMMUTABLE})
 
 
-def _read(store: Store, wanted: tiles.Tile) -> bytes:
+def read_tile(store: Store, wanted: tiles.Tile) -> bytes:
+    """The bytes of ``wanted`` from ``store`` (blocking: call it on a worker thread)."""
     with store.read() as r:
         return tiles.read(r, wanted)
