@@ -20,8 +20,18 @@ never wait for witnesses: the task only reads the store and writes the
   logged, and the witness is retried after an exponential back-off
   (:attr:`Witnessing.base_backoff` doubling up to :attr:`Witnessing.max_backoff`).
 
+``witnesses.json`` is re-read when it changes (its mtime, size or inode, looked
+at before every round): a witness added with ``custody witness add`` is asked
+from the next round, a removed one no longer, without restarting the server. A
+file that no longer parses is logged as an error and the witnesses in use are
+kept until it is fixed.
+
 :meth:`Witnessing.status` is what ``GET /v1/witnesses`` and the health check
-report.
+report: per witness ``status`` (``ok``/``failing``), ``reason`` of the last
+failure (``unreachable``: down or timed out; ``refused``: an HTTP error status,
+e.g. 403 when it does not trust the log's key, 422 for a proof; ``bad_cosignature``:
+a 200 whose lines do not verify under its key; ``conflict``: it holds another
+history) and ``last_error``, the same text as the warning in the server log.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 from anyio import to_thread
@@ -41,7 +52,7 @@ from ledger.errors import CustodyError
 from ledger.note import split_note
 from ledger.store import Store
 from ledger.store.cosignatures import ensure_table, latest_by_witness, store_cosignature
-from ledger.witness.config import WitnessEndpoint
+from ledger.witness.config import WITNESSES_FILE, WitnessEndpoint, load_witnesses
 from ledger.witness.protocol import SIZE_TYPE, format_request
 
 __all__ = ["WitnessState", "Witnessing"]
@@ -58,6 +69,8 @@ class WitnessState:
     """The largest checkpoint size this witness cosigned (0: none yet)."""
     last_success: float | None = None
     last_error: str | None = None
+    reason: str | None = None
+    """Kind of the last failure: unreachable, refused, bad_cosignature, conflict."""
     last_error_at: float | None = None
     failures: int = 0
     """Consecutive failures (0 after a success)."""
@@ -69,6 +82,7 @@ class WitnessState:
             "cosigned_size": self.cosigned_size,
             "last_success": self.last_success,
             "last_error": self.last_error,
+            "reason": self.reason if self.failures else None,
             "last_error_at": self.last_error_at,
             "consecutive_failures": self.failures,
             "status": "ok" if self.failures == 0 else "failing",
@@ -76,7 +90,9 @@ class WitnessState:
 
 
 class _WitnessError(Exception):
-    pass
+    def __init__(self, message: str, reason: str = "refused") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass
@@ -91,24 +107,78 @@ class Witnessing:
     max_backoff: float = 60.0
     transport: httpx.AsyncBaseTransport | None = None
     """How requests reach the witnesses (default: the network)."""
+    home: Path | None = None
+    """The ledger home whose ``witnesses.json`` is re-read when it changes (None:
+    ``witnesses`` is fixed)."""
     states: dict[str, WitnessState] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
     _client: httpx.AsyncClient | None = None
     _stop: asyncio.Event | None = None
+    _stamp: tuple[int, int, int] | None = None
 
     async def start(self) -> None:
-        if not self.witnesses:
+        if not self.witnesses and self.home is None:
             return
-        await to_thread.run_sync(ensure_table, self.store)
-        known = await to_thread.run_sync(self._known_sizes)
-        for w in self.witnesses:
-            self.states[w.vkey] = WitnessState(w, cosigned_size=known.get(w.vkey, 0))
+        self._stamp = self._config_stamp()
+        await self._apply(self.witnesses)
         self._client = httpx.AsyncClient(
             timeout=self.timeout, follow_redirects=False, transport=self.transport
         )
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="witnessing")
         log.info("asking %d witness(es) to cosign checkpoints", len(self.witnesses))
+
+    # ------------------------------------------------------ witnesses.json
+
+    def _config_stamp(self) -> tuple[int, int, int] | None:
+        if self.home is None:
+            return None
+        try:
+            st = (self.home / WITNESSES_FILE).stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    async def reload(self) -> bool:
+        """Re-read ``witnesses.json`` if it changed since last read; True if it did."""
+        stamp = self._config_stamp()
+        if self.home is None or stamp == self._stamp:
+            return False
+        self._stamp = stamp
+        try:
+            found = await to_thread.run_sync(load_witnesses, self.home)
+        except CustodyError as e:
+            log.error(  # noqa: TRY400 (a bad file, not a bug: no traceback)
+                "%s changed but cannot be read (%s); still asking the %d witness(es) in use",
+                WITNESSES_FILE,
+                e.message,
+                len(self.witnesses),
+            )
+            return False
+        await self._apply(found)
+        return True
+
+    async def _apply(self, found: list[WitnessEndpoint]) -> None:
+        """Make ``found`` the witnesses asked: new ones start from the size they
+        cosigned per the ``cosignatures`` table; removed ones are forgotten."""
+        wanted = {w.vkey: w for w in found}
+        for vkey in [k for k in self.states if k not in wanted]:
+            gone = self.states.pop(vkey)
+            log.info("witness %s (%s) removed", gone.endpoint.name, gone.endpoint.url)
+        new = [w for w in found if w.vkey not in self.states]
+        if new:
+            await to_thread.run_sync(ensure_table, self.store)
+            known = await to_thread.run_sync(self._known_sizes)
+            for w in new:
+                self.states[w.vkey] = WitnessState(w, cosigned_size=known.get(w.vkey, 0))
+                if self._task is not None:
+                    log.info("witness %s (%s) added", w.name, w.url)
+        for w in found:
+            state = self.states[w.vkey]
+            if state.endpoint.url != w.url:  # re-pointed: ask the new address at once
+                log.info("witness %s now at %s", w.name, w.url)
+                state.endpoint, state.next_attempt = w, 0.0
+        self.witnesses = list(found)
 
     async def stop(self) -> None:
         if self._stop is not None:
@@ -137,6 +207,7 @@ class Witnessing:
         assert self._stop is not None
         while not self._stop.is_set():
             try:
+                await self.reload()
                 await self.round()
             except Exception:  # the task must outlive any one round's surprise
                 log.exception("witnessing round failed")
@@ -145,6 +216,8 @@ class Witnessing:
 
     async def round(self) -> None:
         """Submit the latest checkpoint to every witness that is behind and due."""
+        if not self.states:
+            return
         latest = await to_thread.run_sync(self._latest)
         if latest is None:
             return
@@ -158,8 +231,15 @@ class Witnessing:
         try:
             await self._ask(state, size, note)
         except (_WitnessError, httpx.HTTPError, CustodyError) as e:
-            message = str(e) or type(e).__name__
+            if isinstance(e, _WitnessError):
+                reason, message = e.reason, str(e)
+            elif isinstance(e, httpx.HTTPError):
+                reason = "unreachable"
+                message = f"unreachable: {type(e).__name__} {e!s}".rstrip()
+            else:
+                reason, message = "refused", e.message
             state.failures += 1
+            state.reason = reason
             state.last_error, state.last_error_at = message, time.time()
             delay = min(self.max_backoff, self.base_backoff * 2 ** (state.failures - 1))
             state.next_attempt = time.monotonic() + delay
@@ -188,7 +268,8 @@ class Witnessing:
                     return
                 raise _WitnessError(
                     f"the witness holds size {old}, larger than the log's {size}: it has "
-                    "seen another history of this log (split view or rollback)"
+                    "seen another history of this log (split view or rollback)",
+                    "conflict",
                 )
             proof = await to_thread.run_sync(self._proof, old, size)
             body = format_request(old, proof, note)
@@ -203,11 +284,14 @@ class Witnessing:
                 if held == old:
                     raise _WitnessError(
                         f"the witness refuses size {size} with the root it holds for size {held}: "
-                        "it has seen another history of this log (split view)"
+                        "it has seen another history of this log (split view)",
+                        "conflict",
                     )
                 old = held
                 continue
-            raise _WitnessError(f"HTTP {resp.status_code}: {resp.text.strip()[:300]}")
+            raise _WitnessError(
+                f"refused with HTTP {resp.status_code}: {resp.text.strip()[:300]}", "refused"
+            )
         raise _WitnessError(f"the witness keeps answering 409 (it holds size {old})")
 
     def _proof(self, old: int, size: int) -> list[bytes]:
@@ -230,7 +314,11 @@ class Witnessing:
                 valid = (line, counted.valid[0][1])
                 break
         if valid is None:
-            raise _WitnessError("the answer holds no cosignature that verifies under its key")
+            raise _WitnessError(
+                "bad cosignature: the answer holds no cosignature line that verifies under "
+                "the witness's configured key",
+                "bad_cosignature",
+            )
         await to_thread.run_sync(store_cosignature, self.store, size, w.vkey, valid[0], valid[1])
         state.cosigned_size = size
         log.info("witness %s cosigned size %d", w.name, size)

@@ -1,7 +1,7 @@
 """``custody witness ...``: run a C2SP tlog-witness, and name the witnesses a ledger asks.
 
 The witness's side (its own folder, ``--dir`` / ``CUSTODY_WITNESS_HOME``):
-``init``, ``key``, ``add-log``, ``serve``, ``evidence``. The ledger's side (the
+``init``, ``key``, ``add-log``, ``remove-log-key``, ``serve``, ``evidence``. The ledger's side (the
 home, ``--home``): ``add``, ``list``, ``remove``; ``custody serve`` then submits
 every new checkpoint to those witnesses in the background.
 
@@ -28,8 +28,8 @@ _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 app = typer.Typer(
     help=(
-        "Run a C2SP tlog-witness (init, key, add-log, serve, evidence), or name the "
-        "witnesses this ledger asks to cosign its checkpoints (add, list, remove)."
+        "Run a C2SP tlog-witness (init, key, add-log, remove-log-key, serve, evidence), or "
+        "name the witnesses this ledger asks to cosign its checkpoints (add, list, remove)."
     ),
     no_args_is_help=True,
 )
@@ -51,7 +51,8 @@ def _witness_home(path: Path | None) -> WitnessHome:
     return WitnessHome(resolve_witness_home(path))
 
 
-def _add_logs(home_dir: Path | None, vkeys: list[str]) -> list[str]:
+def _add_logs(home_dir: Path | None, vkeys: list[str]) -> list[tuple[str, int]]:
+    """Trust each key for its origin; (origin, number of keys now trusted for it)."""
     from ledger.checkpoint import parse_verifier_key
 
     wh = _witness_home(home_dir)
@@ -62,7 +63,7 @@ def _add_logs(home_dir: Path | None, vkeys: list[str]) -> list[str]:
         for vkey in vkeys:
             v = parse_verifier_key(vkey.strip())
             state.add_log(v.name, vkey.strip())
-            added.append(v.name)
+            added.append((v.name, len(state.log_keys(v.name))))
     finally:
         state.close()
     return added
@@ -90,10 +91,12 @@ def init(
     logs = _add_logs(directory, log or [])
     vkey = wh.vkey()
     if as_json:
-        emit_json({"dir": str(wh.path), "name": cosigner.name, "vkey": vkey, "logs": logs})
+        emit_json(
+            {"dir": str(wh.path), "name": cosigner.name, "vkey": vkey, "logs": [o for o, _ in logs]}
+        )
         return
     out.print(f"Initialised witness {escape(cosigner.name)} in {escape(str(wh.path))}.")
-    for origin in logs:
+    for origin, _ in logs:
         out.print(f"  follows log {escape(origin)}")
     out.print("Its verifier key (give it to the logs and auditors that trust this witness):")
     print(vkey)
@@ -112,9 +115,41 @@ def add_log(
     vkey: Annotated[str, typer.Argument(metavar="VKEY", help="The log operator's verifier key.")],
     directory: DirOpt = None,
 ) -> None:
-    """Follow a log: cosign its checkpoints signed by this operator key."""
-    (origin,) = _add_logs(directory, [vkey])
-    out.print(f"the witness follows log {escape(origin)}")
+    """Follow a log, or trust its new key after a rotation (the state it holds is kept)."""
+    ((origin, count),) = _add_logs(directory, [vkey])
+    if count == 1:
+        out.print(f"the witness follows log {escape(origin)}")
+        return
+    out.print(
+        f"the witness trusts {count} keys of log {escape(origin)}; this one is the newest: "
+        "once it cosigned a checkpoint signed by it, the older keys are refused; the "
+        "consistency state carries over (`custody witness remove-log-key` drops an old key)"
+    )
+
+
+@app.command("remove-log-key")
+@handle_errors
+def remove_log_key(
+    vkey: Annotated[str, typer.Argument(metavar="VKEY", help="The operator key to stop trusting.")],
+    directory: DirOpt = None,
+) -> None:
+    """Stop trusting a log's (old) operator key; the state the witness holds is kept."""
+    from ledger.errors import NotFoundError
+
+    wh = _witness_home(directory)
+    wh.name()
+    state = wh.state()
+    try:
+        origin = state.remove_log_key(vkey.strip())
+        left = [] if origin is None else state.log_keys(origin)
+    finally:
+        state.close()
+    if origin is None:
+        raise NotFoundError("the witness does not trust that key for any log")
+    if left:
+        out.print(f"key removed; the witness trusts {len(left)} key(s) of log {escape(origin)}")
+    else:
+        out.print(f"key removed; the witness no longer follows log {escape(origin)} (state kept)")
 
 
 @app.command()
@@ -190,7 +225,7 @@ def add(
     vkey: Annotated[str, typer.Argument(metavar="VKEY", help="The witness's verifier key.")],
     home: HomeOpt = None,
 ) -> None:
-    """Ask this witness to cosign the ledger's checkpoints (takes effect at the next serve)."""
+    """Ask this witness to cosign the ledger's checkpoints (a running serve picks it up)."""
     from ledger.witness.config import add_witness
 
     h = home_of(home)

@@ -50,7 +50,9 @@ def create_witness_app(home: WitnessHome) -> Starlette:
             log.info("cosigned a checkpoint (%d bytes request)", len(raw))
         else:
             log.warning("add-checkpoint refused with %d: %s", answer.status, answer.body.strip())
-        return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
+        # the exact Content-Type the spec names (Starlette would add a charset to text/*)
+        headers = {"content-type": answer.content_type}
+        return Response(answer.body, status_code=answer.status, headers=headers)
 
     async def info(_: Request) -> Response:
         def read() -> dict[str, object]:
@@ -61,8 +63,8 @@ def create_witness_app(home: WitnessHome) -> Starlette:
                 "name": cosigner.name,
                 "vkey": vkey,
                 "logs": [
-                    {"origin": o, "vkey": k, "latest": latest.get(o)}
-                    for o, k in state.logs().items()
+                    {"origin": o, "vkey": keys[-1], "vkeys": keys, "latest": latest.get(o)}
+                    for o, keys in state.logs().items()
                 ],
                 "evidence": len(state.evidence()),
             }

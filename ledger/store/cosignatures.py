@@ -6,6 +6,16 @@ Not derived from the leaves (``ledger audit`` leaves it alone): a row says that
 the witness ``witness`` (its verifier key) cosigned the stored checkpoint of
 ``size`` at ``timestamp`` with ``line``. The table is created on first use, so
 ledgers made before it existed gain it without a migration.
+
+The table stays small: each store also prunes it (:func:`prune`), keeping only
+the rows at the sizes someone still needs — every witness's latest cosigned size
+(a bundle export and ``custody ledger checkpoint`` look for the newest
+checkpoint covering their leaves, and each witness's next request starts from
+its latest size) and the size of the checkpoint :func:`cosigned_checkpoint`
+serves (most witnesses, then the larger). Every witness's row at a kept size is
+kept, so a quorum that exists is never broken. At most ``W × (W + 1)`` rows
+remain for ``W`` witnesses, however long the log runs; a bundle already exported
+carries its cosignatures itself.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ __all__ = [
     "cosigned_checkpoint",
     "ensure_table",
     "latest_by_witness",
+    "prune",
     "store_cosignature",
 ]
 
@@ -60,6 +71,27 @@ def store_cosignature(store: Store, size: int, witness: str, line: str, timestam
         conn.execute(
             insert(COSIGNATURES).values(size=size, witness=witness, line=line, timestamp=timestamp)
         )
+        prune(conn)
+
+
+def prune(conn: Connection) -> int:
+    """Delete the rows at sizes nobody needs any more (see the module docstring);
+    the number deleted. Runs in the caller's write transaction."""
+    keep = {
+        int(s)
+        for (s,) in conn.execute(
+            select(func.max(COSIGNATURES.c.size)).group_by(COSIGNATURES.c.witness)
+        )
+    }
+    counts = conn.execute(
+        select(COSIGNATURES.c.size, func.count()).group_by(COSIGNATURES.c.size)
+    ).all()
+    if counts:
+        keep.add(int(max(counts, key=lambda row: (int(row[1]), int(row[0])))[0]))
+    if not keep:
+        return 0
+    gone = conn.execute(delete(COSIGNATURES).where(COSIGNATURES.c.size.not_in(sorted(keep))))
+    return int(gone.rowcount or 0)
 
 
 def _has_table(conn: Connection) -> bool:

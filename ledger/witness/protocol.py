@@ -6,12 +6,20 @@ the status, body and content type the witness answers with:
 
 * 400 — malformed request, or old size above the checkpoint size;
 * 404 — the checkpoint's origin is not a log this witness knows;
-* 403 — no signature by the log's trusted key verifies;
+* 403 — no signature by a key the witness trusts for the origin verifies, or the
+  only valid ones are by a key older than the one it last cosigned under (a key
+  the log rotated out, docs/decisions/0007);
 * 409 — the old size is not the size the witness last cosigned (body: that size,
   ``text/x.tlog.size``), or the same size with another root hash;
-* 422 — the consistency proof from the old size does not verify;
+* 422 — the consistency proof from the old size does not verify (a proof from
+  size 0 must be empty; a checkpoint of size 0 must carry the empty tree's root);
 * 200 — the witness stored the checkpoint as its latest for the log, then
   answers with its cosignature line.
+
+The checks run in the order the spec lists them: 404, 403, 400, 409, 422. The
+state is keyed by origin alone: a checkpoint signed by any trusted key of the
+origin must be consistent with the one the witness holds, whichever key signed
+that one.
 
 The check of the old size and the write of the new checkpoint are one
 compare-and-swap (:meth:`ledger.witness.state.WitnessState.advance`). A
@@ -123,45 +131,47 @@ def add_checkpoint(
         cp = parse_checkpoint(body)
     except CustodyError as e:
         return Answer(400, f"the checkpoint is malformed: {e.message}\n")
-    vkey = state.log_key(cp.origin)
-    if vkey is None:
+    keys = state.log_keys(cp.origin)
+    if not keys:
         return Answer(404, f"unknown log origin {cp.origin!r}\n")
-    try:
-        open_note(req.note, [parse_verifier_key(vkey)])
-    except CustodyError as e:
-        return Answer(
-            403, f"no valid signature by the log's key {vkey.split('+')[0]}: {e.message}\n"
-        )
+    signed_by, why = _verifying_keys(req.note, keys)
+    if not signed_by:
+        names = ", ".join(k.split("+")[1] for k in keys)
+        return Answer(403, f"no valid signature by a trusted key of the log ({names}): {why}\n")
     if req.old > cp.size:
         return Answer(400, f"old size {req.old} is above the checkpoint size {cp.size}\n")
-    if req.old == 0 and req.proof:
-        return Answer(400, "a consistency proof from size 0 must be empty\n")
 
     conflict: list[tuple[Latest, str]] = []
 
     def decide(held: Latest | None) -> Answer:
-        held_size = 0 if held is None else held.size
+        held_size, held_root = (0, merkle.EMPTY_ROOT) if held is None else (held.size, held.root)
         if held is not None and cp.size == held.size and cp.root != held.root:
             conflict.append((held, "same_size"))
+        if held is not None and held.vkey in keys:
+            newest = keys.index(held.vkey)
+            if max(keys.index(k) for k in signed_by) < newest:
+                return Answer(
+                    403,
+                    f"signed by a key older than {held.vkey.split('+')[1]}, the log's key "
+                    "the witness last cosigned under (a rotated-out key)\n",
+                )
         if req.old != held_size:
             return Answer(409, f"{held_size}\n", SIZE_TYPE)
-        if held is not None and req.old == cp.size:
-            if cp.root != held.root:
-                return Answer(409, f"{held_size}\n", SIZE_TYPE)
-            if req.proof:
-                return Answer(422, "a consistency proof between equal sizes must be empty\n")
-        elif held is not None:
-            try:
-                merkle.verify_consistency(held.size, cp.size, req.proof, held.root, cp.root)
-            except ProofError as e:
+        if held is not None and req.old == cp.size and cp.root != held.root:
+            return Answer(409, f"{held_size}\n", SIZE_TYPE)
+        # from nothing cosigned: the empty tree (a size-0 checkpoint must carry its root)
+        try:
+            merkle.verify_consistency(held_size, cp.size, req.proof, held_root, cp.root)
+        except ProofError as e:
+            if held is not None and req.old != cp.size:
                 conflict.append((held, "inconsistent"))
-                return Answer(422, f"the consistency proof does not verify: {e.message}\n")
+            return Answer(422, f"the consistency proof does not verify: {e.message}\n")
         return Answer(200, "")
 
     def accept(answer: Answer) -> Latest | None:
         if answer.status != 200:
             return None
-        return Latest(cp.origin, vkey, cp.size, cp.root, req.note, now())
+        return Latest(cp.origin, signed_by[-1], cp.size, cp.root, req.note, now())
 
     answer = state.advance(cp.origin, decide, accept)
     for held, kind in conflict:
@@ -170,6 +180,23 @@ def add_checkpoint(
     if answer.status != 200:
         return answer
     return Answer(200, cosigner.cosign(body, int(now())).line())
+
+
+def _verifying_keys(note: str, keys: list[str]) -> tuple[list[str], str]:
+    """The trusted keys (in trust order) with a valid signature on the note, and the
+    reason of the last failure. Each key is tried alone: a bad line by one key does
+    not hide a good line by another, and lines by unknown keys are ignored."""
+    good: list[str] = []
+    why = "no signature line by a trusted key"
+    for vkey in keys:
+        try:
+            verified = open_note(note, [parse_verifier_key(vkey)])
+        except CustodyError as e:
+            why = e.message
+            continue
+        if verified.signers:
+            good.append(vkey)
+    return good, why
 
 
 def checkpoint_of(note: str) -> Checkpoint:

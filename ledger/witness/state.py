@@ -2,10 +2,14 @@
 
 Tables:
 
-* ``logs(origin, vkey)`` — the logs the witness accepts, by origin, with the
-  operator's verifier key (``<origin>+<8 hex>+<base64>``);
+* ``log_keys(id, origin, vkey)`` — the logs the witness accepts: for each origin,
+  the operator verifier keys it trusts (``<origin>+<8 hex>+<base64>``), in the
+  order they were added (``id``). A log that rotated its key has two rows; the
+  later one is the newer key (docs/decisions/0007);
 * ``latest(origin, vkey, size, root, note, cosigned_at)`` — the latest checkpoint
-  the witness cosigned for each log (the operator-signed note as received);
+  the witness cosigned for each log, keyed by origin alone (c2sp.org/tlog-witness),
+  so the consistency state carries across a key rotation; ``vkey`` is the trusted
+  key that verified it;
 * ``evidence(...)`` — operator-signed checkpoints the witness refused because
   they conflict with what it cosigned before: the split-view evidence.
 
@@ -35,9 +39,11 @@ __all__ = ["Evidence", "Latest", "WitnessState"]
 T = TypeVar("T")
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS logs (
-    origin TEXT PRIMARY KEY,
-    vkey TEXT NOT NULL
+CREATE TABLE IF NOT EXISTS log_keys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    origin TEXT NOT NULL,
+    vkey TEXT NOT NULL,
+    UNIQUE (origin, vkey)
 );
 CREATE TABLE IF NOT EXISTS latest (
     origin TEXT PRIMARY KEY,
@@ -117,6 +123,7 @@ class WitnessState:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.executescript(_SCHEMA)
+            _migrate_logs(conn)
         except sqlite3.Error as e:
             raise ConfigError(f"{path}: not a usable witness state database ({e})") from e
         self._conn = conn
@@ -143,21 +150,37 @@ class WitnessState:
 
     # --------------------------------------------------------------- logs
 
-    def add_log(self, origin: str, vkey: str) -> None:
+    def add_log(self, origin: str, vkey: str) -> bool:
+        """Trust ``vkey`` for ``origin`` (after the keys it trusts already); False
+        when it was trusted already. The state held for the origin is kept."""
         with self._tx() as c:
-            c.execute(
-                "INSERT INTO logs(origin, vkey) VALUES (?, ?) "
-                "ON CONFLICT(origin) DO UPDATE SET vkey = excluded.vkey",
+            cur = c.execute(
+                "INSERT INTO log_keys(origin, vkey) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (origin, vkey),
             )
+            return bool(cur.rowcount)
 
-    def logs(self) -> dict[str, str]:
-        rows = self._read("SELECT origin, vkey FROM logs ORDER BY origin")
-        return {str(o): str(v) for o, v in rows}
+    def remove_log_key(self, vkey: str) -> str | None:
+        """Stop trusting ``vkey``; the origin it was trusted for, or None if it was
+        not. The state held for the origin is kept (re-adding a key continues it)."""
+        with self._tx() as c:
+            row = c.execute("SELECT origin FROM log_keys WHERE vkey = ?", (vkey,)).fetchone()
+            if row is None:
+                return None
+            c.execute("DELETE FROM log_keys WHERE vkey = ?", (vkey,))
+            return str(row[0])
 
-    def log_key(self, origin: str) -> str | None:
-        rows = self._read("SELECT vkey FROM logs WHERE origin = ?", (origin,))
-        return str(rows[0][0]) if rows else None
+    def logs(self) -> dict[str, list[str]]:
+        """Every origin the witness follows, with its trusted keys, oldest first."""
+        found: dict[str, list[str]] = {}
+        for o, v in self._read("SELECT origin, vkey FROM log_keys ORDER BY origin, id"):
+            found.setdefault(str(o), []).append(str(v))
+        return found
+
+    def log_keys(self, origin: str) -> list[str]:
+        """The keys trusted for ``origin``, oldest first (empty: an unknown log)."""
+        rows = self._read("SELECT vkey FROM log_keys WHERE origin = ? ORDER BY id", (origin,))
+        return [str(r[0]) for r in rows]
 
     # ------------------------------------------------------------- latest
 
@@ -257,3 +280,20 @@ class WitnessState:
 def _latest(row: tuple[Any, ...]) -> Latest:
     origin, vkey, size, root, note, at = row
     return Latest(str(origin), str(vkey), int(size), bytes(root), str(note), float(at))
+
+
+def _migrate_logs(conn: sqlite3.Connection) -> None:
+    """A state written before ``log_keys`` had ``logs(origin PRIMARY KEY, vkey)``:
+    move its rows (one key per origin) and drop it, in one transaction."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='logs'").fetchone():
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "INSERT OR IGNORE INTO log_keys(origin, vkey) "
+                "SELECT origin, vkey FROM logs ORDER BY origin"
+            )
+            conn.execute("DROP TABLE logs")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
