@@ -8,12 +8,14 @@ checked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ledger import merkle
 from ledger.checkpoint import open_checkpoint, parse_verifier_key
 from ledger.errors import CustodyError, UnsafeBundleError
+from ledger.multiproof import verify_inclusion_many
 from provenance.bundle.manifest import (
     DOC_NAME,
     LEAF_NAME,
@@ -99,21 +101,25 @@ def check_leaves(check: BundleState) -> None:
     assert check.manifest is not None
     listed: set[str] = set()
     rotations = {e.path for e in check.manifest.key_rotations if ROTATION_NAME.fullmatch(e.path)}
+    pending: list[_Pending] = []
     for entry in check.manifest.entries:
         seq = entry.seq
         name = f"leaves/{seq}.json"
         where = {"check": "leaf", "seq": seq, "member": name}
         if entry.path != name:
-            check.flag(
-                "leaf",
-                f"{MANIFEST}: the entry for seq {seq} points at {entry.path!r}, not {name}",
-                details=where,
+            pending.append(
+                _Flag(
+                    "leaf",
+                    f"{MANIFEST}: the entry for seq {seq} points at {entry.path!r}, not {name}",
+                    where,
+                )
             )
         elif name in listed:
-            check.flag("leaf", f"{MANIFEST}: seq {seq} is listed twice", details=where)
+            pending.append(_Flag("leaf", f"{MANIFEST}: seq {seq} is listed twice", where))
         else:
             listed.add(name)
-            _check_leaf(check, entry, name, where)
+            pending.append(_check_leaf(check, entry, name, where))
+    _prove_all(check, pending)
     for name in sorted(check.members, key=_member_order):
         if name in listed or name in (MANIFEST, REPORT_JSON, REPORT_HTML):
             continue
@@ -129,44 +135,75 @@ def check_leaves(check: BundleState) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Flag:
+    kind: str
+    message: str
+    details: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """A leaf whose hash matches the manifest, waiting for its inclusion proof."""
+
+    seq: int
+    data: bytes
+    leaf_hash: bytes
+    proof: tuple[bytes, ...]
+    where: Mapping[str, Any]
+
+
+_Pending = _Flag | _Leaf
+
+
+def _prove_all(check: BundleState, pending: Sequence[_Pending]) -> None:
+    """Prove every leaf against the checkpoint in one pass (:mod:`ledger.multiproof`),
+    then record the outcomes in the manifest's order."""
+    assert check.checkpoint is not None
+    size, root = check.checkpoint.size, check.checkpoint.root
+    leaves = [p for p in pending if isinstance(p, _Leaf)]
+    errors = iter(
+        verify_inclusion_many([(p.leaf_hash, p.seq, p.proof) for p in leaves], size, root)
+    )
+    for p in pending:
+        if isinstance(p, _Flag):
+            check.flag(p.kind, p.message, details=p.details)
+            continue
+        error = next(errors)
+        if error is None:
+            check.leaves[p.seq] = p.data
+            continue
+        check.flag(
+            "proof",
+            f"{MANIFEST}: inclusion proof for seq {p.seq} does not verify against the "
+            f"checkpoint ({error.message})",
+            details={**p.where, "check": "proof"},
+        )
+
+
 def _check_leaf(
     check: BundleState, entry: ManifestEntry, name: str, where: Mapping[str, Any]
-) -> None:
+) -> _Pending:
     assert check.checkpoint is not None
-    size, root, seq = check.checkpoint.size, check.checkpoint.root, entry.seq
+    size, seq = check.checkpoint.size, entry.seq
     data = check.members.get(name)
     if data is None:
-        check.flag(
-            "leaf", f"{name}: listed in the manifest but missing from the bundle", details=where
-        )
-        return
+        return _Flag("leaf", f"{name}: listed in the manifest but missing from the bundle", where)
     computed = merkle.leaf_hash(data)
     if computed.hex() != entry.leaf_hash:
-        check.flag(
+        return _Flag(
             "leaf",
             f"{name}: leaf hash does not match the manifest",
-            details={**where, "expected": entry.leaf_hash, "actual": computed.hex()},
+            {**where, "expected": entry.leaf_hash, "actual": computed.hex()},
         )
-        return
     if seq >= size:
-        check.flag(
+        return _Flag(
             "seq",
             f"{MANIFEST}: seq {seq} is not below the checkpoint's tree size {size}: "
             "the checkpoint cannot include it",
-            details={**where, "check": "seq", "size": size},
+            {**where, "check": "seq", "size": size},
         )
-        return
-    try:
-        merkle.verify_inclusion(computed, seq, size, [bytes.fromhex(h) for h in entry.proof], root)
-    except CustodyError as e:
-        check.flag(
-            "proof",
-            f"{MANIFEST}: inclusion proof for seq {seq} does not verify against the "
-            f"checkpoint ({e.message})",
-            details={**where, "check": "proof"},
-        )
-        return
-    check.leaves[seq] = data
+    return _Leaf(seq, data, computed, tuple(bytes.fromhex(h) for h in entry.proof), where)
 
 
 def _member_order(name: str) -> tuple[int, int, str]:
