@@ -9,26 +9,57 @@ from typing import Annotated
 
 import typer
 
-from cli import (
-    attest,
-    bundle_cmds,
-    demo_cmds,
-    epcis_cmds,
-    lean,
-    ledger_cmds,
-    lots_cmds,
-    provenance_cmds,
-    screening_cmds,
-    server_cmds,
-    witness_cmds,
-)
+from cli import lean
 from cli.common import HomeOpt, JsonOpt, home_of
+from cli.lazy import Lazy, lazy_group
 from cli.output import emit_json, err, fail, handle_errors, out, read_input
 
 lean.install()  # plain str/Path options parsed without importing pydantic
 
+# The other commands, imported when used: `custody --help` lists them from here
+# (tests/cli/test_startup.py checks this help against the commands' own).
+LAZY = {
+    "trace": Lazy(
+        "cli.provenance_cmds",
+        "Trace LOT back to its origins: every transform, hand-off and external input.",
+    ),
+    "verify": Lazy(
+        "cli.provenance_cmds",
+        "Verify LOT: findings by severity, documents per hop, composition by origin, verdict.",
+    ),
+    "rescreen": Lazy(
+        "cli.screening_cmds",
+        "Re-verify every imported or bundled lot against the current screening lists.",
+    ),
+    "serve": Lazy(
+        "cli.server_cmds", "Serve the HTTP API of the ledger in the home (see docs/api.md)."
+    ),
+    "demo": Lazy(
+        "cli.demo_cmds",
+        "Run the end-to-end story: four supply chains, verified, bundled, audited offline.",
+    ),
+    "ledger": Lazy("cli.ledger_cmds", "Inspect, prove and audit the ledger."),
+    "witness": Lazy(
+        "cli.witness_cmds",
+        "Run a C2SP tlog-witness (init, key, add-log, remove-log-key, serve, evidence), or "
+        "name the witnesses this ledger asks to cosign its checkpoints (add, list, remove).",
+    ),
+    "party": Lazy("cli.attest", "Register parties (operator)."),
+    "attest": Lazy("cli.attest", "Build, sign and append a statement from flags."),
+    "lots": Lazy("cli.lots_cmds", "Read the custody state: lots, holdings, what is in transit."),
+    "screening": Lazy(
+        "cli.screening_cmds",
+        "Screening lists (UFLPA Entity List, CBP WROs and Findings, high-risk regions).",
+    ),
+    "bundle": Lazy(
+        "cli.bundle_cmds", "Evidence bundles: export one for a detained entry, verify one offline."
+    ),
+    "epcis": Lazy("cli.epcis_cmds", "GS1 EPCIS 2.0: import events, export traces, event hash IDs."),
+}
+
 app = typer.Typer(
     name="custody",
+    cls=lazy_group(LAZY),
     help=(
         "custody: a traceability ledger for supply-chain provenance evidence.\n\n"
         "Suppliers sign custody attestations, the ledger appends them to an RFC 6962 "
@@ -42,19 +73,6 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Generate Ed25519 key pairs.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-app.add_typer(ledger_cmds.app, name="ledger")
-app.add_typer(witness_cmds.app, name="witness")
-for _module in (
-    attest,
-    lots_cmds,
-    provenance_cmds,
-    screening_cmds,
-    bundle_cmds,
-    server_cmds,
-    demo_cmds,
-    epcis_cmds,
-):
-    _module.register(app)
 
 
 @app.command()
