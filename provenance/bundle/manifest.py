@@ -164,7 +164,31 @@ def _list(value: Any, where: str) -> list[Any]:
     return value
 
 
+_ENTRY_KEYS: Final = frozenset(("seq", "leaf_hash", "proof", "path"))
+_HEX: Final = re.compile(r"[0-9a-f]*")
+
+
 def _entry(value: Any, where: str) -> ManifestEntry:
+    # the common case checked in bulk; anything else takes the field-by-field
+    # path below, which names what is wrong
+    if type(value) is dict and value.keys() == _ENTRY_KEYS:
+        seq, leaf, proof, path = value["seq"], value["leaf_hash"], value["proof"], value["path"]
+        if (
+            type(seq) is int
+            and seq >= 0
+            and type(leaf) is str
+            and type(path) is str
+            and type(proof) is list
+            and len(proof) <= _MAX_PROOF
+            and all(type(h) is str and len(h) == 64 for h in proof)
+            and len(leaf) == 64
+            and _HEX.fullmatch(leaf + "".join(proof))
+        ):
+            return ManifestEntry(seq=seq, leaf_hash=leaf, proof=tuple(proof), path=path)
+    return _entry_checked(value, where)
+
+
+def _entry_checked(value: Any, where: str) -> ManifestEntry:
     _object(value, where, ("seq", "leaf_hash", "proof", "path"), ())
     proof = _list(value["proof"], f"{where}.proof")
     if len(proof) > _MAX_PROOF:
