@@ -31,19 +31,31 @@ PATHS = (
 )
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str | None:
+    """SQLite (tiles read on the event loop) or PostgreSQL (on a worker thread)."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
 @pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
-def test_front_answers_exactly_as_the_routes(tmp_path: Path) -> None:
+def test_front_answers_exactly_as_the_routes(tmp_path: Path, db_url: str | None) -> None:
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from api.settings import Settings
     from api.tilefront import TileFront
 
-    world = World(tmp_path / "home")
+    world = World(tmp_path / "home", db_url=db_url)
     _origins(world, 300)
     world.close()
-    fast = create_app(Settings(home=tmp_path / "home"))
-    plain = create_app(Settings(home=tmp_path / "home"))
+    fast = create_app(Settings(home=tmp_path / "home", db_url=db_url))
+    plain = create_app(Settings(home=tmp_path / "home", db_url=db_url))
+    assert fast.user_middleware[0].kwargs["services"] is fast.state.services
+    dialect = fast.state.services.ledger.store.engine.dialect.name
+    assert dialect == ("postgresql" if db_url else "sqlite")
     assert any(m.cls is TileFront for m in fast.user_middleware)
     plain.user_middleware = [m for m in plain.user_middleware if m.cls is not TileFront]
     with TestClient(fast) as a, TestClient(plain) as b:
