@@ -25,6 +25,7 @@ import sys
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,7 @@ from rich.markup import escape
 
 from cli.common import home_of
 from cli.output import err, fail, out, short
-from cli.submit_input import EnvelopeReader, InputFileError, Item
+from cli.submit_input import Batch, EnvelopeReader, InputFileError, Item
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -44,6 +45,8 @@ SMALL = 2000
 """Inputs of at most this many envelopes are appended in one batch, verified inline."""
 BATCH = 1000
 """Envelopes a batch of a larger input (and an HTTP request with ``--server``)."""
+AHEAD = 3
+"""Batches a core handed to the worker processes ahead of the one being appended."""
 
 
 def run_submit(files: list[str], home: Any, server: str | None, as_json: bool, each: bool) -> None:
@@ -69,45 +72,85 @@ def run_submit(files: list[str], home: Any, server: str | None, as_json: bool, e
 def _submit(
     reader: EnvelopeReader, home: Any, server: str | None, sink: _Sink, bar: _Bar | None
 ) -> None:
-    items = iter(reader)
     if server:
         from cli.client import Client
 
         client = Client(server)
-        for batch in _batches(items, BATCH):
+        for batch in _batches(iter(reader), BATCH):
             sink.add(client.submit(list(batch)))
             if bar is not None:
                 bar.update(sink.count, reader.done)
         return
+    from ledger.prepare_lines import parse_lines
+
     ledger = home_of(home).open()
-    first = list(islice(items, SMALL + 1))
-    if len(first) <= SMALL:
-        sink.add([r.to_json() for r in ledger.submit(first)])
+    source = reader.batches(BATCH)
+    first: list[Batch] = []
+    lines = 0  # (at most) the envelopes in `first`
+    for block in source:
+        first.append(block)
+        lines += _count(block)
+        if lines > SMALL:
+            break
+    if lines <= SMALL:
+        small = [i for b in first for i in (parse_lines(b) if isinstance(b, bytes) else b)]
+        sink.add([r.to_json() for r in ledger.submit(small)])
         return
+    _submit_large(ledger, reader, _chain(first, source), sink, bar)
+
+
+def _submit_large(
+    ledger: Any, reader: EnvelopeReader, source: Iterator[Batch], sink: _Sink, bar: _Bar | None
+) -> None:
+    """Batches through the pipelined append: JSON lines parsed and their signatures
+    checked on worker processes (:mod:`ledger.prepare_lines`), other input parsed
+    here with the signatures checked on worker processes."""
     from ledger.log import Ledger
+    from ledger.pipeline import pipelined
+    from ledger.prepare import Prepared
+    from ledger.prepare_lines import LinePreparer, unpack
     from ledger.sigcheck import ProcessVerifier
 
-    verifier = ProcessVerifier(os.cpu_count() or 1)
+    cores = os.cpu_count() or 1
+    verifier = ProcessVerifier(cores)
+    preparer = LinePreparer(ledger.store.url, cores)
     gc.freeze()  # what the imports made lives to the end: keep it out of every collection
     fast = Ledger(ledger.store, ledger.operator_key, verifier=verifier)
+    marks: deque[int] = deque()  # bytes read at the end of each batch in flight
+
+    def started() -> Iterator[Future[bytes] | list[Item]]:
+        ahead: deque[Future[bytes] | list[Item]] = deque()
+        for batch in source:
+            marks.append(reader.done)
+            ahead.append(preparer.submit(batch) if isinstance(batch, bytes) else batch)
+            if len(ahead) > AHEAD * cores:
+                yield ahead.popleft()
+        yield from ahead
+
+    def prepare(batch: Future[bytes] | list[Item]) -> Prepared:
+        if isinstance(batch, list):
+            return fast._prepare(batch)
+        return unpack(batch.result())
+
     try:
-        marks: deque[int] = deque()  # bytes read at the end of each batch in flight
-
-        def batches() -> Iterator[list[Item]]:
-            for batch in _batches(_chain(first, items), BATCH):
-                marks.append(reader.done)
-                yield batch
-
-        for results in fast.submit_stream(batches()):
+        for results in pipelined(prepare, fast._finish, started()):
             sink.add([r.to_json() for r in results])
             done = marks.popleft()
             if bar is not None:
                 bar.update(sink.count, done)
     finally:
+        preparer.close()
         verifier.close()
 
 
-def _chain(first: list[Item], rest: Iterator[Item]) -> Iterator[Item]:
+def _count(batch: Batch) -> int:
+    """The items of ``batch``, or for JSON lines not parsed yet, at most that many."""
+    if isinstance(batch, list):
+        return len(batch)
+    return batch.count(b"\n") + (not batch.endswith(b"\n"))
+
+
+def _chain(first: list[Batch], rest: Iterator[Batch]) -> Iterator[Batch]:
     yield from first
     first.clear()  # the head of the input is not kept once handed on
     yield from rest

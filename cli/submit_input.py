@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import codecs
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,9 +25,12 @@ from ledger import strictjson
 from ledger.envelope import Envelope, parse_envelope, parse_envelopes
 from ledger.errors import EnvelopeError
 
-__all__ = ["EnvelopeReader", "InputFileError", "Item"]
+__all__ = ["Batch", "EnvelopeReader", "InputFileError", "Item"]
 
 Item = Envelope | EnvelopeError
+Batch = bytes | list[Item]
+"""A batch of :meth:`EnvelopeReader.batches`: whole JSON lines still unparsed (UTF-8
+bytes, blank lines included), or items parsed here."""
 CHUNK = 1 << 20
 
 
@@ -54,6 +58,54 @@ class EnvelopeReader:
         for path, f in self._streams:
             yield from self._items(path, f)
 
+    def batches(self, size: int) -> Iterator[Batch]:
+        """The input in batches of about ``size`` items: JSON lines as raw blocks of
+        ``size`` lines (for :func:`ledger.prepare_lines.parse_lines`, which gives the
+        items :meth:`__iter__` gives), any other file as parsed items."""
+        for path, f in self._streams:
+            head: list[bytes] = []
+            items = self._items(path, f, head)
+            first = list(islice(items, 2))
+            if not head:  # not JSON lines: parsed here
+                while first:
+                    yield first + list(islice(items, size - len(first)))
+                    first = []
+                while batch := list(islice(items, size)):
+                    yield batch
+                continue
+            items.close()
+            yield from self._blocks(path, f, b"".join(head), size)
+
+    def _blocks(self, path: str, f: BinaryIO, pending: bytes, size: int) -> Iterator[bytes]:
+        """Blocks of ``size`` whole lines: ``pending`` (read already), then the rest of ``f``."""
+        # a file was checked whole when opened; stdin is checked as it comes
+        decoder = codecs.getincrementaldecoder("utf-8")() if path == "-" else None
+        while True:
+            chunk = f.read(CHUNK)
+            if decoder is not None:
+                try:
+                    decoder.decode(chunk, final=not chunk)
+                except UnicodeDecodeError:
+                    raise InputFileError(f"{path}: not UTF-8 text") from None
+            if chunk:
+                self.done += len(chunk)
+                pending += chunk
+            start, at = 0, 0
+            while True:
+                for _ in range(size):
+                    at = pending.find(b"\n", at) + 1
+                    if at == 0:
+                        break
+                if at == 0:
+                    break
+                yield pending[start:at]
+                start = at
+            pending = pending[start:]
+            if not chunk:
+                break
+        if pending.strip():
+            yield pending
+
     def _decode(self, path: str, raw: bytes) -> str:
         self.done += len(raw)
         try:
@@ -61,11 +113,17 @@ class EnvelopeReader:
         except UnicodeDecodeError:
             raise InputFileError(f"{path}: not UTF-8 text") from None
 
-    def _items(self, path: str, f: BinaryIO) -> Iterator[Item]:
+    def _items(
+        self, path: str, f: BinaryIO, head: list[bytes] | None = None
+    ) -> Generator[Item, None, None]:
+        """The items of one file. With ``head``, a JSON-lines file's lines read so far
+        are put there (and its items yielded from the first on)."""
         read: list[str] = []  # the text so far, while the kind of file is not known
         texts: list[str] = []  # its non-blank lines
         lines = iter(f)
+        raws: list[bytes] = []
         for raw in lines:
+            raws.append(raw)
             text = self._decode(path, raw)
             read.append(text)
             texts += [t for t in text.splitlines() if t.strip()]
@@ -77,6 +135,8 @@ class EnvelopeReader:
             yield from parse_envelopes("".join(read))
             return
         read.clear()
+        if head is not None:
+            head += raws
         for t in texts:
             yield _parse_line(t)
         for raw in lines:

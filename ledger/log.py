@@ -194,7 +194,7 @@ class Ledger:
                     received_at=now,
                     statement=stmt,
                     signatures=p.signatures,
-                    pae=p.envelope.pae,
+                    pae=p.pae,
                 )
                 if earlier is not None and earlier[1] != stmt.digest:
                     # judge the signatures first, so an unsigned envelope learns nothing

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ledger.custody import Needs, name_signing_keys, prefetch_needs
 from ledger.envelope import Envelope
 from ledger.errors import CustodyError, InputError
 from ledger.leaf import envelope_json
-from ledger.sigcheck import Batch, BatchVerifier
+from ledger.sigcheck import Batch, BatchVerifier, Memo, Triple
 from ledger.statements import Statement, parse_statement, statement_digest
 from ledger.store import Store
 
@@ -42,10 +42,27 @@ class SubmitResult:
 @dataclass(slots=True)
 class Parsed:
     index: int
-    envelope: Envelope
+    envelope: Envelope | None  # while preparing (None once prepared on a worker)
     statement: Statement
     envelope_json: bytes  # the envelope as it is written into the leaf
     signatures: tuple[tuple[str, bytes], ...]  # (keyid, sig), as the state machine takes them
+    pae: bytes  # the signed bytes (DSSE pre-authentication encoding)
+
+
+class Verdicts(Protocol):
+    """Signature checks started ahead (:class:`ledger.sigcheck.Batch`, or :class:`Known`)."""
+
+    def memo(self) -> Memo: ...
+
+
+class Known:
+    """Verdicts gathered already (on a worker process, :mod:`ledger.prepare_lines`)."""
+
+    def __init__(self, known: dict[Triple, bool]) -> None:
+        self.known = known
+
+    def memo(self) -> Memo:
+        return Memo(self.known)
 
 
 @dataclass
@@ -54,7 +71,7 @@ class Prepared:
 
     results: list[SubmitResult | None]
     parsed: list[Parsed]
-    signatures: Batch  # checks of signatures by registered keys, running
+    signatures: Verdicts  # checks of signatures by registered keys, running
     needs: Needs  # what the batch reads from the state (prefetched under the lock)
 
 
@@ -76,24 +93,26 @@ def prepare(store: Store, verifier: BatchVerifier, items: Sequence[Item]) -> Pre
             results[i] = SubmitResult(statement_digest(item.payload), error=e)
             continue
         sigs = tuple((s.keyid, s.sig) for s in item.signatures)
-        parsed.append(Parsed(i, item, stmt, envelope_json(item), sigs))
+        parsed.append(Parsed(i, item, stmt, envelope_json(item), sigs, item.pae))
     batch = Batch(verifier)
     if parsed:
-        kids = {s.keyid for p in parsed for s in p.envelope.signatures}
+        kids = {kid for p in parsed for kid, _ in p.signatures}
         with store.read() as r:
             keys = r.keys_by_kid(kids)
             for p in parsed:  # DSSE keyids are hints: name missing or foreign ones by key
+                if p.envelope is None:
+                    continue
                 named = name_signing_keys(p.envelope, p.statement, r, known=keys)
                 if named is not p.envelope:
                     p.envelope, p.envelope_json = named, envelope_json(named)
                     p.signatures = tuple((s.keyid, s.sig) for s in named.signatures)
                     keys |= r.keys_by_kid(s.keyid for s in named.signatures if s.keyid not in keys)
         for p in parsed:
-            pae = p.envelope.pae
-            for s in p.envelope.signatures:
-                rec = keys.get(s.keyid)
+            for kid, sig in p.signatures:
+                rec = keys.get(kid)
                 if rec is not None:
-                    batch.add(rec.public_key, s.sig, pae)
+                    batch.add(rec.public_key, sig, p.pae)
         batch.send()
-    needs = prefetch_needs([p.statement for p in parsed], [p.envelope for p in parsed])
+    envelopes = [p.envelope for p in parsed if p.envelope is not None]
+    needs = prefetch_needs([p.statement for p in parsed], envelopes)
     return Prepared(results, parsed, batch, needs)
