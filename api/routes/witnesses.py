@@ -42,8 +42,11 @@ def cosigned(request: Request) -> Response:
     "/witnesses",
     summary="The witnesses this log asks, and how they answer",
     description=(
-        "For each witness of the home's `witnesses.json`: name, URL, verifier key, the "
-        "largest size it cosigned, the last success and the last error. Public."
+        "For each witness of the home's `witnesses.json` (re-read when it changes): name, "
+        "URL, verifier key, the largest size it cosigned, `status` (`ok` or `failing`), the "
+        "`reason` of the last failure (`unreachable`, `refused` with the HTTP status in "
+        "`last_error`, `bad_cosignature`, `conflict`), the last success and the last error. "
+        "Public."
     ),
 )
 def witnesses(request: Request) -> Response:
