@@ -168,6 +168,16 @@ def verify(
         ),
     ] = None,
     profile: ProfileOpt = None,
+    check_html: Annotated[
+        bool,
+        typer.Option(
+            "--check-html",
+            help=(
+                "Also render the verified report and compare the bundle's report.html with "
+                "it (report.json is always compared)."
+            ),
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a bundle offline; exit 0 pass, 1 fail, 3 incomplete.
@@ -191,6 +201,7 @@ def verify(
         profile=load_profile(profile),
         witnesses=[k for w in witness or [] if (k := _operator_key(w))],
         quorum=quorum,
+        check_html=check_html,
     )
     if not result.pinned:
         err.print(
@@ -260,6 +271,11 @@ def print_verification(doc: dict[str, Any]) -> None:
             + f"): {bundle.get('entries', 0)} proven leaves, {bundle.get('documents', 0)} "
             f"document(s), checkpoint {escape(str(cp['origin']))} size {cp['size']}"
             + ("" if doc.get("pinned") else " [bold red](operator key NOT pinned)[/]")
+        )
+    if bundle.get("report_html_checked") is False:
+        out.print(
+            "report.html: not compared with a rendering of the verified leaves (--check-html "
+            "compares it; `custody bundle view` shows one rendered here)"
         )
     witnesses = doc.get("witnesses")
     if witnesses:

@@ -124,6 +124,9 @@ class BundleVerification:
     manifest_entry_number: str | None = None
     witnesses: WitnessCheck | None = None
     """The witness quorum asked for (``--witness``/``--quorum``), and who cosigned."""
+    html_checked: bool | None = None
+    """Whether ``report.html`` was compared with a rendering of the verified report
+    (``check_html``); None when the stored reports were not compared at all."""
 
     @property
     def subject_pinned(self) -> bool:
@@ -161,6 +164,7 @@ class BundleVerification:
             "entries": self.entries,
             "documents": self.documents,
             "integrity_findings": len(self.integrity),
+            "report_html_checked": self.html_checked,
         }
         if self.witnesses is not None:
             out["witnesses"] = self.witnesses.to_json()

@@ -21,7 +21,8 @@ the rest methods of :class:`_BundleCheck`; findings gather in :mod:`.state`):
    the same as ``custody verify`` against a document store); a document the
    manifest lists as included but that is absent is ``INTEGRITY``;
 6. ``report.json`` and ``report.html`` are never believed
-   (:mod:`provenance.bundle.compare`).
+   (:mod:`provenance.bundle.compare`): ``report.json`` is compared with the
+   recomputed report; ``report.html`` only when asked (``check_html``).
 
 Every mismatch of the bundle itself is an ``INTEGRITY`` finding naming the member.
 """
@@ -70,6 +71,7 @@ def verify_bundle(
     witnesses: Sequence[str] = (),
     quorum: int | None = None,
     profile: Profile | None = None,
+    check_html: bool = False,
 ) -> BundleVerification:
     """Verify the bundle at ``path`` offline (steps: see the module docstring).
 
@@ -78,7 +80,9 @@ def verify_bundle(
     ``entry_number`` and ``lot`` pin what is verified (:mod:`.subject`).
     ``witnesses`` (cosigner verifier keys) and ``quorum`` (default: all of them)
     require witness cosignatures on the checkpoint (:mod:`.quorum`). ``profile`` is
-    the verifier's document policy (default ``cbp-uflpa``; never the manifest's). Raises only
+    the verifier's document policy (default ``cbp-uflpa``; never the manifest's).
+    ``check_html`` also renders the verified report and compares ``report.html`` with it
+    (:mod:`.compare`; off by default: ``report.json`` is always compared). Raises only
     for a bad ``operator_key``, a bad witness key or quorum, or an unreadable path.
     """
     key = None if operator_key is None else operator_key.strip()
@@ -90,6 +94,7 @@ def verify_bundle(
     check.witnesses, check.quorum = trusted, wanted
     check.wanted_entry, check.wanted_lot = entry_number, lot
     check.profile = profile
+    check.check_html = check_html
     with batch():
         return check.run()
 
@@ -133,6 +138,7 @@ class _BundleCheck(BundleState):
             manifest_subject=None if m is None else m.subject,
             manifest_entry_number=None if m is None else m.entry_number,
             witnesses=self.witness_check,
+            html_checked=self.html_checked,
         )
 
     # step 4
