@@ -34,10 +34,11 @@ structure: $(STAMP)
 wheel-check: $(STAMP)
 	$(PY) tests/check_wheel.py
 
-# The suite runs on every core (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
+# The suite runs on every core (pytest-xdist), longest tests first (tests/durations.py);
+# PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= auto
 pytest: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info custody-data

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import durations
 from tests.support import World
 
 PG_ADMIN = os.environ.get("CUSTODY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -92,3 +93,40 @@ def pg_world(tmp_path: Path, pg_url: str) -> Iterator[World]:
 
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+# ---------------------------------------------------------------- scheduling (tests/durations.py)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--record-durations",
+        metavar="FILE",
+        default=None,
+        help="Write the tests that took 2 s or more, with their seconds, into FILE "
+        "(tests/durations.json orders the suite longest first).",
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    durations.longest_first(items, durations.load())
+
+
+_recorders: list[durations.Recorder] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = config.getoption("--record-durations")
+    if path and not hasattr(config, "workerinput"):  # the controller records; workers report
+        _recorders.append(durations.Recorder(Path(path)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for recorder in _recorders:
+        recorder.add(report)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for recorder in _recorders:
+        recorder.write()

@@ -52,8 +52,9 @@ def deep_chain(world: World, depth: int) -> str:
     return f"farm/lot-{depth}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def deep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, str]]:
+    """Built once per worker: the longest tests run first and may not run together."""
     world = World(tmp_path_factory.mktemp("deep") / "home")
     lot = deep_chain(world, DEPTH)
     yield world, lot
