@@ -31,8 +31,9 @@ Which documents are cited and what a missing one means is
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ledger.errors import UnsafeBundleError
-from provenance.bundle.export import export_bundle
 from provenance.bundle.manifest import (
     INTEGRITY,
     MANIFEST,
@@ -47,6 +48,9 @@ from provenance.bundle.results import BundleSummary, BundleVerification, Subject
 from provenance.bundle.verify import verify_bundle
 from provenance.bundle.zipsafe import DEFAULT_LIMITS, ZipLimits, read_zip
 from provenance.documents import CitedDocument, referenced_documents
+
+if TYPE_CHECKING:
+    from provenance.bundle.export import export_bundle
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -69,3 +73,13 @@ __all__ = [
     "referenced_documents",
     "verify_bundle",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``export_bundle`` loads the exporter (the report renderer, the ledger's graph
+    queries) on first use, so that offline verification does not import it."""
+    if name == "export_bundle":
+        from provenance.bundle.export import export_bundle
+
+        return export_bundle
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,7 +24,6 @@ from typing import Any, Protocol
 
 from ledger import strictjson
 from ledger.checkpoint import Checkpoint
-from provenance.bundle.export import document_refs
 from provenance.bundle.manifest import REPORT_HTML, REPORT_JSON, Manifest
 from provenance.documents import CitedDocument
 from provenance.rules.base import Severity
@@ -129,7 +128,8 @@ def _compare_html(check: _Check) -> None:
     if raw is None:
         check.flag("report", f"{REPORT_HTML}: missing (it is never used)", severity="warning")
         return
-    from provenance.report.html import render_report  # only when asked: jinja2 and the views
+    from provenance.bundle.export import document_refs  # only when asked: the renderer
+    from provenance.report.html import render_report
 
     expected = render_report(
         check.report,

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger import merkle
 from ledger.checkpoint import parse_checkpoint, split_note
-from ledger.errors import InputError, IntegrityError, NotFoundError
+from ledger.errors import IntegrityError, NotFoundError
 from ledger.leaf import decode_leaf
-from ledger.statements import Import, Statement
 from provenance.bundle.manifest import (
     MANIFEST,
     REPORT_HTML,
@@ -25,6 +22,7 @@ from provenance.bundle.manifest import (
 )
 from provenance.bundle.results import BundleSummary
 from provenance.bundle.rotations import export_rotations, manifest_rotations
+from provenance.bundle.shared import batch, require_import
 from provenance.bundle.zipsafe import write_zip
 from provenance.documents import CitedDocument, StoreDocuments, referenced_documents
 from provenance.documents import with_documents as _with_documents
@@ -42,25 +40,6 @@ if TYPE_CHECKING:  # the ledger and its store load only when a bundle is exporte
 __all__ = ["batch", "document_refs", "export_bundle", "require_import"]
 
 log = logging.getLogger(__name__)
-
-
-@contextmanager
-def batch() -> Iterator[None]:
-    """Pause the cyclic garbage collector for one export or verification.
-
-    Both build tens of thousands of small acyclic objects (parsed statements,
-    graph nodes) that reference counting frees; the collector's repeated full
-    passes over them cost about as much as the work itself (measured: a
-    10,000-statement bundle verifies in half the time without them). The
-    previous state is restored on the way out.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def export_bundle(
@@ -215,22 +194,6 @@ def _witnessed(r: ReadTx, entries: Sequence[StoredEntry]) -> tuple[int, str] | N
     need = max((e.seq for e in entries), default=-1) + 1
     found = cosigned_checkpoint(r, need)
     return None if found is None else (found.size, found.note)
-
-
-def require_import(statements: Mapping[int, Statement], lot: str, entry_number: str) -> None:
-    """Raise InputError unless an ``import`` statement declares ``lot`` as ``entry_number``."""
-    for stmt in statements.values():
-        if isinstance(stmt, Import) and stmt.lot == lot and stmt.entry_number == entry_number:
-            return
-    declared = sorted(
-        {s.entry_number for s in statements.values() if isinstance(s, Import) and s.lot == lot}
-    )
-    hint = f" (it is declared as {', '.join(declared)})" if declared else ""
-    raise InputError(
-        f"no import statement declares lot {lot!r} as CBP entry {entry_number!r}{hint}",
-        code="invalid_input.entry_number",
-        details={"lot": lot, "entry_number": entry_number, "declared": declared},
-    )
 
 
 def document_refs(

@@ -33,11 +33,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ledger import strictjson
 from ledger.leaf import format_received_at as format_time
-from provenance.report.html import DocumentRef
+
+if TYPE_CHECKING:  # the report renderer loads only when a bundle is exported
+    from provenance.report.html import DocumentRef
 
 __all__ = [
     "INTEGRITY",

@@ -37,11 +37,11 @@ from ledger.checkpoint import parse_verifier_key
 from ledger.errors import CustodyError, InputError
 from provenance.bundle.compare import compare_reports
 from provenance.bundle.documents import check_references, intact_documents
-from provenance.bundle.export import batch, require_import
 from provenance.bundle.manifest import MANIFEST
 from provenance.bundle.proofs import check_checkpoint, check_leaves, open_zip, read_manifest
 from provenance.bundle.quorum import check_quorum, parse_witnesses
 from provenance.bundle.results import BundleVerification
+from provenance.bundle.shared import batch, require_import
 from provenance.bundle.state import BundleState, StopError
 from provenance.bundle.subject import pin_subject
 from provenance.bundle.zipsafe import DEFAULT_LIMITS, ZipLimits
