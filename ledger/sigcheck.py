@@ -42,6 +42,7 @@ from ledger.statements import Key, Party, Statement
 
 __all__ = [
     "PARALLEL_MIN",
+    "READY_MIN",
     "AutoVerifier",
     "Batch",
     "BatchVerifier",
@@ -229,22 +230,36 @@ def _start_shared(pool: ProcessVerifier) -> None:
     _Shared.ready.set()
 
 
+READY_MIN = 256
+"""A batch at least this large goes to :func:`shared_pool`'s workers when they are up already."""
+
+
 class AutoVerifier:
     """A :data:`BatchVerifier` for one verification: this core first, worker processes
     for the bulk (see the module docstring).
 
     Up to :data:`PARALLEL_MIN` checks (a small trace) run here, as
     :func:`verify_serial` would; past that the checks go to :func:`shared_pool` as
-    soon as its workers are up (until then, here). Verdicts are the same either way.
+    soon as its workers are up (until then, here). A batch of :data:`READY_MIN` or
+    more goes to the workers at once when an earlier verification started them;
+    ``expected``, the number of checks a verification will ask for, starts them at
+    construction when it is over ``parallel_min``. Verdicts are the same either way.
     """
 
-    def __init__(self, parallel_min: int = PARALLEL_MIN) -> None:
+    def __init__(self, parallel_min: int = PARALLEL_MIN, *, expected: int = 0) -> None:
         self.parallel_min = parallel_min
         self.asked = 0
+        if expected > parallel_min:  # a large verification: start the workers right away
+            shared_pool()
 
     def submit(self, items: list[Triple]) -> PendingVerification:
         self.asked += len(items)
-        pool = shared_pool() if self.asked > self.parallel_min else None
+        if self.asked > self.parallel_min:
+            pool = shared_pool()
+        elif len(items) >= READY_MIN and _Shared.ready.is_set():
+            pool = _Shared.pool  # workers already up: this core keeps its time for the rest
+        else:
+            pool = None
         if pool is None:
             return _Done(verify_serial(items))
         return pool.submit(items)

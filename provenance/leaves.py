@@ -20,6 +20,7 @@ from itertools import pairwise
 from typing import Any
 
 from ledger import merkle
+from ledger.envelope import pae
 from ledger.leaf import LeafError, decode_leaf, links, prev_of
 from ledger.sigcheck import Preverified
 from provenance.graph import Collected, ParsedEntry
@@ -56,12 +57,13 @@ def _read_leaf(seq: int, data: bytes, out: Leaves) -> ParsedEntry:
     out.prevs[seq] = leaf.prev
     out.times[seq] = leaf.received_at
     statement = leaf.parse_statement()
+    env = leaf.envelope
     return ParsedEntry(
         seq,
         leaf.time,
         statement,
-        leaf.signatures,
-        leaf.envelope.pae,
+        tuple([(s.keyid, s.sig) for s in env.signatures]),
+        pae(env.payload_type, env.payload),  # once: not through the cached property
         out.hashes[seq],
         leaf.prev,
     )

@@ -125,15 +125,16 @@ def trace_subject(leaves: Leaves, subject: str) -> Trace:
     return trace
 
 
-def start_signatures(verifier: BatchVerifier | None = None) -> Preverified:
+def start_signatures(verifier: BatchVerifier | None = None, expected: int = 0) -> Preverified:
     """Step 4a: the batch of signature checks, fed while the leaves are read (step 1).
 
     ``verifier`` defaults to :class:`ledger.sigcheck.AutoVerifier`: a small trace
     is checked on this core, the bulk of a large one on worker processes while
-    steps 1, 2, 3 and 5 run here; any verifier with ``submit``
+    steps 1, 2, 3 and 5 run here (``expected``, the number of entries, starts the
+    workers before the first leaf is read); any verifier with ``submit``
     (:class:`ledger.sigcheck.ProcessVerifier`) works in other processes too.
     """
-    return Preverified(verifier or AutoVerifier())
+    return Preverified(verifier or AutoVerifier(expected=expected))
 
 
 def replay_trace(leaves: Leaves, trace: Trace, preverified: Preverified | None = None) -> Replay:
@@ -295,7 +296,7 @@ def verify_entries(
     NotFoundError only when no statement names the subject.
     """
     with _bulk():
-        signatures = start_signatures(verifier)
+        signatures = start_signatures(verifier, len(entries))
         leaves = read_leaves(entries, signatures)
         leaves.problems.extend(check_chain(leaves))
         return _judge(leaves, subject, screening, yields, signatures, profile)
@@ -317,7 +318,7 @@ def verify_lot(
     with store.read() as r:
         collected = collect(r, lot)
     with _bulk():
-        signatures = start_signatures(verifier)
+        signatures = start_signatures(verifier, len(collected.entries))
         leaves = read_leaves([(e.seq, e.leaf) for e in collected.entries], signatures)
         leaves.problems.extend(check_chain(leaves))
         leaves.problems.extend(check_store(collected, leaves))
