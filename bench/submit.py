@@ -56,6 +56,41 @@ def nacl_rate(envs: list[Envelope], keys: dict[str, bytes]) -> float:
     return len(triples) / (time.perf_counter() - start)
 
 
+class _CpuWatch:
+    """CPU time (user + system) of a process and its descendants, sampled from /proc
+    (a process's last sample before it ends is what counts; Linux only)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.seen: dict[int, float] = {}
+        self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def _tree(self, pid: int) -> list[int]:
+        out = [pid]
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as f:
+                    for child in f.read().split():
+                        out += self._tree(int(child))
+        except OSError:
+            pass
+        return out
+
+    def sample(self) -> None:
+        for pid in self._tree(self.pid):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            used = (int(fields[11]) + int(fields[12])) / self.tick
+            self.seen[pid] = max(self.seen.get(pid, 0.0), used)
+
+    def totals(self) -> tuple[float, float, int]:
+        """CPU of the main process, of all, and how many processes were seen."""
+        return self.seen.get(self.pid, 0.0), sum(self.seen.values()), len(self.seen)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--n", type=int, default=100_000, help="pre-signed envelopes to submit")
@@ -92,19 +127,25 @@ def main() -> None:
     keys = {pid: k.public_key for pid, k in parties.keys.items()}
     rates = [nacl_rate(envs, keys) for _ in range(args.verify_repeat)]
     env = dict(os.environ, CUSTODY_HOME=str(home.path))
+    load = os.getloadavg()
     start = time.perf_counter()
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [str(CUSTODY), "submit", str(path)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
+    cpu = _CpuWatch(proc.pid)
+    while proc.poll() is None:
+        cpu.sample()
+        time.sleep(0.1)
     elapsed = time.perf_counter() - start
+    stderr = proc.stderr.read() if proc.stderr is not None else ""
+    load_after = os.getloadavg()
     rates += [nacl_rate(envs, keys) for _ in range(args.verify_repeat)]
     if proc.returncode != 0:
-        raise SystemExit(f"custody submit failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        raise SystemExit(f"custody submit failed ({proc.returncode}): {stderr[-2000:]}")
     appended = ledger.size() - size0
     if appended != args.n:
         raise SystemExit(f"{appended} appended, expected {args.n}")
@@ -120,7 +161,17 @@ def main() -> None:
     )
     target = "0.6x" if args.db_url else "0.8x, stretch 1.2x"
     print(f"submit / one-core verify ratio: {rate / vrate:.2f}x (target {target})")
-    print(f"summary line: {proc.stderr.strip().splitlines()[-1]}")
+    main_cpu, all_cpu, procs = cpu.totals()
+    print(
+        f"CPU of the submit: {main_cpu:.2f} s on its main process, {all_cpu:.2f} s with its "
+        f"{procs - 1} helper processes = {all_cpu / args.n * 1e6:.0f} us an envelope "
+        f"(main {main_cpu / args.n * 1e6:.0f} us)"
+    )
+    print(
+        f"load average (1 min) {load[0]:.1f} before the submit, {load_after[0]:.1f} after "
+        f"({os.cpu_count()} cores)"
+    )
+    print(f"summary line: {stderr.strip().splitlines()[-1]}")
     ledger.store.close()
     if args.keep:
         print(f"kept {tmp}")

@@ -19,6 +19,7 @@ blank lines are skipped, a line that is no envelope is that line's error.
 
 from __future__ import annotations
 
+import copyreg
 import dataclasses
 import io
 import multiprocessing as mp
@@ -127,17 +128,31 @@ def _fields(cls: type) -> tuple[str, ...]:
     return names
 
 
-class _Pickler(pickle.Pickler):
-    """Frozen dataclasses of ledger as ``(class, field values)``: rebuilt without the
-    per-object ``__setstate__`` of slotted dataclasses (about a third cheaper)."""
+def _reduce(obj: Any) -> tuple[Any, ...]:
+    cls = type(obj)
+    return _rebuild, (cls, tuple(getattr(obj, n) for n in _fields(cls)))
 
-    def reducer_override(self, obj: Any) -> Any:
-        cls = type(obj)
-        if cls is MappingProxyType:
-            return MappingProxyType, (dict(obj),)
-        if dataclasses.is_dataclass(cls) and cls.__module__.startswith("ledger."):
-            return _rebuild, (cls, tuple(getattr(obj, n) for n in _fields(cls)))
-        return NotImplemented
+
+def _dispatch_table() -> dict[type, Any]:
+    """Reducers of the frozen dataclasses a parsed statement holds (looked up by
+    exact type, so only those objects cost a Python call when pickled)."""
+    from ledger import units
+    from ledger.statements import evidence_models, models
+
+    table: dict[type, Any] = dict(copyreg.dispatch_table)
+    table[MappingProxyType] = lambda proxy: (MappingProxyType, (dict(proxy),))
+    for module in (models, evidence_models, units):
+        for value in vars(module).values():
+            if isinstance(value, type) and dataclasses.is_dataclass(value):
+                table[value] = _reduce
+    return table
+
+
+class _Pickler(pickle.Pickler):
+    """Frozen dataclasses of statements as ``(class, field values)``: rebuilt without
+    the per-object ``__setstate__`` of slotted dataclasses (about a third cheaper)."""
+
+    dispatch_table = _dispatch_table()
 
 
 def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
