@@ -205,13 +205,20 @@ def _positive(value: object, path: str) -> Decimal:
         _fail("bad_quantity", path, f"must be a number greater than 0, got {_show(value)}")
     if number >= _MAX_QUANTITY:
         _fail("bad_quantity", path, f"must be less than 10^15, got {_show(value)}")
-    if kind is not int and _decimal_places(number) > _MAX_DECIMALS:
+    # at most as many places as the exponent says: the digits are counted only past that
+    if kind is not int and not _few_places(number) and _decimal_places(number) > _MAX_DECIMALS:
         _fail(
             "bad_quantity",
             path,
             f"must have at most {_MAX_DECIMALS} decimal places, got {value}",
         )
     return number
+
+
+def _few_places(number: Decimal) -> bool:
+    """Whether ``number``'s exponent alone shows it has at most ``_MAX_DECIMALS`` places."""
+    exponent = number.as_tuple().exponent
+    return type(exponent) is int and exponent >= -_MAX_DECIMALS
 
 
 def _decimal_places(number: Decimal) -> int:
