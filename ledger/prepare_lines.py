@@ -140,7 +140,7 @@ def _dispatch_table() -> dict[type, Any]:
     from ledger.statements import evidence_models, models
 
     table: dict[type, Any] = dict(copyreg.dispatch_table)
-    table[MappingProxyType] = lambda proxy: (MappingProxyType, (dict(proxy),))
+    table[MappingProxyType] = lambda proxy: (_proxy, (dict(proxy),))
     for module in (models, evidence_models, units):
         for value in vars(module).values():
             if isinstance(value, type) and dataclasses.is_dataclass(value):
@@ -153,6 +153,10 @@ class _Pickler(pickle.Pickler):
     the per-object ``__setstate__`` of slotted dataclasses (about a third cheaper)."""
 
     dispatch_table = _dispatch_table()
+
+
+def _proxy(mapping: dict[str, Any]) -> MappingProxyType[str, Any]:
+    return MappingProxyType(mapping)
 
 
 def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:

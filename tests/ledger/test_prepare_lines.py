@@ -1,0 +1,48 @@
+"""JSON lines prepared on worker processes (:mod:`ledger.prepare_lines`, the bulk path
+of ``custody submit``) append exactly what ``Ledger.submit`` appends for the same
+lines batch after batch: results, rejections, leaves, checkpoint. The batches are
+the ones of ``test_ingest_pipeline`` (a key registered one batch before it signs,
+a forged copy of a signature, duplicates, conflicts), all handed to the workers
+before the first is appended."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ledger.envelope import Envelope
+from ledger.pipeline import pipelined
+from ledger.prepare_lines import LinePreparer, parse_lines, unpack
+from tests.ledger.test_ingest_pipeline import Item, _batches, _codes, _leaves, _twin
+from tests.support import World
+
+
+def _lines(batch: list[Item]) -> bytes:
+    """The batch as JSON lines (an item that is no envelope as a line that is no JSON),
+    with a blank line and a last line without its newline."""
+    texts = [e.to_json() if isinstance(e, Envelope) else "{not json" for e in batch]
+    return ("\n".join(texts[:2]) + "\n \n" + "\n".join(texts[2:])).encode("utf-8")
+
+
+def test_lines_prepared_on_workers_append_what_submit_appends(world: World, tmp_path: Path):
+    blocks = [_lines(b) for b in _batches(world)]
+    twin = _twin(world, tmp_path)
+    expected = [world.ledger.submit(parse_lines(b)) for b in blocks]
+    preparer = LinePreparer(twin.store.url, 2)
+    try:
+        started = [preparer.submit(b) for b in blocks]
+        got = list(pipelined(lambda f: unpack(f.result()), twin._finish, started))
+    finally:
+        preparer.close()
+    assert [_codes(r) for r in got] == [_codes(r) for r in expected]
+    assert any(r.error is not None for r in got[0])
+    assert _leaves(twin) == _leaves(world.ledger)
+    assert twin.checkpoint() == world.ledger.checkpoint()
+    twin.store.close()
+
+
+def test_parse_lines_skips_blank_lines_and_keeps_bad_ones():
+    items = parse_lines(b"\n  \n{not json\n\xe2\x80\xa8\n[]")
+    assert [getattr(i, "code", None) for i in items] == [
+        "invalid_envelope.json",
+        "invalid_envelope.type",
+    ]
