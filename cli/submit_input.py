@@ -17,7 +17,7 @@ from __future__ import annotations
 import codecs
 import sys
 from collections.abc import Generator, Iterator
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import BinaryIO
 
@@ -67,10 +67,8 @@ class EnvelopeReader:
             items = self._items(path, f, head)
             first = list(islice(items, 2))
             if not head:  # not JSON lines: parsed here
-                while first:
-                    yield first + list(islice(items, size - len(first)))
-                    first = []
-                while batch := list(islice(items, size)):
+                rest = chain(first, items)
+                while batch := list(islice(rest, size)):
                     yield batch
                 continue
             items.close()
