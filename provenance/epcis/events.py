@@ -23,6 +23,7 @@ An event another party performed is skipped.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
@@ -30,6 +31,7 @@ from typing import Any, Final
 from ledger.epcis.errors import EpcisError
 from ledger.epcis.gs1 import gln_of_location
 from ledger.epcis.hashid import format_time
+from provenance.epcis.declarations import map_declaration
 from provenance.epcis.mapping import MappingFile, MasterData
 from provenance.epcis.objects import (
     PARTY_URN,
@@ -37,7 +39,6 @@ from provenance.epcis.objects import (
     custody_ext,
     gtin_of,
     objects_of,
-    retraction_id,
     statement_id_for,
     step_word,
 )
@@ -54,6 +55,7 @@ __all__ = [
 _MATERIAL = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)*")
 _SHIP: Final = frozenset({"shipping", "departing"})
 _RECEIVE: Final = frozenset({"receiving", "arriving"})
+RECENT_CHUNKS: Final = 8  # more than the import's chunks in flight
 
 
 class EventMapper:
@@ -67,6 +69,10 @@ class EventMapper:
         self.master = master
         self.mapping = mapping
         self.claimed: set[str] = set()  # dispatch digests received earlier in this run
+        # statement id → digest of what this run built, for the last chunks (those
+        # that may not be in the ledger yet; earlier ones are found there)
+        self.corrections: dict[str, str] = {}  # corrective statement id → digest replaced
+        self.recent: deque[dict[str, str]] = deque(maxlen=RECENT_CHUNKS)
 
     # -- who and where ---------------------------------------------------------
 
@@ -186,9 +192,26 @@ class EventMapper:
             return Skipped(f"performed by {performer}")
         sid = statement_id_for(event_ref)
         if "errorDeclaration" in event:
-            return self._retraction(event, index, sid, known or {})
+            return map_declaration(
+                self.party, self.recent, self.corrections, event, index, sid, known or {}
+            )
         if known is not None and sid in known:
             return Existing(*known[sid])
+        outcome = self._statement(event, index, sid, kind, step, side)
+        replaces = self.corrections.pop(sid, None)
+        if replaces is not None:
+            outcome.body["replaces"] = replaces
+        return outcome
+
+    def _statement(
+        self,
+        event: Mapping[str, Any],
+        index: int,
+        sid: str,
+        kind: str,
+        step: str,
+        side: str | None,
+    ) -> Mapped:
         if "eventTime" not in event:
             raise EpcisError(
                 f"event {index}: eventTime is required",
@@ -239,44 +262,6 @@ class EventMapper:
             event=index,
             field="bizStep",
         )
-
-    def _retraction(
-        self,
-        event: Mapping[str, Any],
-        index: int,
-        sid: str,
-        known: Mapping[str, tuple[int, str]],
-    ) -> Mapped | Existing:
-        """An error declaration of an event custody holds → a ``retract`` of its statement."""
-        retract_id = retraction_id(sid)
-        if retract_id in known:
-            return Existing(*known[retract_id])
-        target = known.get(sid)
-        if target is None:
-            raise EpcisError(
-                f"event {index}: errorDeclaration: the declared event is not a statement of "
-                f"{self.party} in the ledger (only events imported into custody can be "
-                "retracted)",
-                code="unsupported",
-                event=index,
-                field="errorDeclaration",
-            )
-        declaration = event["errorDeclaration"]
-        if not isinstance(declaration, dict):
-            raise EpcisError(
-                f"event {index}: errorDeclaration must be an object",
-                code="bad_event",
-                event=index,
-                field="errorDeclaration",
-            )
-        when = declaration.get("declarationTime") or event.get("eventTime")
-        reason = step_word(declaration.get("reason")) or "error"
-        corrective = declaration.get("correctiveEventIDs") or []
-        text = f"EPCIS error declaration: {reason}"
-        if isinstance(corrective, list) and corrective:
-            text += "; corrective events " + ", ".join(str(c) for c in corrective[:10])
-        body = {"statement": target[1], "reason": text[:1000]}
-        return Mapped("retract", retract_id, self.party, format_time(str(when)), body)
 
     def _dispatch(
         self, event: Mapping[str, Any], index: int, sid: str, time: str, obj: EventObject

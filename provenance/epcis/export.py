@@ -39,6 +39,7 @@ from ledger.statements import (
     Origin,
     Party,
     Receipt,
+    Retract,
     Site,
     Statement,
     Transform,
@@ -263,18 +264,68 @@ def _external(item: Any) -> dict[str, Any]:
     return out
 
 
+def _voided(ordered: list[tuple[int, Statement]]) -> dict[str, str]:
+    """Digest of each voided statement → digest of the statement that voids it (a
+    ``retract`` or a correction's ``replaces``): the first later one of its issuer,
+    as verification counts them (:func:`provenance.retracted.retractions`)."""
+    issuers: dict[str, str] = {}
+    out: dict[str, str] = {}
+    for _, statement in ordered:
+        target = statement.retracts()
+        if target is not None and target not in out and issuers.get(target) == statement.issuer:
+            out[target] = statement.digest
+        issuers[statement.digest] = statement.issuer
+    return out
+
+
+def _declaration(
+    original: dict[str, Any], statement: Statement, seq: int, corrective: str | None
+) -> dict[str, Any]:
+    """The EPCIS error declaration of ``original`` that ``statement`` (at ``seq``) makes:
+    the event repeated with an ``errorDeclaration`` (CBV reason ``incorrect_data``)."""
+    event = {k: v for k, v in original.items() if not k.startswith("custody:")}
+    declaration: dict[str, Any] = {
+        "declarationTime": format_time(statement.time),
+        "reason": "incorrect_data",
+    }
+    if corrective is not None:
+        declaration["correctiveEventIDs"] = [corrective]
+        event["custody:correctedBy"] = corrective  # the corrective event ``replaces`` it
+    event["errorDeclaration"] = declaration
+    if isinstance(statement, Retract):
+        event["custody:reason"] = statement.reason
+    event["custody:digest"] = statement.digest
+    event["custody:seq"] = seq
+    event["custody:issuer"] = statement.issuer
+    return event
+
+
 def export_statements(
     statements: Iterable[tuple[int, Statement]], *, created: datetime | None = None
 ) -> dict[str, Any]:
-    """The EPCIS 2.0 document of ``(seq, statement)`` pairs in ledger order."""
+    """The EPCIS 2.0 document of ``(seq, statement)`` pairs in ledger order.
+
+    A voided statement is exported as the event it is; the statement that voids
+    it becomes, at its place, the error declaration of that event (followed by
+    its own event when it is a correction), so that importing the document
+    voids the same statements."""
     ordered = sorted(statements, key=lambda pair: pair[0])
     exporter = _Exporter(ordered)
+    voided = _voided(ordered)
+    voiders = {by: target for target, by in voided.items()}
+    exported: dict[str, dict[str, Any]] = {}
     events = []
     omitted = 0
     for seq, statement in ordered:
         event = exporter.event(seq, statement)
+        target = voiders.get(statement.digest)
+        original = exported.get(target) if target is not None else None
+        if original is not None:
+            corrective = event["eventID"] if event is not None else None
+            events.append(_declaration(original, statement, seq, corrective))
         if event is not None:
             events.append(event)
+            exported[statement.digest] = event
         elif statement.type in ("evidence", "import"):
             omitted += 1
     moment = created or datetime.now(UTC)

@@ -27,7 +27,7 @@ from ledger.epcis.errors import EpcisError
 from ledger.epcis.hashid import context_namespaces, hash_id
 from ledger.epcis.reader import DocumentHead, iter_events, read_head
 from ledger.errors import CustodyError
-from ledger.statements import build_statement
+from ledger.statements import build_statement, statement_digest
 from provenance.epcis.directory import LedgerDirectory
 from provenance.epcis.events import Directory, EventMapper, Existing, Mapped, Skipped
 from provenance.epcis.mapping import MappingFile, MasterData
@@ -112,7 +112,6 @@ class EpcisImport:
 
     def _map(self, chunk: list[tuple[int, dict[str, Any]]]) -> tuple[_Chunk, list[Envelope]]:
         results: list[dict[str, Any]] = []
-        mapped: list[tuple[int, Mapped]] = []
         refs: list[str] = []
         for _, event in chunk:
             ref = event.get("eventID")
@@ -123,48 +122,51 @@ class EpcisImport:
         keys = [(self.party, sid) for sid in (*sids, *(retraction_id(sid) for sid in sids))]
         found = self.directory.existing(keys)
         known = {sid: hit for (_, sid), hit in found.items()}
+        out = _Chunk(results)
+        self.mapper.recent.append({})
+        payloads: list[bytes] = []
         for (index, event), ref in zip(chunk, refs, strict=True):
             result: dict[str, Any] = {"event": index, "id": ref}
+            results.append(result)
             try:
                 outcome = self.mapper.map(event, index, ref, known)
             except CustodyError as error:
                 result["error"] = error.to_dict()
-            else:
-                if isinstance(outcome, Skipped):
-                    result["skipped"] = outcome.reason
-                elif isinstance(outcome, Existing):
-                    result.update(seq=outcome.seq, digest=outcome.digest, duplicate=True)
-                else:
-                    mapped.append((len(results), outcome))
-            results.append(result)
-        out = _Chunk(results)
-        envelopes: list[Envelope] = []
-        for slot, statement in mapped:
-            try:
-                payload = build_statement(
-                    statement.type,
-                    statement.statement_id,
-                    statement.issuer,
-                    statement.time,
-                    **statement.body,
-                )
-            except CustodyError as error:
-                event = results[slot]["event"]
-                details = dict(error.details)
-                details["event"] = event
-                results[slot]["error"] = EpcisError(
-                    f"event {event}: {error.message}",
-                    code="unsupported",
-                    event=event,
-                    field=details.get("field"),
-                    details={"statement_error": error.code},
-                ).to_dict()
-                if statement.dispatch is not None:
-                    self.mapper.claimed.discard(statement.dispatch)
                 continue
-            envelopes.append(sign_envelope(payload, [self.key]))
-            out.slots.append(slot)
-        return out, envelopes
+            if isinstance(outcome, Skipped):
+                result["skipped"] = outcome.reason
+            elif isinstance(outcome, Existing):
+                result.update(seq=outcome.seq, digest=outcome.digest, duplicate=True)
+            else:
+                payload = self._build(outcome, result)
+                if payload is not None:
+                    self.mapper.recent[-1][outcome.statement_id] = statement_digest(payload)
+                    payloads.append(payload)
+                    out.slots.append(len(results) - 1)
+        return out, [sign_envelope(payload, [self.key]) for payload in payloads]
+
+    def _build(self, statement: Mapped, result: dict[str, Any]) -> bytes | None:
+        """The statement's payload, or ``None`` with the error in ``result``."""
+        try:
+            return build_statement(
+                statement.type,
+                statement.statement_id,
+                statement.issuer,
+                statement.time,
+                **statement.body,
+            )
+        except CustodyError as error:
+            event = result["event"]
+            result["error"] = EpcisError(
+                f"event {event}: {error.message}",
+                code="unsupported",
+                event=event,
+                field=error.details.get("field"),
+                details={"statement_error": error.code},
+            ).to_dict()
+            if statement.dispatch is not None:
+                self.mapper.claimed.discard(statement.dispatch)
+            return None
 
     def run(self) -> Iterator[list[dict[str, Any]]]:
         """Per-event results, a chunk at a time, in document order."""
