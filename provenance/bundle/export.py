@@ -12,6 +12,7 @@ from ledger import merkle
 from ledger.checkpoint import parse_checkpoint, split_note
 from ledger.errors import IntegrityError, NotFoundError
 from ledger.leaf import decode_leaf
+from provenance.bundle.consistency import later_checkpoints
 from provenance.bundle.manifest import (
     MANIFEST,
     REPORT_HTML,
@@ -122,6 +123,7 @@ def _export(
 
         proofs = prove_many(r, hashes, size, leaf_hashes=hashes) if hashes else {}
         rotations, rotation_proofs = export_rotations(r, size)
+        later = later_checkpoints(r, checkpoint) if witnessed is not None else []
     root = next(iter(proofs.values())).root if proofs else checkpoint.root
     if root != checkpoint.root:
         raise IntegrityError(
@@ -163,6 +165,8 @@ def _export(
     manifest["profile"] = profile.name
     if rotations:  # the operator key rotations in the tree (docs/decisions/0006)
         manifest["key_rotations"] = manifest_rotations(rotations, rotation_proofs)
+    if later:  # later cosigned checkpoints and the consistency proofs to them
+        manifest["consistency"] = later
     members: list[tuple[str, bytes]] = [(MANIFEST, manifest_bytes(manifest))]
     members += [(f"leaves/{e.seq}.json", e.leaf) for e in entries]
     members += [(f"rotations/{seq}.json", leaf) for seq, leaf in rotations]

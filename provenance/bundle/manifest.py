@@ -22,6 +22,8 @@ message names the field::
     report             {json: str, html: str}                                  (optional)
     key_rotations      [{seq, leaf_hash, proof, path: "rotations/<seq>.json"}] (optional;
                         operator key rotations in the tree, docs/decisions/0006)
+    consistency        [{checkpoint: non-empty string, proof: [hex64] (<= 64)}] (optional;
+                        later cosigned checkpoints, :mod:`provenance.bundle.consistency`)
 
 Unknown keys are refused at every level.
 """
@@ -48,6 +50,7 @@ __all__ = [
     "REPORT_JSON",
     "SPEC",
     "Manifest",
+    "ManifestConsistency",
     "ManifestDocument",
     "ManifestEntry",
     "ManifestError",
@@ -101,6 +104,14 @@ class MissingDocument:
 
 
 @dataclass(frozen=True)
+class ManifestConsistency:
+    """A later checkpoint (a note, with cosignatures) and the consistency proof to it."""
+
+    checkpoint: str
+    proof: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A manifest that passed the schema (its contents still unverified)."""
 
@@ -116,6 +127,8 @@ class Manifest:
     """Operator key rotations in the checkpoint's tree (:mod:`.rotations`)."""
     profile: str | None = None
     """The document policy profile the exporter verified with (information only)."""
+    consistency: tuple[ManifestConsistency, ...] = ()
+    """Later cosigned checkpoints with consistency proofs (:mod:`.consistency`)."""
 
 
 # ---------------------------------------------------------------- reading
@@ -203,6 +216,17 @@ def _entry_checked(value: Any, where: str) -> ManifestEntry:
     )
 
 
+def _consistency(value: Any, where: str) -> ManifestConsistency:
+    _object(value, where, ("checkpoint", "proof"), ())
+    proof = _list(value["proof"], f"{where}.proof")
+    if len(proof) > _MAX_PROOF:
+        raise ManifestError(f"{where}.proof is longer than any tree allows")
+    return ManifestConsistency(
+        checkpoint=_string(value["checkpoint"], f"{where}.checkpoint", empty=False) or "",
+        proof=tuple(_hex64(h, f"{where}.proof[{i}]") for i, h in enumerate(proof)),
+    )
+
+
 def _document(value: Any, where: str) -> ManifestDocument:
     _object(value, where, ("sha256", "name", "kind", "path"), ("media_type", "size"))
     sha = _hex64(value["sha256"], f"{where}.sha256")
@@ -240,6 +264,7 @@ _TOP_OPTIONAL = (
     "report",
     "key_rotations",
     "profile",
+    "consistency",
 )
 
 
@@ -282,6 +307,10 @@ def parse_manifest(raw: bytes) -> Manifest:
             for i, e in enumerate(_list(m.get("key_rotations", []), "key_rotations"))
         ),
         profile=_string(m.get("profile"), "profile", null=True),
+        consistency=tuple(
+            _consistency(c, f"consistency[{i}]")
+            for i, c in enumerate(_list(m.get("consistency", []), "consistency"))
+        ),
     )
 
 

@@ -4,7 +4,8 @@ With ``--witness VKEY...`` the auditor names the witnesses it trusts
 (cosignature/v1 verifier keys, :mod:`ledger.cosignature`) and with
 ``--quorum N`` how many of them must have cosigned the bundle's checkpoint
 (default: all of them). Every leaf is proven against that one checkpoint
-(step 3), so cosignatures over it cover every leaf. One key is one vote
+(step 3), so cosignatures over it cover every leaf; so do cosignatures over a
+later checkpoint the bundle proves consistent with it (:mod:`.consistency`). One key is one vote
 (the same key given twice, or under two names, counts once); a line that names a
 trusted witness but does not verify counts for nothing and is reported.
 Too few is an ``INTEGRITY`` error: the checkpoint may be a split view that no
@@ -15,7 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ledger.cosignature import CosignerVerifier, count_cosigners, parse_cosigner_key
+from ledger.cosignature import (
+    CosignatureCount,
+    CosignerVerifier,
+    count_cosigners,
+    parse_cosigner_key,
+)
 from ledger.errors import CustodyError, InputError
 from provenance.bundle.manifest import MANIFEST
 from provenance.bundle.results import WitnessCheck
@@ -52,10 +58,12 @@ def check_quorum(check: BundleState) -> None:
     assert check.manifest is not None
     try:
         counted = count_cosigners(check.manifest.checkpoint, check.witnesses)
-    except CustodyError as e:  # the note already opened in step 2b; defensive
+        later = [(size, count_cosigners(note, check.witnesses)) for size, note in check.later]
+    except CustodyError as e:  # the notes already opened in steps 2b and 2c; defensive
         check.flag("witness", f"{MANIFEST}: the checkpoint's cosignatures: {e.message}")
         return
-    result = WitnessCheck(check.quorum, counted.valid, counted.invalid, counted.missing)
+    counted, sizes = _merge(counted, later)
+    result = WitnessCheck(check.quorum, counted.valid, counted.invalid, counted.missing, sizes)
     check.witness_check = result
     for vkey in counted.invalid:
         check.flag(
@@ -65,7 +73,11 @@ def check_quorum(check: BundleState) -> None:
             severity="warning",
             details={"vkey": vkey},
         )
-    names = ", ".join(k.split("+")[0] for k, _ in counted.valid) or "no trusted witness"
+    names = ", ".join(
+        k.split("+")[0] + ("" if size is None else f" (on the later checkpoint of size {size})")
+        for (k, _), size in zip(counted.valid, sizes, strict=True)
+    )
+    names = names or "no trusted witness"
     if result.met:
         check.flag(
             "witness",
@@ -82,3 +94,22 @@ def check_quorum(check: BundleState) -> None:
             "this history to no one else (a split view)",
             details=result.to_json(),
         )
+
+
+def _merge(
+    first: CosignatureCount, later: Sequence[tuple[int, CosignatureCount]]
+) -> tuple[CosignatureCount, tuple[int | None, ...]]:
+    """One vote per witness over the bundle's checkpoint and the later ones proven
+    consistent with it (:mod:`.consistency`), with the size it cosigned (None: the
+    bundle's own checkpoint)."""
+    valid = list(first.valid)
+    sizes: list[int | None] = [None] * len(valid)
+    for size, c in later:
+        for vkey, t in c.valid:
+            if all(vkey != k for k, _ in valid):
+                valid.append((vkey, t))
+                sizes.append(size)
+    counted = {k for k, _ in valid}
+    invalid = tuple(k for k in first.invalid if k not in counted)
+    missing = tuple(k for k in first.missing if k not in counted)
+    return CosignatureCount(tuple(valid), invalid, missing), tuple(sizes)

@@ -39,6 +39,9 @@ class WitnessCheck:
     """(verifier key, cosignature time) of each witness counted."""
     invalid: tuple[str, ...]
     missing: tuple[str, ...]
+    sizes: tuple[int | None, ...] = ()
+    """Per cosigner counted: the size of the later checkpoint (proven consistent with
+    the bundle's) it cosigned, or None for the bundle's own checkpoint."""
 
     @property
     def met(self) -> bool:
@@ -49,11 +52,16 @@ class WitnessCheck:
             "quorum": self.quorum,
             "met": self.met,
             "cosigned": [
-                {"vkey": k, "name": k.split("+")[0], "time": _iso(t)} for k, t in self.cosigned
+                {"vkey": k, "name": k.split("+")[0], "time": _iso(t)}
+                | ({} if size is None else {"checkpoint_size": size})
+                for (k, t), size in zip(self.cosigned, self._sizes(), strict=True)
             ],
             "invalid": list(self.invalid),
             "missing": list(self.missing),
         }
+
+    def _sizes(self) -> tuple[int | None, ...]:
+        return self.sizes or (None,) * len(self.cosigned)
 
 
 def _iso(t: int) -> str:

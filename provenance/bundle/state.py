@@ -69,6 +69,7 @@ class BundleState:
         self.quorum = 0
         self.witness_check: WitnessCheck | None = None
         self.rotations: tuple[Rotation, ...] = ()  # operator key rotations followed
+        self.later: list[tuple[int, str]] = []  # later checkpoints proven consistent (size, note)
         self.check_html = False  # render the verified report and compare report.html
         self.html_checked: bool | None = None  # None: the reports were not compared at all
 

@@ -7,7 +7,9 @@ the rest methods of :class:`_BundleCheck`; findings gather in :mod:`.state`):
 2. read ``manifest.json`` strictly against its whole schema (:mod:`.manifest`);
    verify the checkpoint's signature by the operator key. A checkpoint that
    does not verify ends the verification: nothing it says is used, and no
-   leaf is parsed. With trusted witnesses, count their cosignatures on it
+   leaf is parsed. Later checkpoints the bundle carries must be signed by the
+   same key and proven consistent with it (:mod:`.consistency`). With trusted
+   witnesses, count their cosignatures on it and on those later checkpoints
    against the quorum (:mod:`.quorum`);
 3. each leaf: its hash equals the manifest's ``leaf_hash``; its seq is below
    the checkpoint size (its own finding); its inclusion proof verifies against
@@ -36,6 +38,7 @@ from pathlib import Path
 from ledger.checkpoint import parse_verifier_key
 from ledger.errors import CustodyError, InputError
 from provenance.bundle.compare import compare_reports
+from provenance.bundle.consistency import check_consistency
 from provenance.bundle.documents import check_references, intact_documents
 from provenance.bundle.manifest import MANIFEST
 from provenance.bundle.proofs import check_checkpoint, check_leaves, open_zip, read_manifest
@@ -107,6 +110,7 @@ class _BundleCheck(BundleState):
             open_zip(self)
             read_manifest(self)
             check_checkpoint(self)
+            check_consistency(self)
             check_quorum(self)
             check_leaves(self)
             self.check_document_hashes()
