@@ -7,8 +7,9 @@ signature, message)``: a :class:`Memo` is keyed by all three, so a signature
 copied onto other bytes never borrows the verdict of the envelope it was taken
 from (an earlier copy of this code keyed it without the message).
 
-* :data:`BatchVerifier`: checks many triples at once; :func:`verify_serial` does so
-  on this core, :class:`ProcessVerifier` on worker processes.
+* :data:`BatchVerifier`: checks many triples at once; :func:`verify_serial`
+  (:mod:`ledger.sigworker`, what worker processes run) does so on this core,
+  :class:`ProcessVerifier` on worker processes.
 * :class:`Batch`: triples queued, sent to a verifier in chunks (asynchronously
   when it has ``submit``), then gathered into a :class:`Memo`.
 * :class:`Memo`: the :data:`ledger.custody.SigCheck` the state machine calls;
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ledger.keys import is_valid_signature, kid_of
+from ledger.sigworker import verify_serial
 from ledger.statements import Key, Party, Statement
 
 __all__ = [
@@ -67,11 +69,6 @@ BatchVerifier = Callable[[list[Triple]], list[bool]]
 A verifier that also has ``submit(items)`` returning an object with
 ``result() -> list[bool]`` (like :class:`ProcessVerifier`) is used
 asynchronously: the caller goes on while the checks run."""
-
-
-def verify_serial(items: list[Triple]) -> list[bool]:
-    """Check every triple on this core, in order."""
-    return [is_valid_signature(pk, sig, msg) for pk, sig, msg in items]
 
 
 class PendingVerification(Protocol):
@@ -136,9 +133,10 @@ class ProcessVerifier:
                 method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
                 context = mp.get_context(method)
                 if method == "forkserver":
-                    # workers fork with this module loaded, and the caller's __main__
-                    # (a script perhaps without a main guard) is never run again
-                    context.set_forkserver_preload([__name__])
+                    # workers fork with the worker's module loaded (the key code only),
+                    # and the caller's __main__ (a script perhaps without a main guard)
+                    # is never run again
+                    context.set_forkserver_preload([verify_serial.__module__])
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
             return self._pool
 
