@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import console, errors
 from api.errors import HTTPStatusError, TooLargeError, error_response
 from api.ingest import Committer
+from api.ingestfront import IngestFront
 from api.ratelimit import TokenBucketLimiter
 from api.routes import auth as auth_routes
 from api.routes import documents as document_routes
@@ -194,6 +195,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router, prefix=f"/{API_VERSION}")
     app.include_router(tiles.router)  # C2SP tlog-tiles at the root: /checkpoint, /tile/...
     console.mount(app)  # the web console at the root: /, /lots/..., /bundles/verify
+    # Just inside the body limit: POST /v1/entries without FastAPI's routing.
+    app.add_middleware(IngestFront, handlers=app.exception_handlers)
     app.add_middleware(BodyLimit, settings=settings)
     # Outermost: the tlog-tiles reads (/checkpoint, /tile/...) answered before the stack.
     app.state.tile_cache = tiles.TileCache()
