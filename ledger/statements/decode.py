@@ -196,6 +196,13 @@ def parse_header(payload: bytes) -> Header:
     return Header(spec=SPEC, type=kind, id=statement_id, issuer=issuer, time=time)
 
 
+_ALLOWED: Final = {
+    kind: schema.allowed | {REPLACES} if kind in REPLACEABLE else schema.allowed
+    for kind, schema in _SCHEMAS.items()
+}
+"""Each type's allowed keys, ``replaces`` included where a statement may correct another."""
+
+
 def parse_statement(payload: bytes) -> Statement:
     """Parse and validate the verbatim ``payload`` of a statement (SPEC §3).
 
@@ -205,8 +212,7 @@ def parse_statement(payload: bytes) -> Statement:
     obj = _decode(payload)
     kind, statement_id, issuer, time = _common(obj)
     schema = _SCHEMAS[kind]
-    allowed = schema.allowed | {REPLACES} if kind in REPLACEABLE else schema.allowed
-    _check_keys(obj, "", schema.required, allowed)
+    _check_keys(obj, "", schema.required, _ALLOWED[kind])
     common: _Common = {
         "id": statement_id,
         "issuer": issuer,
