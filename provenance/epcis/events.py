@@ -43,6 +43,7 @@ from provenance.epcis.objects import (
     step_word,
 )
 from provenance.epcis.outcomes import Directory, Existing, Mapped, Skipped
+from provenance.epcis.transactions import documents_of_transactions
 
 __all__ = [
     "Directory",
@@ -294,8 +295,10 @@ class EventMapper:
             "unit": obj.quantity.unit,
             "to": to,
         }
-        documents = custody_ext(event, "documents")
-        if isinstance(documents, list):
+        documents = custody_ext(event, "documents")  # custody's own export: the files
+        if not isinstance(documents, list):
+            documents = documents_of_transactions(event, index)
+        if documents:
             body["documents"] = documents
         return Mapped("dispatch", sid, self.party, time, body)
 

@@ -48,6 +48,7 @@ from ledger.statements import (
 from ledger.units import Quantity, format_decimal, to_rec20
 from provenance.collect import collect
 from provenance.epcis.objects import CUSTODY_NS, LOT_URN, PARTY_URN
+from provenance.epcis.transactions import transactions_of_documents
 
 __all__ = ["EPCIS_CONTEXT", "export_lot", "export_statements"]
 
@@ -168,6 +169,7 @@ class _Exporter:
                 ],
             )
             if statement.documents:
+                event["bizTransactionList"] = transactions_of_documents(statement.documents)
                 event["custody:documents"] = [
                     {"sha256": d.sha256, "kind": d.kind, "name": d.name}
                     for d in statement.documents
