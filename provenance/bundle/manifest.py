@@ -192,15 +192,23 @@ def _entry(value: Any, where: str) -> ManifestEntry:
             type(seq) is int
             and seq >= 0
             and type(leaf) is str
+            and len(leaf) == 64
             and type(path) is str
             and type(proof) is list
             and len(proof) <= _MAX_PROOF
-            and all(type(h) is str and len(h) == 64 for h in proof)
-            and len(leaf) == 64
-            and _HEX.fullmatch(leaf + "".join(proof))
+            and _hex_list(leaf, proof)
         ):
             return ManifestEntry(seq=seq, leaf_hash=leaf, proof=tuple(proof), path=path)
     return _entry_checked(value, where)
+
+
+def _hex_list(leaf: str, proof: list[Any]) -> bool:
+    """True when every item of ``proof`` is 64 lowercase hex digits, as ``leaf`` is."""
+    try:
+        joined = leaf + "".join(proof)
+    except TypeError:  # an item that is not a string
+        return False
+    return {64}.issuperset(map(len, proof)) and _HEX.fullmatch(joined) is not None
 
 
 def _entry_checked(value: Any, where: str) -> ManifestEntry:

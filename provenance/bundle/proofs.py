@@ -203,7 +203,7 @@ def _check_leaf(
             "the checkpoint cannot include it",
             {**where, "check": "seq", "size": size},
         )
-    return _Leaf(seq, data, computed, tuple(bytes.fromhex(h) for h in entry.proof), where)
+    return _Leaf(seq, data, computed, tuple(map(bytes.fromhex, entry.proof)), where)
 
 
 def _member_order(name: str) -> tuple[int, int, str]:

@@ -27,6 +27,7 @@ from ledger.errors import UnsafeBundleError
 __all__ = ["DEFAULT_LIMITS", "UnsafeBundleError", "ZipLimits", "read_zip", "write_zip"]
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_CONTROL: Final = re.compile("[\x00-\x1f]")
 _LOCAL: Final = struct.Struct("<4s2xH18xHH")
 """A local file header: signature, flags, and the name and extra field lengths."""
 
@@ -53,7 +54,7 @@ DEFAULT_LIMITS: Final = ZipLimits()
 
 def _check_name(name: str) -> None:
     shown = name if len(name) <= 200 else name[:200] + "…"
-    if not name or "\x00" in name or any(ord(c) < 0x20 for c in name):
+    if not name or _CONTROL.search(name):
         raise UnsafeBundleError(repr(shown), "member name is empty or has control characters")
     if "\\" in name:
         raise UnsafeBundleError(shown, "member name has a backslash")
