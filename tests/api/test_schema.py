@@ -47,7 +47,9 @@ class AppEnv:
     headers: dict[str, dict[str, str]]
 
 
-@pytest.fixture(scope="module")
+# Session-scoped: the four role runs are among the longest tests, handed out first
+# (tests/durations.py) and not together, so each worker builds this once.
+@pytest.fixture(scope="session")
 def app_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppEnv]:
     home = Home(tmp_path_factory.mktemp("schema") / "home")
     ledger, _ = home.init(origin="custody.schema/ledger")
@@ -64,7 +66,7 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppEnv]:
     return AppEnv(app, headers)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api_schema(app_env: AppEnv) -> Any:
     return schemathesis.openapi.from_asgi("/openapi.json", app_env.app, config=CONFIG)
 

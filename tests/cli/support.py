@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -16,10 +17,23 @@ CUSTODY = str(BIN) if BIN.exists() else (shutil.which("custody") or "custody")
 
 
 class Cli:
-    """Runs ``custody`` with ``--home`` in a temporary folder."""
+    """Runs ``custody`` with ``--home`` in a temporary folder.
 
-    def __init__(self, tmp: Path) -> None:
+    With ``repeat_in_process``, only the first run of each command (``attest
+    dispatch``, ``lots show`` ...) is a real ``custody`` process; later runs of
+    the same command call the same typer app in this process (same argv, working
+    folder and environment; stdout, stderr and exit code read the same way). A
+    long story then pays process start-up once per command, not once per step.
+    ``CUSTODY_TEST_REAL_PROCESSES=1`` makes every run a real process.
+    """
+
+    def __init__(self, tmp: Path, *, repeat_in_process: bool = False) -> None:
         self.dir = tmp
+        # CUSTODY_TEST_REAL_PROCESSES=1 runs every step as a real process again.
+        self.repeat_in_process = repeat_in_process and not os.environ.get(
+            "CUSTODY_TEST_REAL_PROCESSES"
+        )
+        self.spawned: set[tuple[str, ...]] = set()
         self.home = tmp / "home"
         self.env = {
             k: v
@@ -30,15 +44,42 @@ class Cli:
 
     def run(self, *args: str, code: int = 0, home: bool = True) -> subprocess.CompletedProcess[str]:
         argv = [CUSTODY, *args, *(("--home", str(self.home)) if home else ())]
-        proc = subprocess.run(
-            argv, check=False, cwd=self.dir, env=self.env, capture_output=True, text=True,
-            timeout=60,
-        )  # fmt: skip
+        command = tuple(a for a in args[:2] if not a.startswith("-"))
+        if self.repeat_in_process and command in self.spawned:
+            proc = self._in_process(argv[1:])
+        else:
+            self.spawned.add(command)
+            proc = subprocess.run(
+                argv, check=False, cwd=self.dir, env=self.env, capture_output=True, text=True,
+                timeout=60,
+            )  # fmt: skip
         assert proc.returncode == code, (
             f"custody {' '.join(args)} exited {proc.returncode}, expected {code}\n"
             f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
         )
         return proc
+
+    def _in_process(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+        """``custody ARGS`` run by the typer app in this process, as a process would."""
+        from typer.testing import CliRunner
+
+        from cli.main import app
+
+        env: dict[str, str | None] = {k: None for k in os.environ if k not in self.env}
+        env.update(self.env)
+        cwd = os.getcwd()
+        os.chdir(self.dir)
+        try:
+            result = CliRunner().invoke(app, args, env=env, catch_exceptions=False)
+        finally:
+            os.chdir(cwd)
+            # A command leaves its ledger to process exit; here its SQLite connections
+            # would stay open, and the test's next plain open()/close() of ledger.db
+            # would drop their POSIX locks ("disk I/O error"). Close them now.
+            gc.collect()
+        return subprocess.CompletedProcess(
+            [CUSTODY, *args], result.exit_code, result.stdout, result.stderr
+        )
 
     def parallel(self, commands: list[tuple[str, ...]], code: int = 0) -> list[str]:
         """Run independent commands (no --home) two at a time; return their stdout."""
@@ -85,9 +126,9 @@ def seq_line(text: str) -> tuple[int, str]:
     return int(words[1]), words[2]
 
 
-def new_cli(tmp_path: Path) -> Cli:
+def new_cli(tmp_path: Path, *, repeat_in_process: bool = False) -> Cli:
     """A ``Cli`` whose home holds a fresh ledger (``custody init``)."""
-    c = Cli(tmp_path)
+    c = Cli(tmp_path, repeat_in_process=repeat_in_process)
     out = c.run("init", "--origin", "custody.test/cotton")
     assert "custody.test/cotton+" in out.stdout
     return c

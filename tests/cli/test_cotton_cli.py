@@ -1,7 +1,8 @@
 """A cotton supply chain built only through the ``custody`` command, run for real.
 
-Every step is a subprocess of the installed ``custody`` script with ``--home``
-in a temporary folder, read as a user would read it: exit codes (0 ok, 1
+The first run of every command is a subprocess of the installed ``custody``
+script with ``--home`` in a temporary folder (repeats of a command run the same
+typer app in the test's process), read as a user would read it: exit codes (0 ok, 1
 rejected, 2 usage), the one-line outputs, and ``--json`` documents.
 
 1. ``test_cotton_chain_through_attest``: farm → gin → two spinners (a partial
@@ -27,7 +28,8 @@ from tests.cli.support import Cli, new_cli, seq_line
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
-    return new_cli(tmp_path)
+    # each command's first run is a real process; its repeats run in this process
+    return new_cli(tmp_path, repeat_in_process=True)
 
 
 @pytest.mark.slow

@@ -21,7 +21,8 @@ from tests.cli.support import Cli, new_cli, sign, write
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
-    return new_cli(tmp_path)
+    # each command's first run is a real process; its repeats run in this process
+    return new_cli(tmp_path, repeat_in_process=True)
 
 
 @pytest.mark.slow

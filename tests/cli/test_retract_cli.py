@@ -16,7 +16,7 @@ from tests.cli.support import CUSTODY, Cli, new_cli
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
-    c = new_cli(tmp_path)
+    c = new_cli(tmp_path, repeat_in_process=True)  # repeats of a command run in this process
     c.parallel([("keys", "generate", "--out", str(c.dir / n)) for n in ("farm", "imp")])
     c.register("farm", "Lubbock Farm", "US", "--subdivision", "US-TX", "--role", "supplier")
     c.register("imp", "Acme Imports", "US", "--role", "importer")
