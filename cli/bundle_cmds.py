@@ -279,7 +279,16 @@ def print_verification(doc: dict[str, Any]) -> None:
         )
     witnesses = doc.get("witnesses")
     if witnesses:
-        names = ", ".join(f"{c['name']} ({c['time']})" for c in witnesses["cosigned"])
+        names = ", ".join(
+            f"{c['name']} ({c['time']}"
+            + (
+                f", later checkpoint of size {c['checkpoint_size']}"
+                if "checkpoint_size" in c
+                else ""
+            )
+            + ")"
+            for c in witnesses["cosigned"]
+        )
         met = "[green]quorum met[/]" if witnesses["met"] else "[bold red]quorum NOT met[/]"
         out.print(
             f"Witnesses: checkpoint cosigned by {escape(names or 'no trusted witness')}: "

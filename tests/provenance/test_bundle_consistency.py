@@ -19,6 +19,7 @@ from tests.provenance.bundle_support import (
     manifest_of,
     put_manifest,
     read_members,
+    run_cli,
     write_members,
 )
 from tests.support import World, q, site
@@ -173,3 +174,21 @@ def test_the_manifest_schema_checks_the_list(grown: dict[str, Any]) -> None:
     res = verify_bundle(path, operator_key=grown["key"])
     assert res.verdict == "fail"
     assert any("consistency[0] has unknown key(s) 'extra'" in f.message for f in res.integrity)
+
+
+def test_cli_names_the_later_checkpoint(grown: dict[str, Any]) -> None:
+    args = [f"--witness={k}" for k in grown["keys"]]
+    path = str(grown["bundle"].path)
+    proc = run_cli(
+        "bundle",
+        "verify",
+        path,
+        "--operator-key",
+        grown["key"],
+        *args,
+        "--quorum",
+        "3",
+        cwd=grown["tmp"],
+    )
+    assert f"later checkpoint of size {grown['later']}" in proc.stdout
+    assert "quorum met" in proc.stdout
