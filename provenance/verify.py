@@ -315,9 +315,9 @@ def verify_lot(
 
     Raises NotFoundError when the ledger has no statement naming ``lot``.
     """
-    with store.read() as r:
-        collected = collect(r, lot)
     with _bulk():
+        with store.read() as r:
+            collected = collect(r, lot)
         signatures = start_signatures(verifier, len(collected.entries))
         leaves = read_leaves([(e.seq, e.leaf) for e in collected.entries], signatures)
         leaves.problems.extend(check_chain(leaves))
