@@ -216,20 +216,41 @@ class Witnessing:
 
     async def round(self) -> None:
         """Submit the latest checkpoint to every witness that is behind and due."""
-        if not self.states:
-            return
-        latest = await to_thread.run_sync(self._latest)
-        if latest is None:
-            return
-        size, note = latest
         now = time.monotonic()
-        due = [s for s in self.states.values() if s.cosigned_size < size and s.next_attempt <= now]
+        ready = [s for s in self.states.values() if s.next_attempt <= now]
+        if not ready:
+            return
+        olds = sorted({s.cosigned_size for s in ready})
+        snapshot = await to_thread.run_sync(self._snapshot, olds)
+        if snapshot is None:
+            return
+        size, note, known = snapshot
+        due = [s for s in ready if s.cosigned_size < size]
         if due:
-            await asyncio.gather(*(self._submit(s, size, note) for s in due))
+            await asyncio.gather(*(self._submit(s, size, note, known) for s in due))
 
-    async def _submit(self, state: WitnessState, size: int, note: str) -> None:
+    def _snapshot(self, olds: list[int]) -> tuple[int, str, dict[int, list[bytes]]] | None:
+        """The latest checkpoint and, from the same read, the consistency proofs to it
+        from each size in ``olds`` (witnesses at one size share one proof)."""
+        with self.store.read() as r:
+            latest = r.latest_checkpoint()
+            if latest is None:
+                return None
+            size, note = latest
+            found: dict[int, list[bytes]] = {0: []}
+            try:
+                for old in olds:
+                    if 0 < old < size:
+                        found[old] = list(proofs.consistency(r, old, size).proof)
+            except CustodyError:  # asked again, one by one, in _ask
+                found = {0: []}
+        return size, note, found
+
+    async def _submit(
+        self, state: WitnessState, size: int, note: str, known: dict[int, list[bytes]]
+    ) -> None:
         try:
-            await self._ask(state, size, note)
+            await self._ask(state, size, note, known)
         except (_WitnessError, httpx.HTTPError, CustodyError) as e:
             if isinstance(e, _WitnessError):
                 reason, message = e.reason, str(e)
@@ -255,7 +276,9 @@ class Witnessing:
             state.failures, state.next_attempt = 0, 0.0
             state.last_success = time.time()
 
-    async def _ask(self, state: WitnessState, size: int, note: str) -> None:
+    async def _ask(
+        self, state: WitnessState, size: int, note: str, known: dict[int, list[bytes]]
+    ) -> None:
         assert self._client is not None
         w = state.endpoint
         old = state.cosigned_size
@@ -271,7 +294,9 @@ class Witnessing:
                     "seen another history of this log (split view or rollback)",
                     "conflict",
                 )
-            proof = await to_thread.run_sync(self._proof, old, size)
+            proof = known.get(old)
+            if proof is None:
+                proof = await to_thread.run_sync(self._proof, old, size)
             body = format_request(old, proof, note)
             resp = await self._client.post(f"{w.url}/add-checkpoint", content=body)
             if resp.status_code == 200:
