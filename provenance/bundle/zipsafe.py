@@ -183,8 +183,8 @@ def _read_mapped(
     if view is None or offset < 0 or offset + _LOCAL.size > len(view):
         return None
     magic, flags, n, m = _LOCAL.unpack_from(view, offset)
-    if magic != b"PK\x03\x04" or flags & 0x1:
-        return None
+    if magic != b"PK\x03\x04" or flags & 0x1 or info.flag_bits & 0x21:
+        return None  # not a local header, encrypted, or patch data: zipfile decides
     name = view[offset + _LOCAL.size : offset + _LOCAL.size + n]
     encoding = "utf-8" if flags & 0x800 else "cp437"
     try:
