@@ -4,7 +4,9 @@ Codes (``EpcisError.code``; ``details`` carry ``event`` (0-based index in the
 document) and ``field`` (a dotted path inside the event) where they apply):
 
 ==================================  ==================================================
-``invalid_epcis.bad_json``          not strict JSON (syntax, duplicate key, too deep)
+``invalid_epcis.bad_json``          not strict JSON or well-formed XML (syntax, duplicate
+                                    key or single-valued field, too deep)
+``invalid_epcis.bad_xml``           an XML document with a DTD or entity declarations
 ``invalid_epcis.not_a_document``    not an EPCISDocument / EPCISQueryDocument
 ``invalid_epcis.schema_version``    ``schemaVersion`` is not 2.0
 ``invalid_epcis.bad_event``         an event lacks a field or has one of a wrong type

@@ -29,7 +29,8 @@ from typing import Any, Final
 import ijson
 
 from ledger.epcis.errors import EpcisError
-from ledger.strictjson import MAX_DEPTH, depth_of
+from ledger.epcis.xmlreader import iter_xml_events, read_xml_head
+from ledger.strictjson import MAX_DEPTH
 
 __all__ = ["DocumentHead", "iter_events", "read_head"]
 
@@ -51,6 +52,7 @@ class DocumentHead:
     events: int = 0
     size: int = 0
     mtime_ns: int = 0
+    xml: bool = False  # an XML document (:mod:`ledger.epcis.xmlreader`)
 
 
 class _StrictDict(dict[str, Any]):
@@ -102,25 +104,32 @@ def _items(
 
 
 def _check(value: Any, index: int | None) -> None:
-    if depth_of(value, MAX_DEPTH) > MAX_DEPTH:
-        where = "the document" if index is None else f"event {index}"
-        raise EpcisError(
-            f"{where} is nested deeper than {MAX_DEPTH} levels", code="bad_json", event=index
-        )
-    stack = [value]
+    """Nesting, duplicate keys and non-finite numbers, in one walk without recursion."""
+    where = "the document" if index is None else f"event {index}"
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
-        if isinstance(node, Decimal) and not node.is_finite():
-            raise EpcisError("a number is not finite", code="bad_json", event=index)
-        if isinstance(node, _StrictDict) and hasattr(node, "duplicate"):
-            where = "the document" if index is None else f"event {index}"
-            raise EpcisError(
-                f"{where}: duplicate key {node.duplicate!r}", code="bad_json", event=index
-            )
+        node, depth = pop()
         if isinstance(node, dict):
-            stack.extend(node.values())
+            if isinstance(node, _StrictDict) and hasattr(node, "duplicate"):
+                raise EpcisError(
+                    f"{where}: duplicate key {node.duplicate!r}", code="bad_json", event=index
+                )
+            children: Any = node.values()
         elif isinstance(node, list):
-            stack.extend(node)
+            children = node
+        else:
+            if isinstance(node, Decimal) and not node.is_finite():
+                raise EpcisError("a number is not finite", code="bad_json", event=index)
+            continue
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise EpcisError(
+                f"{where} is nested deeper than {MAX_DEPTH} levels", code="bad_json", event=index
+            )
+        for child in children:
+            if isinstance(child, dict | list | Decimal):
+                push((child, depth))
 
 
 def _first(path: Path, key: str) -> Any:
@@ -132,6 +141,10 @@ def read_head(path: Path) -> DocumentHead:
     stat = path.stat()
     with path.open("rb") as stream:
         start = stream.read(64).lstrip()
+    if start.startswith(b"\xef\xbb\xbf"):
+        start = start[3:].lstrip()
+    if start.startswith(b"<"):
+        return _xml_head(path)
     if not start.startswith(b"{"):
         raise EpcisError("the document is not a JSON object", code="not_a_document")
     doc_type = _first(path, "type") or _first(path, "isA")
@@ -169,6 +182,21 @@ def read_head(path: Path) -> DocumentHead:
     )
 
 
+def _xml_head(path: Path) -> DocumentHead:
+    stat = path.stat()
+    head = read_xml_head(path)
+    return DocumentHead(
+        type=head.type,
+        schema_version=head.schema_version,
+        context=[dict(head.namespaces)],
+        header=head.header,
+        events=head.events,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        xml=True,
+    )
+
+
 def iter_events(
     path: Path, head: DocumentHead | None = None, position: Callable[[int], None] | None = None
 ) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -179,6 +207,9 @@ def iter_events(
     stat = path.stat()
     if (stat.st_size, stat.st_mtime_ns) != (head.size, head.mtime_ns):
         raise EpcisError("the document changed while it was read", code="bad_json")
+    if head.xml:
+        yield from enumerate(iter_xml_events(path))
+        return
     events = _items(path, _EVENTS[head.type], position, checked=True)
     for index, event in enumerate(events):
         if not isinstance(event, dict):
