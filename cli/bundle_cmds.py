@@ -171,13 +171,14 @@ def verify(
     check_html: Annotated[
         bool,
         typer.Option(
-            "--check-html",
+            "--check-html/--no-check-html",
             help=(
-                "Also render the verified report and compare the bundle's report.html with "
-                "it (report.json is always compared)."
+                "Render the verified report and compare the bundle's report.html with it "
+                "(the default); --no-check-html skips that rendering (report.json is always "
+                "compared)."
             ),
         ),
-    ] = False,
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a bundle offline; exit 0 pass, 1 fail, 3 incomplete.
@@ -274,8 +275,8 @@ def print_verification(doc: dict[str, Any]) -> None:
         )
     if bundle.get("report_html_checked") is False:
         out.print(
-            "report.html: not compared with a rendering of the verified leaves (--check-html "
-            "compares it; `custody bundle view` shows one rendered here)"
+            "report.html: not compared with a rendering of the verified leaves "
+            "(--no-check-html; `custody bundle view` shows one rendered here)"
         )
     witnesses = doc.get("witnesses")
     if witnesses:

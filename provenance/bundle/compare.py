@@ -8,12 +8,12 @@ for the manifest's subject) are not compared.
 
 ``report.html`` is a rendering of that same report for a reader. Rendering it
 again costs more than the rest of the comparison together (a 10,000-statement
-bundle's page is several megabytes), so it is compared only when asked
-(``check_html``, ``custody bundle verify --check-html``): the recomputed report
-is rendered and its SHA-256 compared with the stored page's. Otherwise the result
+bundle's page is several megabytes), so it can be skipped (``check_html=False``,
+``custody bundle verify --no-check-html``); by default the recomputed report is
+rendered and its SHA-256 compared with the stored page's. When skipped the result
 says it was not compared (``html_checked`` False), and an auditor who reads a
 page reads one rendered from the verified leaves (``custody bundle view``) or one
-``--check-html`` matched.
+a default verification matched.
 """
 
 from __future__ import annotations

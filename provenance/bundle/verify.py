@@ -74,7 +74,7 @@ def verify_bundle(
     witnesses: Sequence[str] = (),
     quorum: int | None = None,
     profile: Profile | None = None,
-    check_html: bool = False,
+    check_html: bool = True,
 ) -> BundleVerification:
     """Verify the bundle at ``path`` offline (steps: see the module docstring).
 
@@ -85,7 +85,8 @@ def verify_bundle(
     require witness cosignatures on the checkpoint (:mod:`.quorum`). ``profile`` is
     the verifier's document policy (default ``cbp-uflpa``; never the manifest's).
     ``check_html`` also renders the verified report and compares ``report.html`` with it
-    (:mod:`.compare`; off by default: ``report.json`` is always compared). Raises only
+    (:mod:`.compare`; on by default, ``check_html=False`` skips the rendering:
+    ``report.json`` is always compared). Raises only
     for a bad ``operator_key``, a bad witness key or quorum, or an unreadable path.
     """
     key = None if operator_key is None else operator_key.strip()

@@ -1,5 +1,6 @@
 """Offline bundle verification does not load the exporter or the report renderer
-(jinja2, the HTML views) unless ``--check-html`` asks for a rendering."""
+(jinja2, the HTML views) on import: they load when ``report.html`` is compared
+(the default; ``--no-check-html`` skips it) or a bundle is exported."""
 
 from __future__ import annotations
 

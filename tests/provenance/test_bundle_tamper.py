@@ -229,9 +229,7 @@ def test_report_html_edited_is_flagged_and_ignored(exported: Exported, tmp_path:
     def edit(m: dict[str, bytes]) -> None:
         m["report.html"] = m["report.html"].replace(b"verdict-fail", b"verdict-pass")
 
-    result = verify_bundle(
-        tamper(exported, tmp_path, edit), operator_key=exported.key, check_html=True
-    )
+    result = verify_bundle(tamper(exported, tmp_path, edit), operator_key=exported.key)
     assert result.verdict == "fail"
     assert any(m.startswith("report.html: differs") for m in messages(result))
 
