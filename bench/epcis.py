@@ -9,7 +9,8 @@ SQLite ledger with the same party registered:
 * ``custody epcis import DOC --key K`` (read twice, map, sign, append), and
 * ``custody submit FILE`` of the pre-signed envelopes,
 
-and prints both rates and their ratio (target: import >= 0.5x submit).
+and prints both rates and their ratio (target: import >= 0.5x submit), with the
+CPU time of each process (its worker processes included) and the load average.
 
     .venv/bin/python bench/epcis.py --n 100000
 """
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,13 +39,19 @@ CUSTODY = Path(sys.executable).with_name("custody")
 GLN = "0614141000005"  # urn:epc:id:sgln:0614141.00000.0
 
 
+CPU: dict[str, float] = {}  # CPU seconds (user + system) of the last process, its workers included
+
+
 def _run(home: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
     env = dict(os.environ, CUSTODY_HOME=str(home))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(
         [str(CUSTODY), *args], env=env, capture_output=True, text=True, check=False
     )
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU["last"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"custody {args[0]} failed ({proc.returncode}): {proc.stderr[-2000:]}")
     return elapsed, proc
@@ -129,10 +137,15 @@ def main() -> None:
                 site={"name": "Bench Farm", "country": "US", "subdivision": "US-TX"},
             )
             f.write(sign_envelope(payload, [key]).to_json() + "\n")
+    print(f"load before: {os.getloadavg()[0]:.1f}")
     imported, proc = _run(import_home, "epcis", "import", str(doc), "--key", str(tmp / "farm.key"))
+    import_cpu = CPU["last"]
     summary_import = proc.stderr.strip().splitlines()[-1]
+    print(f"load between: {os.getloadavg()[0]:.1f}")
     submitted, proc = _run(submit_home, "submit", str(envelopes))
+    submit_cpu = CPU["last"]
     summary_submit = proc.stderr.strip().splitlines()[-1]
+    print(f"load after: {os.getloadavg()[0]:.1f}")
     import_rate = args.n / imported
     submit_rate = args.n / submitted
     print(
@@ -144,6 +157,10 @@ def main() -> None:
         f" {submitted:.2f} s = {submit_rate:,.0f} envelopes/s  [{summary_submit}]"
     )
     print(f"import / submit ratio: {import_rate / submit_rate:.2f}x (target >= 0.5x)")
+    print(
+        f"CPU time (user + system, worker processes included): import {import_cpu:.1f} s, "
+        f"submit {submit_cpu:.1f} s; per-CPU-second ratio {submit_cpu / import_cpu:.2f}x"
+    )
     if args.keep:
         print(f"kept {tmp}")
     else:

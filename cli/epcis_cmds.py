@@ -58,17 +58,21 @@ def import_events(
     server: ServerOpt = None,
     party: PartyOpt = None,
     as_json: JsonOpt = False,
+    each: Annotated[
+        bool, typer.Option("--each", help="Also print a line for every event not rejected.")
+    ] = False,
 ) -> None:
     """Sign the key's party's events as custody statements and append them, in order.
 
     Other parties' events are skipped; events custody cannot represent are
-    rejected naming the event and field. Importing a document twice appends
-    nothing new. With --server (and --party), statements are signed here and submitted
-    to the server. Example: custody epcis import shipment.jsonld --key keys/gin.key
+    rejected naming the event and field (one line each; --each prints every
+    event's outcome). Importing a document twice appends nothing new. With
+    --server (and --party), statements are signed here and submitted to the
+    server. Example: custody epcis import shipment.jsonld --key keys/gin.key
     """
     from cli.epcis_import import run_import
 
-    run_import(file, key, mapping, home, as_json, server, party)
+    run_import(file, key, mapping, home, as_json, server, party, each=each)
 
 
 @app.command("export")

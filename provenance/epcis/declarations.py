@@ -11,7 +11,7 @@ as skipped and the corrective event that follows becomes a statement that
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ledger.epcis.errors import EpcisError
@@ -30,12 +30,15 @@ def map_declaration(
     index: int,
     sid: str,
     known: Mapping[str, tuple[int, str]],
+    settle: Callable[[], None] | None = None,
 ) -> Mapped | Existing | Skipped:
     """An error declaration of an event custody holds → a ``retract`` of its statement."""
     retract_id = retraction_id(sid)
     if retract_id in known:
         return Existing(*known[retract_id])
     target = known.get(sid)
+    if target is None and settle is not None:
+        settle()  # the declared event may be in a chunk still being built
     if target is None:
         built = next((chunk[sid] for chunk in recent if sid in chunk), None)
         target = None if built is None else (-1, built)

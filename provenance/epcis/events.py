@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final
 
@@ -74,6 +74,7 @@ class EventMapper:
         # that may not be in the ledger yet; earlier ones are found there)
         self.corrections: dict[str, str] = {}  # corrective statement id → digest replaced
         self.recent: deque[dict[str, str]] = deque(maxlen=RECENT_CHUNKS)
+        self.settle: Callable[[], None] | None = None  # finishes the chunks being built
 
     # -- who and where ---------------------------------------------------------
 
@@ -194,7 +195,14 @@ class EventMapper:
         sid = statement_id_for(event_ref)
         if "errorDeclaration" in event:
             return map_declaration(
-                self.party, self.recent, self.corrections, event, index, sid, known or {}
+                self.party,
+                self.recent,
+                self.corrections,
+                event,
+                index,
+                sid,
+                known or {},
+                self.settle,
             )
         if known is not None and sid in known:
             return Existing(*known[sid])

@@ -22,16 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from ledger.envelope import sign_envelope
 from ledger.epcis.errors import EpcisError
 from ledger.epcis.hashid import context_namespaces, hash_id
 from ledger.epcis.reader import DocumentHead, iter_events, read_head
 from ledger.errors import CustodyError
-from ledger.statements import build_statement, statement_digest
 from provenance.epcis.directory import LedgerDirectory
 from provenance.epcis.events import Directory, EventMapper, Existing, Mapped, Skipped
 from provenance.epcis.mapping import MappingFile, MasterData
 from provenance.epcis.objects import retraction_id, statement_id_for
+from provenance.epcis.signing import Failed, Pending, Signer
 
 if TYPE_CHECKING:
     from ledger.envelope import Envelope
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["CHUNK", "Append", "EpcisImport", "ImportDirectory"]
 
 CHUNK: Final = 1000
+IN_FLIGHT: Final = 2  # chunks being built and signed while earlier ones are appended
 
 #: Appends batches of envelopes in order, yielding each batch's results
 #: (``{"digest", "seq"}`` or ``{"digest", "error"}``) as ``custody submit`` does.
@@ -56,6 +56,12 @@ class ImportDirectory(Directory, Protocol):
 @dataclass
 class _Chunk:
     results: list[dict[str, Any]]
+    mapped: list[tuple[int, Mapped]] = field(default_factory=list)  # (result index, statement)
+    parts: deque[Pending] = field(default_factory=deque)  # their building and signing
+    submitted: int = 0  # mapped statements handed to the signer
+    done: int = 0  # mapped statements whose outcome is taken
+    recent: dict[str, str] = field(default_factory=dict)  # statement id → digest
+    envelopes: list[Envelope] = field(default_factory=list)
     slots: list[int] = field(default_factory=list)  # result index of each envelope
 
 
@@ -72,12 +78,15 @@ class EpcisImport:
         *,
         directory: ImportDirectory | None = None,
         append: Append | None = None,
+        signer: Signer | None = None,
     ) -> None:
         """Import into ``ledger``; or, without one, ask ``directory`` and append
         through ``append`` (a remote ledger: ``custody epcis import --server``)."""
         self.path = path
         self.key = key
         self.party = party
+        self.signer = signer or Signer(key)
+        self._current: _Chunk | None = None  # the chunk being mapped
         self.head: DocumentHead = read_head(path)
         self.namespaces = context_namespaces(self.head.context)
         if ledger is not None:
@@ -110,7 +119,7 @@ class EpcisImport:
         if chunk:
             yield chunk
 
-    def _map(self, chunk: list[tuple[int, dict[str, Any]]]) -> tuple[_Chunk, list[Envelope]]:
+    def _map(self, chunk: list[tuple[int, dict[str, Any]]]) -> _Chunk:
         results: list[dict[str, Any]] = []
         refs: list[str] = []
         for _, event in chunk:
@@ -123,8 +132,8 @@ class EpcisImport:
         found = self.directory.existing(keys)
         known = {sid: hit for (_, sid), hit in found.items()}
         out = _Chunk(results)
-        self.mapper.recent.append({})
-        payloads: list[bytes] = []
+        self.mapper.recent.append(out.recent)
+        self._current = out
         for (index, event), ref in zip(chunk, refs, strict=True):
             result: dict[str, Any] = {"event": index, "id": ref}
             results.append(result)
@@ -138,53 +147,83 @@ class EpcisImport:
             elif isinstance(outcome, Existing):
                 result.update(seq=outcome.seq, digest=outcome.digest, duplicate=True)
             else:
-                payload = self._build(outcome, result)
-                if payload is not None:
-                    self.mapper.recent[-1][outcome.statement_id] = statement_digest(payload)
-                    payloads.append(payload)
-                    out.slots.append(len(results) - 1)
-        return out, [sign_envelope(payload, [self.key]) for payload in payloads]
+                out.mapped.append((len(results) - 1, outcome))
+        self._submit(out)
+        return out
 
-    def _build(self, statement: Mapped, result: dict[str, Any]) -> bytes | None:
-        """The statement's payload, or ``None`` with the error in ``result``."""
-        try:
-            return build_statement(
-                statement.type,
-                statement.statement_id,
-                statement.issuer,
-                statement.time,
-                **statement.body,
-            )
-        except CustodyError as error:
-            event = result["event"]
-            result["error"] = EpcisError(
-                f"event {event}: {error.message}",
-                code="unsupported",
-                event=event,
-                field=error.details.get("field"),
-                details={"statement_error": error.code},
-            ).to_dict()
-            if statement.dispatch is not None:
-                self.mapper.claimed.discard(statement.dispatch)
-            return None
+    def _submit(self, chunk: _Chunk) -> None:
+        """Start building and signing what the chunk mapped since the last call."""
+        items = [
+            (m.type, m.statement_id, m.issuer, m.time, m.body)
+            for _, m in chunk.mapped[chunk.submitted :]
+        ]
+        if items:
+            chunk.parts.append(self.signer.submit(items))
+            chunk.submitted = len(chunk.mapped)
+
+    def _settle(self, chunk: _Chunk) -> None:
+        """Take the chunk's built statements so far: envelopes, digests, refusals."""
+        self._submit(chunk)
+        while chunk.parts:
+            built_list = chunk.parts.popleft().result()
+            done = chunk.done
+            chunk.done += len(built_list)
+            for (slot, statement), built in zip(
+                chunk.mapped[done : chunk.done], built_list, strict=True
+            ):
+                if isinstance(built, Failed):
+                    result = chunk.results[slot]
+                    event = result["event"]
+                    result["error"] = EpcisError(
+                        f"event {event}: {built.message}",
+                        code="unsupported",
+                        event=event,
+                        field=built.field,
+                        details={"statement_error": built.code},
+                    ).to_dict()
+                    if statement.dispatch is not None:
+                        self.mapper.claimed.discard(statement.dispatch)
+                    continue
+                chunk.recent[statement.statement_id] = built.digest
+                chunk.envelopes.append(self.signer.envelope(built))
+                chunk.slots.append(slot)
 
     def run(self) -> Iterator[list[dict[str, Any]]]:
         """Per-event results, a chunk at a time, in document order."""
         pending: deque[_Chunk] = deque()
+        building: deque[_Chunk] = deque()
+
+        def settle_all() -> None:  # an error declaration may name an event being built
+            for chunk in (*building, self._current):
+                if chunk is not None:
+                    self._settle(chunk)
+
+        self.mapper.settle = settle_all
 
         def batches() -> Iterator[list[Envelope]]:
-            for chunk in self._chunks():
-                mapped, envelopes = self._map(chunk)
-                pending.append(mapped)
-                yield envelopes
+            for events in self._chunks():
+                building.append(self._map(events))
+                if len(building) > IN_FLIGHT:
+                    chunk = building.popleft()
+                    self._settle(chunk)
+                    pending.append(chunk)
+                    yield chunk.envelopes
+            while building:
+                chunk = building.popleft()
+                self._settle(chunk)
+                pending.append(chunk)
+                yield chunk.envelopes
 
-        for appended in self.append(batches()):
-            chunk = pending.popleft()
-            for slot, data in zip(chunk.slots, appended, strict=True):
-                entry = chunk.results[slot]
-                if "error" in data:
-                    entry["error"] = data["error"]
-                    entry["digest"] = data["digest"]
-                else:
-                    entry.update(data)
-            yield chunk.results
+        try:
+            for appended in self.append(batches()):
+                chunk = pending.popleft()
+                for slot, data in zip(chunk.slots, appended, strict=True):
+                    entry = chunk.results[slot]
+                    if "error" in data:
+                        entry["error"] = data["error"]
+                        entry["digest"] = data["digest"]
+                    else:
+                        entry.update(data)
+                yield chunk.results
+        finally:
+            self.mapper.settle = None
