@@ -72,6 +72,7 @@ class EventMapper:
         self.claimed: set[str] = set()  # dispatch digests received earlier in this run
         # statement id → digest of what this run built, for the last chunks (those
         # that may not be in the ledger yet; earlier ones are found there)
+        self._parties: dict[str, str | None] = {}  # location URI → party
         self.corrections: dict[str, str] = {}  # corrective statement id → digest replaced
         self.recent: deque[dict[str, str]] = deque(maxlen=RECENT_CHUNKS)
         self.settle: Callable[[], None] | None = None  # finishes the chunks being built
@@ -79,6 +80,16 @@ class EventMapper:
     # -- who and where ---------------------------------------------------------
 
     def party_at(self, uri: str) -> str | None:
+        """The party at a location or party URI (registrations do not change during
+        an import, so each URI is resolved once)."""
+        if uri in self._parties:
+            return self._parties[uri]
+        party = self._resolve(uri)
+        if len(self._parties) < 10_000:
+            self._parties[uri] = party
+        return party
+
+    def _resolve(self, uri: str) -> str | None:
         if uri.startswith(PARTY_URN):
             party = uri[len(PARTY_URN) :]
             return party if self.directory.has_party(party) else None
