@@ -32,6 +32,7 @@ _DIGITS = re.compile(r"\d+")
 _GLN = re.compile(r"\d{13}")
 
 
+@lru_cache(maxsize=4096)  # a document repeats its company prefixes and items
 def check_digit(digits: str) -> str:
     """The GS1 mod-10 check digit of ``digits`` (the key without its check digit)."""
     total = 0

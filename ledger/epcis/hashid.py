@@ -118,6 +118,11 @@ def format_time(text: str) -> str:
     if match is None:
         return text.strip()
     year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
+    digits = (match.group(7) or ".")[1:]
+    if match.group(8) == "Z" and len(digits) <= 3 and year >= 1000:
+        # already UTC, nothing to round: only check that it is a real moment
+        datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        return f"{text.strip()[:19]}.{digits:0<3}Z"
     fraction = Decimal(match.group(7) or "0").quantize(_MILLI, rounding=ROUND_HALF_UP)
     when = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     when += timedelta(milliseconds=int(fraction * 1000))
