@@ -22,7 +22,6 @@ from __future__ import annotations
 import copyreg
 import dataclasses
 import io
-import multiprocessing as mp
 import pickle
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,7 +31,7 @@ from typing import Any
 from ledger.envelope import parse_envelope
 from ledger.errors import EnvelopeError
 from ledger.prepare import Item, Known, Parsed, Prepared, prepare
-from ledger.sigcheck import Memo, Triple, verify_serial
+from ledger.sigcheck import Memo, Triple, verify_serial, worker_pool
 from ledger.store import Store
 
 __all__ = ["LinePreparer", "parse_lines", "unpack"]
@@ -69,11 +68,7 @@ class LinePreparer:
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-                context = mp.get_context(method)
-                if method == "forkserver":
-                    context.set_forkserver_preload([__name__])
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+                self._pool = worker_pool(self.workers, __name__)
             return self._pool
 
     def submit(self, block: bytes) -> Future[bytes]:

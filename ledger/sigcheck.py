@@ -109,6 +109,19 @@ def start(verifier: BatchVerifier, items: list[Triple]) -> PendingVerification:
     return _Done(verifier(items))
 
 
+def worker_pool(workers: int, preload: str) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes started by ``forkserver`` with ``preload`` imported.
+
+    ``forkserver`` (else ``spawn``): a threaded caller forks nothing it holds, workers
+    start with ``preload`` (the work's module) loaded, and the caller's ``__main__``
+    is never run again. Every worker pool of the project starts here."""
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    context = mp.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload([preload])
+    return ProcessPoolExecutor(workers, mp_context=context)
+
+
 class ProcessVerifier:
     """A :data:`BatchVerifier` that fans out to worker processes.
 
@@ -130,14 +143,8 @@ class ProcessVerifier:
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-                context = mp.get_context(method)
-                if method == "forkserver":
-                    # workers fork with the worker's module loaded (the key code only),
-                    # and the caller's __main__ (a script perhaps without a main guard)
-                    # is never run again
-                    context.set_forkserver_preload([verify_serial.__module__])
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+                # the worker's module only (the key code), not the statement models
+                self._pool = worker_pool(self.workers, verify_serial.__module__)
             return self._pool
 
     def start(self) -> None:

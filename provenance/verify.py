@@ -93,6 +93,7 @@ __all__ = [
     "Share",
     "Verdict",
     "VerificationError",
+    "batch",
     "check_chain",
     "check_store",
     "ensure_pass",
@@ -194,14 +195,16 @@ def flag_nodes(graph: nx.DiGraph[str], findings: Iterable[Finding]) -> None:
 
 
 @contextmanager
-def _bulk() -> Iterator[None]:
+def batch() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many small objects.
 
-    Verification allocates tens of thousands of acyclic objects (statements,
-    entries, graph attributes) that live until the report is dropped; each
-    full collection would walk them all again (a third of the time of a
-    10,000-statement trace). Reference counting still frees garbage; the
-    collector is resumed afterwards if it was running before.
+    One verification, export or bundle check at a time (:mod:`provenance.bundle`
+    uses it too; nested uses leave it to the outermost). Verification allocates
+    tens of thousands of acyclic objects (statements, entries, graph attributes)
+    that live until the report is dropped; each full collection would walk them
+    all again (a third of the time of a 10,000-statement trace). Reference
+    counting still frees garbage; the collector is resumed afterwards if it was
+    running before.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -243,7 +246,7 @@ def _judge(
     verdict = verdict_of(findings)
 
     def graph() -> nx.DiGraph[str]:
-        with _bulk():
+        with batch():
             g = build_graph(live, trace)
         flag_nodes(g, findings)
         g.graph.update(
@@ -295,7 +298,7 @@ def verify_entries(
     seq 0); anything missing shows up as findings, not as a pass. Raises
     NotFoundError only when no statement names the subject.
     """
-    with _bulk():
+    with batch():
         signatures = start_signatures(verifier, len(entries))
         leaves = read_leaves(entries, signatures)
         leaves.problems.extend(check_chain(leaves))
@@ -315,7 +318,7 @@ def verify_lot(
 
     Raises NotFoundError when the ledger has no statement naming ``lot``.
     """
-    with _bulk():
+    with batch():
         with store.read() as r:
             collected = collect(r, lot)
         signatures = start_signatures(verifier, len(collected.entries))

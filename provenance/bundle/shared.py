@@ -1,6 +1,7 @@
 """What export and offline verification share without loading each other's dependencies.
 
-:func:`batch` (the garbage collector paused for one export or verification) and
+:func:`batch` (the garbage collector paused for one export or verification, the one
+of :mod:`provenance.verify`) and
 :func:`require_import` (an entry number must be declared by a signed ``import``)
 live here so that :mod:`provenance.bundle.verify` does not import
 :mod:`provenance.bundle.export`, which loads the report renderer and the ledger's
@@ -9,33 +10,13 @@ graph queries that offline verification does not need.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 
 from ledger.errors import InputError
 from ledger.statements import Import, Statement
+from provenance.verify import batch
 
 __all__ = ["batch", "require_import"]
-
-
-@contextmanager
-def batch() -> Iterator[None]:
-    """Pause the cyclic garbage collector for one export or verification.
-
-    Both build tens of thousands of small acyclic objects (parsed statements,
-    graph nodes) that reference counting frees; the collector's repeated full
-    passes over them cost about as much as the work itself (measured: a
-    10,000-statement bundle verifies in half the time without them). The
-    previous state is restored on the way out.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def require_import(statements: Mapping[int, Statement], lot: str, entry_number: str) -> None:

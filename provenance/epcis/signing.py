@@ -12,7 +12,6 @@ earlier ones appended meanwhile. The results come back in the order given.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any, Final
 from ledger.envelope import PAYLOAD_TYPE, Envelope, EnvelopeSignature, pae
 from ledger.errors import CustodyError
 from ledger.keys import PrivateKey
+from ledger.sigcheck import worker_pool
 from ledger.statements import build_statement, statement_digest
 
 __all__ = ["Built", "Failed", "Pending", "Signer", "build_and_sign"]
@@ -88,11 +88,7 @@ class Signer:
         self.kid = key.kid
         self._pool: ProcessPoolExecutor | None = None
         if workers > 0:
-            method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-            context = mp.get_context(method)
-            if method == "forkserver":
-                context.set_forkserver_preload([__name__])
-            self._pool = ProcessPoolExecutor(workers, mp_context=context)
+            self._pool = worker_pool(workers, __name__)
             self.workers = workers
 
     def submit(self, items: list[Item]) -> Pending:
