@@ -4,10 +4,11 @@
 to worker processes. Each worker parses the envelopes and statements, names
 missing or foreign DSSE keyids, checks every signature whose key is already
 registered (it reads the keys from the same database) and sends back only what
-the appending process needs, packed by :func:`_pack` so that unpacking costs a
-fraction of parsing again: per statement the parsed model, the envelope as the
-leaf holds it, the signed bytes and the ``(keyid, sig)`` pairs; the verdicts;
-and what the batch will read from the state. :func:`unpack` turns that back
+the appending process needs, packed by :func:`_pack` (through
+:mod:`ledger.packing`) so that unpacking costs a fraction of parsing again: per
+statement the parsed model, the envelope as the leaf holds it, the signed bytes
+and the ``(keyid, sig)`` pairs; the verdicts; and what the batch will read from
+the state. :func:`unpack` turns that back
 into the :class:`ledger.prepare.Prepared` that :meth:`ledger.log.Ledger._finish`
 appends, so the outcome is the one :func:`ledger.prepare.prepare` gives for the
 same envelopes (a signature by a key that earlier batches in flight register
@@ -19,17 +20,13 @@ blank lines are skipped, a line that is no envelope is that line's error.
 
 from __future__ import annotations
 
-import copyreg
-import dataclasses
-import io
-import pickle
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
-from types import MappingProxyType
 from typing import Any
 
 from ledger.envelope import parse_envelope
 from ledger.errors import EnvelopeError
+from ledger.packing import dumps, loads
 from ledger.prepare import Item, Known, Parsed, Prepared, prepare
 from ledger.sigcheck import Memo, Triple, verify_serial, worker_pool
 from ledger.store import Store
@@ -106,60 +103,7 @@ def _pack(prepared: Prepared, memo: Memo) -> bytes:
     records: list[_Record] = [
         (p.index, p.statement, p.envelope_json, p.signatures, p.pae) for p in prepared.parsed
     ]
-    buf = io.BytesIO()
-    _Pickler(buf, pickle.HIGHEST_PROTOCOL).dump(
-        (prepared.results, records, verdicts, prepared.needs)
-    )
-    return buf.getvalue()
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _fields(cls: type) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
-
-
-def _reduce(obj: Any) -> tuple[Any, ...]:
-    cls = type(obj)
-    return _rebuild, (cls, tuple(getattr(obj, n) for n in _fields(cls)))
-
-
-def _dispatch_table() -> dict[type, Any]:
-    """Reducers of the frozen dataclasses a parsed statement holds (looked up by
-    exact type, so only those objects cost a Python call when pickled)."""
-    from ledger import units
-    from ledger.statements import evidence_models, models
-
-    table: dict[type, Any] = dict(copyreg.dispatch_table)
-    table[MappingProxyType] = lambda proxy: (_proxy, (dict(proxy),))
-    for module in (models, evidence_models, units):
-        for value in vars(module).values():
-            if isinstance(value, type) and dataclasses.is_dataclass(value):
-                table[value] = _reduce
-    return table
-
-
-class _Pickler(pickle.Pickler):
-    """Frozen dataclasses of statements as ``(class, field values)``: rebuilt without
-    the per-object ``__setstate__`` of slotted dataclasses (about a third cheaper)."""
-
-    dispatch_table = _dispatch_table()
-
-
-def _proxy(mapping: dict[str, Any]) -> MappingProxyType[str, Any]:
-    return MappingProxyType(mapping)
-
-
-def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
-    obj: Any = object.__new__(cls)
-    set_ = object.__setattr__
-    for name, value in zip(_fields(cls), values, strict=True):
-        set_(obj, name, value)
-    return obj
+    return dumps((prepared.results, records, verdicts, prepared.needs))
 
 
 # ---------------------------------------------------------------- in the appender
@@ -167,7 +111,7 @@ def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
 
 def unpack(data: bytes) -> Prepared:
     """The :class:`~ledger.prepare.Prepared` a worker packed (see the module docstring)."""
-    results, records, verdicts, needs = pickle.loads(data)  # noqa: S301 (our own worker)
+    results, records, verdicts, needs = loads(data)
     parsed = [
         Parsed(index, None, statement, envelope_json, signatures, pae)
         for index, statement, envelope_json, signatures, pae in records
