@@ -3,12 +3,17 @@
 Property-based requests (valid and invalid) go to the ASGI app in process; no
 response may be a 5xx, and every response must match the schema (status,
 content type, headers, body). Bounded examples keep it well under two minutes.
+
+Generating the requests is most of the work and does not depend on the role, so
+the examples of every operation and mode are drawn once per worker and each role
+sends all of them (each a fresh copy), with its own credentials.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -81,26 +86,72 @@ BOUNDED = settings(
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 
 
+@dataclass
+class Examples:
+    """The requests drawn for one operation in one generation mode."""
+
+    label: str
+    mode: GenerationMode
+    cases: list[Any] = field(default_factory=list)
+    unsatisfiable: bool = False  # nothing could be generated
+    error: str | None = None  # generation itself failed
+
+
+def _draw(op: Any, mode: GenerationMode) -> Examples:
+    examples = Examples(op.label, mode)
+
+    @given(case=op.as_strategy(generation_mode=mode))
+    @BOUNDED
+    def collect(case: Any) -> None:
+        examples.cases.append(case)
+
+    try:
+        collect()
+    except Unsatisfiable:
+        examples.unsatisfiable = True
+    except Exception as e:
+        examples.error = str(e)
+    return examples
+
+
+def _fresh(case: Any) -> Any:
+    """A deep copy of a generated case that shares its operation (the whole schema)."""
+    memo: dict[int, Any] = {id(case.operation): case.operation}
+    twin = object.__new__(type(case))
+    memo[id(case)] = twin
+    for name in type(case).__slots__:
+        object.__setattr__(twin, name, copy.deepcopy(getattr(case, name), memo))
+    return twin
+
+
+# Drawn once per worker; the role runs share a group so that one worker draws them.
+@pytest.fixture(scope="session")
+def examples(api_schema: Any) -> list[Examples]:
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert len(operations) >= 19
+    return [_draw(op, mode) for op in operations for mode in MODES]
+
+
+@pytest.mark.xdist_group("api_schema")
 @pytest.mark.parametrize("role", ROLES)
-def test_api_conforms_to_its_schema(api_schema: Any, app_env: AppEnv, role: str) -> None:
+def test_api_conforms_to_its_schema(examples: list[Examples], app_env: AppEnv, role: str) -> None:
     """Every operation, valid and invalid inputs, as ``role``; failures are collected."""
     headers = app_env.headers[role]
     failures: list[str] = []
-    operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) >= 19
-    for op in operations:
-        for mode in MODES:
-
-            @given(case=op.as_strategy(generation_mode=mode))
-            @BOUNDED
-            def run(case: Any) -> None:
-                case.call_and_validate(headers=headers)
-
+    for drawn in examples:
+        where = f"{drawn.label} [{drawn.mode.value}]"
+        if drawn.unsatisfiable:
+            # no parameters and no body: nothing to make invalid
+            assert drawn.mode is GenerationMode.NEGATIVE, drawn.label
+            continue
+        if drawn.error is not None:
+            failures.append(f"{where}: {drawn.error}")
+            continue
+        assert drawn.cases, where
+        for case in drawn.cases:
             try:
-                run()
-            except Unsatisfiable:
-                # no parameters and no body: nothing to make invalid
-                assert mode is GenerationMode.NEGATIVE, op.label
+                _fresh(case).call_and_validate(headers=headers)
             except Exception as e:
-                failures.append(f"{op.label} [{mode.value}]: {e}")
+                failures.append(f"{where}: {e}")
+                break  # the first failure of an operation and mode, as before
     assert not failures, "\n\n".join(failures)

@@ -98,6 +98,19 @@ class Cli:
                 outputs.append(stdout + stderr)
         return outputs
 
+    def copy(self, tmp: Path, *, repeat_in_process: bool = False) -> Cli:
+        """A ``Cli`` in ``tmp`` holding a copy of this one's folder: its home (ledger,
+        operator key, documents), party keys and files, and the same environment.
+
+        A fixture builds a ledger once (module scope) and each test mutates its own
+        copy instead of repeating the same ``custody`` runs. The copied ledger must
+        be closed: no ``custody`` process of this ``Cli`` may still be running.
+        """
+        shutil.copytree(self.dir, tmp, symlinks=True, dirs_exist_ok=True)
+        other = Cli(tmp, repeat_in_process=repeat_in_process)
+        other.env = dict(self.env)
+        return other
+
     def json(self, *args: str, code: int = 0) -> Any:
         return json.loads(self.run(*args, "--json", code=code).stdout)
 

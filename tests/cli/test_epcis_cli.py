@@ -16,14 +16,21 @@ GIN_GLN = "0614141000012"  # urn:epc:id:sgln:0614141.00001.0
 LINT = "urn:epc:class:lgtin:0614141.054321.LINT1"
 
 
-@pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    c = Cli(tmp_path)
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    """A ledger with the farm and the gin registered by their GLNs, built once."""
+    c = Cli(tmp_path_factory.mktemp("epcis"))
     c.run("init", "--origin", "example.org/custody")
     for pid, gln in (("farm", FARM_GLN), ("gin", GIN_GLN)):
         c.keys(pid)
         c.register(pid, pid.title(), "US", "--role", "supplier", "--gln", gln)
     return c
+
+
+@pytest.fixture
+def cli(prepared: Cli, tmp_path: Path) -> Cli:
+    """Each test's own copy of the prepared ledger."""
+    return prepared.copy(tmp_path)
 
 
 def _import(cli: Cli, doc: Path, party: str, code: int = 0) -> list[dict[str, Any]]:
