@@ -72,6 +72,7 @@ __all__ = [
     "format_decimal",
     "from_rec20",
     "to_rec20",
+    "trusted_quantity",
 ]
 
 Dimension = Literal["mass", "count", "length", "area", "volume"]
@@ -379,3 +380,17 @@ class Quantity:
 
     def __str__(self) -> str:
         return f"{format_decimal(self.value)} {self.unit}"
+
+
+_new_quantity: Final = object.__new__
+_set_value: Final = vars(Quantity)["value"].__set__
+_set_unit: Final = vars(Quantity)["unit"].__set__
+
+
+def trusted_quantity(value: Decimal, unit: str) -> Quantity:
+    """``Quantity(value, unit)`` without its checks, for a parser that made them already:
+    ``value`` a finite :class:`~decimal.Decimal`, ``unit`` a key of :data:`UNITS`."""
+    quantity: Quantity = _new_quantity(Quantity)
+    _set_value(quantity, value)
+    _set_unit(quantity, unit)
+    return quantity

@@ -16,6 +16,7 @@ from ledger.statements.bodies import (
     _Common,
 )
 from ledger.statements.corrections import REPLACEABLE, REPLACES, parse_replaces
+from ledger.statements.fast import fast_statement
 from ledger.statements.fields import (
     _COMMON,
     _check_keys,
@@ -208,7 +209,17 @@ def parse_statement(payload: bytes) -> Statement:
 
     Raises :class:`~ledger.errors.StatementError` with a specific ``code`` and
     the dotted ``field`` path of the first problem found.
+
+    A payload in the encoders' form (compact, sorted keys, no escapes) is read by
+    :func:`~ledger.statements.fast.fast_statement`; anything else, and every error,
+    by the full strict path (:func:`parse_statement_strict`): the same model or error.
     """
+    statement = fast_statement(payload)
+    return parse_statement_strict(payload) if statement is None else statement
+
+
+def parse_statement_strict(payload: bytes) -> Statement:
+    """:func:`parse_statement` through strict JSON and the per-field validators alone."""
     obj = _decode(payload)
     kind, statement_id, issuer, time = _common(obj)
     schema = _SCHEMAS[kind]
