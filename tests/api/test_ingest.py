@@ -170,3 +170,74 @@ def test_a_failed_group_loses_no_job_queued_behind_it(world: World) -> None:
     committer.close()
     assert all(r.error is None for r in results.values())
     _check_acknowledged(faulty, [([envs[n]], [results[n]]) for n in results])
+
+
+class _Counting(Ledger):
+    """A ledger that records the size of every group it appends, and waits on
+    ``hold`` before appending ``o/farm/hold``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sizes: list[int] = []
+        self.hold = threading.Event()
+        self.holding = threading.Event()
+
+    def _finish(self, batch: Any, during_commit: Callable[[], None] | None = None) -> Any:
+        if "o/farm/hold" in {p.statement.id for p in batch.parsed}:
+            self.holding.set()
+            assert self.hold.wait(60)
+        self.sizes.append(len(batch.parsed))
+        return super()._finish(batch, during_commit)
+
+
+def test_a_group_waits_for_the_clients_of_the_last_one(world: World) -> None:
+    """Under load (the last group held several jobs) the next group waits, between
+    arrivals at most ``gap`` and in all at most ``max_wait``, for as many jobs: the
+    clients the last group answered come back together and commit together."""
+    farm = world.party("farm")
+    ledger = _Counting(world.ledger.store, world.ledger.operator_key)
+    committer = Committer(ledger, max_wait=30.0, gap=5.0)
+    held = committer.submit([_origin(farm, "farm/hold")])
+    assert ledger.holding.wait(60)  # alone: nothing was queued
+    four = [committer.submit([_origin(farm, f"farm/four-{i}")]) for i in range(4)]
+    ledger.hold.set()
+    assert held.result(timeout=60)[0].error is None
+    assert all(f.result(timeout=60)[0].error is None for f in four)
+    assert ledger.sizes[-1] == 4  # queued behind the held one: one group
+
+    # the four clients come back one by one: one group again
+    envs = [_origin(farm, f"farm/back-{i}") for i in range(4)]
+    futures = [committer.submit([envs[0]])]
+
+    def later() -> None:
+        for env in envs[1:]:
+            threading.Event().wait(0.05)
+            futures.append(committer.submit([env]))
+
+    t = threading.Thread(target=later)
+    t.start()
+    t.join()
+    results = [f.result(timeout=60)[0] for f in futures]
+    assert all(r.error is None for r in results)
+    assert ledger.sizes[-1] == 4
+    committer.close()
+    _check_acknowledged(ledger, [([e], [r]) for e, r in zip(envs, results, strict=True)])
+
+
+def test_the_wait_for_company_is_bounded(world: World) -> None:
+    """A group waits at most ``max_wait`` for clients that do not come back, and
+    then expects only as many as came."""
+    farm = world.party("farm")
+    ledger = _Counting(world.ledger.store, world.ledger.operator_key)
+    committer = Committer(ledger, max_wait=0.2, gap=0.2)
+    held = committer.submit([_origin(farm, "farm/hold")])
+    assert ledger.holding.wait(60)
+    three = [committer.submit([_origin(farm, f"farm/three-{i}")]) for i in range(3)]
+    ledger.hold.set()
+    assert held.result(timeout=60)[0].error is None
+    assert all(f.result(timeout=60)[0].error is None for f in three)
+    for i in range(3):  # one client left: each waits 0.2 s at most, then alone
+        (r,) = committer.submit([_origin(farm, f"farm/left-{i}")]).result(timeout=30)
+        assert r.error is None
+    assert ledger.sizes[-3:] == [1, 1, 1]
+    committer.close()
