@@ -42,6 +42,7 @@ from ledger.prepare import Item, Parsed, Prepared, SubmitResult, prepare
 from ledger.proofs import ConsistencyProof, InclusionProof
 from ledger.rotation import is_rotation
 from ledger.sigcheck import BatchVerifier, Memo, ProcessVerifier, verify_serial
+from ledger.statements import Key
 from ledger.store import EntryTuple, Head, Store, index_rows, node_id
 
 __all__ = ["Item", "Ledger", "SubmitResult", "utcnow"]
@@ -225,9 +226,10 @@ class Ledger:
                     out.append(SubmitResult(stmt.digest, error=e))
                     continue
                 state.commit(changes)
-                new_key = is_rotation(stmt, (kid for kid, _ in p.signatures), key_in_force)
-                if new_key is not None and stmt.issuer == state.operator():
-                    key_in_force, rotated = new_key, True  # docs/decisions/0006
+                if isinstance(stmt, Key):
+                    new_key = is_rotation(stmt, (kid for kid, _ in p.signatures), key_in_force)
+                    if new_key is not None and stmt.issuer == state.operator():
+                        key_in_force, rotated = new_key, True  # docs/decisions/0006
                 leaf = LEAF_TEMPLATE % (p.envelope_json, prev, received, size)
                 lh = merkle.leaf_hash(leaf)
                 rows.append(

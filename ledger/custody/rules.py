@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from ledger.custody.records import (
     Changes,
@@ -47,35 +49,43 @@ def apply(state: StateReader, entry: EntryRef, sig_ok: SigCheck) -> Changes:
         retract(tx, stmt, target)
     if stmt.type in REPLACEABLE:
         tx.out.statements[stmt.digest] = StatementRecord(seq, stmt)
-    if isinstance(stmt, Party):
-        _apply_party(state, tx, stmt, seq)
-    elif isinstance(stmt, Key):
-        _apply_key(state, tx, stmt, seq)
-    elif isinstance(stmt, Revoke):
-        _apply_revoke(state, tx, stmt, seq)
-    elif isinstance(stmt, Origin):
-        tx.create(stmt.lot.id, stmt.issuer, stmt.lot.material, stmt.lot.quantity, seq)
-        tx.out.refs.append((stmt.lot.id, "output"))
-    elif isinstance(stmt, Transform):
-        _not_self_consuming(stmt)
-        for i, inp in enumerate(stmt.inputs):
-            tx.draw(inp.lot, stmt.issuer, inp.quantity, f"inputs[{i}]")
-            tx.out.refs.append((inp.lot, "input"))
-        for out in stmt.outputs:
-            tx.create(out.id, stmt.issuer, out.material, out.quantity, seq)
-            tx.out.refs.append((out.id, "output"))
-    elif isinstance(stmt, Dispatch):
-        _apply_dispatch(state, tx, stmt, seq)
-    elif isinstance(stmt, Receipt):
-        _apply_receipt(state, tx, stmt, seq)
-    elif isinstance(stmt, Evidence):
-        for i, lot_id in enumerate(stmt.lots):
-            tx.live_lot(lot_id, f"lots[{i}]")
-            tx.out.refs.append((lot_id, "evidence"))
-    elif isinstance(stmt, Import):
-        tx.draw(stmt.lot, stmt.issuer, stmt.quantity, "lot")
-        tx.out.refs.append((stmt.lot, "import"))
+    rule = _RULES.get(type(stmt))
+    if rule is None:  # a subclass: the first rule whose type it is
+        rule = next((r for cls, r in _RULES.items() if isinstance(stmt, cls)), _no_rule)
+    rule(state, tx, stmt, seq)
     return tx.out
+
+
+def _no_rule(state: StateReader, tx: _Tx, stmt: Any, seq: int) -> None:
+    """``retract``: nothing beyond the retraction."""
+
+
+def _apply_origin(state: StateReader, tx: _Tx, stmt: Origin, seq: int) -> None:
+    lot = stmt.lot
+    tx.create(lot.id, stmt.issuer, lot.material, lot.quantity, seq)
+    tx.out.refs.append((lot.id, "output"))
+
+
+def _apply_transform(state: StateReader, tx: _Tx, stmt: Transform, seq: int) -> None:
+    _not_self_consuming(stmt)
+    refs = tx.out.refs
+    for i, inp in enumerate(stmt.inputs):
+        tx.draw(inp.lot, stmt.issuer, inp.quantity, f"inputs[{i}]")
+        refs.append((inp.lot, "input"))
+    for out in stmt.outputs:
+        tx.create(out.id, stmt.issuer, out.material, out.quantity, seq)
+        refs.append((out.id, "output"))
+
+
+def _apply_evidence(state: StateReader, tx: _Tx, stmt: Evidence, seq: int) -> None:
+    for i, lot_id in enumerate(stmt.lots):
+        tx.live_lot(lot_id, f"lots[{i}]")
+        tx.out.refs.append((lot_id, "evidence"))
+
+
+def _apply_import(state: StateReader, tx: _Tx, stmt: Import, seq: int) -> None:
+    tx.draw(stmt.lot, stmt.issuer, stmt.quantity, "lot")
+    tx.out.refs.append((stmt.lot, "import"))
 
 
 def _not_self_consuming(stmt: Transform) -> None:
@@ -205,6 +215,23 @@ def _apply_receipt(state: StateReader, tx: _Tx, stmt: Receipt, seq: int) -> None
             dispatched=str(d.quantity),
             received=str(amount),
         )
-    tx.out.dispatches[d.digest] = replace(d, received=amount, receipt_seq=seq)
+    tx.out.dispatches[d.digest] = DispatchRecord(
+        d.digest, d.seq, d.lot, d.sender, d.to, d.quantity, amount, seq
+    )
     tx.add(d.lot, stmt.issuer, amount)
     tx.out.refs.append((d.lot, "receipt"))
+
+
+_Rule = Callable[[StateReader, _Tx, Any, int], None]
+_RULES: dict[type, _Rule] = {
+    Party: _apply_party,
+    Key: _apply_key,
+    Revoke: _apply_revoke,
+    Origin: _apply_origin,
+    Transform: _apply_transform,
+    Dispatch: _apply_dispatch,
+    Receipt: _apply_receipt,
+    Evidence: _apply_evidence,
+    Import: _apply_import,
+}
+"""Each statement type's own rule (rule 3), in the order a subclass is matched."""

@@ -32,9 +32,10 @@ def signing_parties(stmt: Statement, state: StateReader) -> tuple[str, ...]:
 def check_signatures(state: StateReader, entry: EntryRef, sig_ok: SigCheck) -> str:
     """Step 1. Return the kid of the issuer's valid signature, or raise."""
     stmt = entry.statement
-    if state.operator() is None:
+    op = state.operator()
+    if op is None:
         return _check_bootstrap(entry, sig_ok)
-    wanted = set(signing_parties(stmt, state))
+    wanted = (op,) if isinstance(stmt, Party) else (stmt.issuer,)  # signing_parties
     issuer_kid: str | None = None
     revoked: SignatureError | None = None  # raised only if no unrevoked issuer key signed
     for i, (kid, sig) in enumerate(entry.signatures):

@@ -95,7 +95,8 @@ def _fmt(amount: Decimal, lot: LotRecord) -> str:
 
 
 def _in_lot_dimension(lot: LotRecord, qty: Quantity, where: str) -> Decimal:
-    if not lot.placeholder and qty.dimension != lot.dimension:
+    # the same unit is the same dimension (a lot's unit is a known one)
+    if not lot.placeholder and qty.unit != lot.unit and qty.dimension != lot.dimension:
         raise _reject(
             "unit_dimension",
             f"{where}: unit {qty.unit!r} is a {qty.dimension} but lot {lot.id!r} "

@@ -65,8 +65,9 @@ def index_rows(
     """The ``lot_refs`` rows ``(lot, seq, role)`` and ``party_refs`` rows
     ``(party, seq)`` of the statement at ``seq`` whose :func:`ledger.custody.apply`
     returned ``changes`` (each once, in first-mention order)."""
-    lot_refs = [(lot, seq, role) for lot, role in dict.fromkeys(changes.refs)]
-    party_refs = [(party, seq) for party in dict.fromkeys(changes.party_refs)]
+    refs, parties = changes.refs, changes.party_refs
+    lot_refs = [(lot, seq, role) for lot, role in (refs if len(refs) < 2 else dict.fromkeys(refs))]
+    party_refs = [(p, seq) for p in (parties if len(parties) < 2 else dict.fromkeys(parties))]
     return lot_refs, party_refs
 
 
