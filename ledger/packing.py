@@ -14,7 +14,9 @@ from __future__ import annotations
 import copyreg
 import dataclasses
 import io
+import operator
 import pickle
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
@@ -47,6 +49,19 @@ def _reduce(obj: Any) -> tuple[Any, ...]:
     return _rebuild, (cls, tuple(getattr(obj, n) for n in _fields(cls)))
 
 
+def _reducer(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """:func:`_reduce` for ``cls``, its field values read by one C-level getter."""
+    names = _fields(cls)
+    if len(names) < 2:
+        return _reduce
+    get = operator.attrgetter(*names)
+
+    def reduce(obj: Any) -> tuple[Any, ...]:
+        return _rebuild, (cls, get(obj))
+
+    return reduce
+
+
 def _dispatch_table() -> dict[type, Any]:
     """Reducers of the frozen dataclasses a parsed statement holds (looked up by
     exact type, so only those objects cost a Python call when pickled)."""
@@ -58,7 +73,7 @@ def _dispatch_table() -> dict[type, Any]:
     for module in (models, evidence_models, units):
         for value in vars(module).values():
             if isinstance(value, type) and dataclasses.is_dataclass(value):
-                table[value] = _reduce
+                table[value] = _reducer(value)
     return table
 
 
