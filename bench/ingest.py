@@ -26,6 +26,9 @@ signatures-only runs alternated so that both see the same background load.
     CUSTODY_DB_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
         .venv/bin/python bench/ingest.py
 
+For 10^7 entries and more, whose input does not fit in memory, ``bench/scale.py``
+signs the same mix in batches on worker processes while the ledger appends.
+
 The database starts empty (a temporary home; for PostgreSQL the tables are
 dropped first). The pre-signed input is frozen out of the garbage collector
 (``gc.freeze``) before the clock starts, and each batch is let go once
