@@ -49,6 +49,8 @@ BATCH = 1000
 """Envelopes a batch of a larger input (and an HTTP request with ``--server``)."""
 AHEAD = 3
 """Batches a core handed to the worker processes ahead of the one being appended."""
+WORKER_MODULE = "ledger.prepare_lines"
+"""What the worker processes run (their fork server imports it before the first fork)."""
 GC_THRESHOLD = 50_000
 """Allocations between young-generation collections while a large input is appended."""
 
@@ -85,9 +87,8 @@ def _submit(
             if bar is not None:
                 bar.update(sink.count, reader.done)
         return
-    from ledger.prepare_lines import parse_lines
-
-    ledger = home_of(home).open()
+    where = home_of(home)
+    where.operator_key()  # no ledger there: that error first, before any input is read
     source = reader.batches(BATCH)
     first: list[Batch] = []
     lines = 0  # (at most) the envelopes in `first`
@@ -97,47 +98,61 @@ def _submit(
         if lines > SMALL:
             break
     if lines <= SMALL:
+        from ledger.prepare_lines import parse_lines
+
         small = [i for b in first for i in (parse_lines(b) if isinstance(b, bytes) else b)]
-        sink.add([r.to_json() for r in ledger.submit(small)])
+        sink.add([r.to_json() for r in where.open().submit(small)])
         return
-    _submit_large(ledger, reader, _chain(first, source), sink, bar)
+    _submit_large(where, reader, _chain(first, source), sink, bar)
 
 
 def _submit_large(
-    ledger: Any, reader: EnvelopeReader, source: Iterator[Batch], sink: _Sink, bar: _Bar | None
+    where: Any, reader: EnvelopeReader, source: Iterator[Batch], sink: _Sink, bar: _Bar | None
 ) -> None:
     """Batches through the pipelined append: JSON lines parsed and their signatures
     checked on worker processes (:mod:`ledger.prepare_lines`), other input parsed
-    here with the signatures checked on worker processes."""
-    from ledger.log import Ledger
+    here with the signatures checked on worker processes. The workers start on the
+    head of the input while this process opens the ledger."""
+    _start_fork_server(WORKER_MODULE)  # its imports overlap this process's own
     from ledger.pipeline import pipelined
     from ledger.prepare import Prepared
     from ledger.prepare_lines import LinePreparer, unpack
-    from ledger.sigcheck import ProcessVerifier
 
     cores = os.cpu_count() or 1
-    verifier = ProcessVerifier(cores)
-    preparer = LinePreparer(ledger.store.url, cores)
-    gc.freeze()  # what the imports made lives to the end: keep it out of every collection
-    gc.set_threshold(GC_THRESHOLD)  # a batch makes ~10^4 short-lived objects, freed by refcount
-    fast = Ledger(ledger.store, ledger.operator_key, verifier=verifier)
+    preparer = LinePreparer(where.db_url, cores)
     marks: deque[int] = deque()  # bytes read at the end of each batch in flight
+    ahead: deque[Future[bytes] | list[Item]] = deque()
+
+    def start(batch: Batch) -> None:
+        marks.append(reader.done)
+        ahead.append(preparer.submit(batch) if isinstance(batch, bytes) else batch)
 
     def started() -> Iterator[Future[bytes] | list[Item]]:
-        ahead: deque[Future[bytes] | list[Item]] = deque()
         for batch in source:
-            marks.append(reader.done)
-            ahead.append(preparer.submit(batch) if isinstance(batch, bytes) else batch)
+            start(batch)
             if len(ahead) > AHEAD * cores:
                 yield ahead.popleft()
-        yield from ahead
+        while ahead:
+            yield ahead.popleft()
 
-    def prepare(batch: Future[bytes] | list[Item]) -> Prepared:
-        if isinstance(batch, list):
-            return fast._prepare(batch)
-        return unpack(batch.result())
-
+    verifier: Any = None
     try:
+        for batch in islice(source, AHEAD * cores):
+            start(batch)
+        from ledger.log import Ledger
+        from ledger.sigcheck import ProcessVerifier
+
+        ledger = where.open()
+        verifier = ProcessVerifier(cores)
+        gc.freeze()  # what the imports made lives to the end: keep it out of every collection
+        gc.set_threshold(GC_THRESHOLD)  # a batch makes ~10^4 short-lived objects, freed by refcount
+        fast = Ledger(ledger.store, ledger.operator_key, verifier=verifier)
+
+        def prepare(batch: Future[bytes] | list[Item]) -> Prepared:
+            if isinstance(batch, list):
+                return fast._prepare(batch)
+            return unpack(batch.result())
+
         for results in pipelined(prepare, fast._finish, started()):
             sink.add_results(results)
             done = marks.popleft()
@@ -145,7 +160,22 @@ def _submit_large(
                 bar.update(sink.count, done)
     finally:
         preparer.close()
-        verifier.close()
+        if verifier is not None:
+            verifier.close()
+
+
+def _start_fork_server(preload: str) -> None:
+    """Start the server that forks the worker processes now, with ``preload`` imported
+    (as :func:`ledger.sigcheck.worker_pool` would when the first worker starts), so
+    that its imports run while this process imports what it appends with."""
+    import multiprocessing as mp
+
+    if "forkserver" not in mp.get_all_start_methods():
+        return
+    from multiprocessing import forkserver
+
+    mp.get_context("forkserver").set_forkserver_preload([preload])
+    forkserver.ensure_running()
 
 
 def _count(batch: Batch) -> int:

@@ -160,3 +160,24 @@ def test_server_gets_the_stream_in_batches(farm: tuple[Cli, PrivateKey, Path]) -
     again = cli.json("submit", path.name)  # the local ledger holds what the server appended
     assert [r["seq"] for r in again] == seqs
     assert all(r["duplicate"] for r in again)
+
+
+def test_no_ledger_is_the_first_error_whatever_the_size(
+    farm: tuple[Cli, PrivateKey, Path], tmp_path: Path
+) -> None:
+    cli, _, path = farm
+    empty = tmp_path / "empty-home"
+    empty.mkdir()
+    one = cli.dir / "one.jsonl"
+    one.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    seen = []
+    for name in (path.name, one.name):  # N lines (the worker path), one line
+        proc = subprocess.run(
+            [CUSTODY, "submit", name, "--home", str(empty)],
+            capture_output=True, text=True, env=cli.env, cwd=cli.dir, timeout=60, check=False,
+        )  # fmt: skip
+        assert f"no ledger in {empty}" in " ".join(proc.stderr.split()), proc.stderr
+        seen.append((proc.returncode, proc.stdout, proc.stderr))
+    assert seen[0] == seen[1]
+    assert seen[0][0] == 2
+    assert seen[0][1] == ""
