@@ -14,31 +14,41 @@ from (an earlier copy of this code keyed it without the message).
   when it has ``submit``), then gathered into a :class:`Memo`.
 * :class:`Memo`: the :data:`ledger.custody.SigCheck` the state machine calls;
   a triple nobody checked ahead is checked on the spot and remembered.
+* :class:`Guess`: a check that does not wait for the batch: what is not known
+  yet counts as valid and is written down; :meth:`Guess.confirm` waits and says
+  whether every guess held (else the work that relied on them is done again with
+  the :class:`Memo`), so a verification replays custody while its signatures
+  are still being checked elsewhere.
 * :class:`Preverified`: a :class:`Batch` fed with the entries of some evidence
   in seq order, learning the parties' keys from their ``party`` and ``key``
   statements as it goes (verification of a trace, :mod:`provenance.replay`).
-* :class:`AutoVerifier`: checks on this core, and once a verification has asked
-  for more than :data:`PARALLEL_MIN` checks, also on :func:`shared_pool`'s worker
-  processes (started in the background, used once they are up), so that the
-  checks of a large trace run on the other cores while this one parses.
+* :class:`AutoVerifier` (:mod:`ledger.sigpool`, with the pools): checks on this
+  core, and once a verification has asked for more than :data:`PARALLEL_MIN`
+  checks, also on :func:`shared_pool`'s worker processes (started in the
+  background, used once they are up), so that the checks of a large trace run on
+  the other cores while this one parses.
 
 Every check ends in :func:`ledger.keys.is_valid_signature` (libsodium).
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-import re
-import sys
-import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
-from functools import cache
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 from ledger.keys import is_valid_signature, kid_of
+from ledger.sigpool import (
+    PARALLEL_MIN,
+    READY_MIN,
+    AutoVerifier,
+    BatchVerifier,
+    Done,
+    PendingVerification,
+    ProcessVerifier,
+    Triple,
+    shared_pool,
+    worker_pool,
+)
 from ledger.sigworker import verify_serial
 from ledger.statements import Key, Party, Statement
 
@@ -48,6 +58,7 @@ __all__ = [
     "AutoVerifier",
     "Batch",
     "BatchVerifier",
+    "Guess",
     "Memo",
     "PendingVerification",
     "Preverified",
@@ -58,219 +69,19 @@ __all__ = [
     "shared_pool",
     "start",
     "verify_serial",
+    "worker_pool",
 ]
-
-Triple = tuple[bytes, bytes, bytes]
-"""``(public_key, signature, message)``."""
-
-BatchVerifier = Callable[[list[Triple]], list[bool]]
-"""Verifies many (public_key, signature, message) triples; may fan out to processes.
-
-A verifier that also has ``submit(items)`` returning an object with
-``result() -> list[bool]`` (like :class:`ProcessVerifier`) is used
-asynchronously: the caller goes on while the checks run."""
-
-
-class PendingVerification(Protocol):
-    def result(self) -> list[bool]: ...
-
-
-class _Done:
-    """A verification already finished."""
-
-    def __init__(self, value: list[bool]) -> None:
-        self.value = value
-
-    def result(self) -> list[bool]:
-        return self.value
-
-
-class _Gathered:
-    """Verification running in parts on worker processes; results in input order."""
-
-    def __init__(self, futures: list[Future[list[bool]]]) -> None:
-        self.futures = futures
-
-    def result(self) -> list[bool]:
-        out: list[bool] = []
-        for f in self.futures:
-            out.extend(f.result())
-        return out
 
 
 def start(verifier: BatchVerifier, items: list[Triple]) -> PendingVerification:
     """Start checking ``items``: in the background if ``verifier`` has ``submit``."""
     if not items:
-        return _Done([])
+        return Done([])
     submit = getattr(verifier, "submit", None)
     if callable(submit):
         pending: PendingVerification = submit(items)
         return pending
-    return _Done(verifier(items))
-
-
-def worker_pool(workers: int, preload: str) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes started by ``forkserver`` with ``preload`` imported.
-
-    ``forkserver`` (else ``spawn``): a threaded caller forks nothing it holds, workers
-    start with ``preload`` (the work's module) loaded, and the caller's ``__main__``
-    is never run again. Every worker pool of the project starts here."""
-    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    context = mp.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload([preload])
-    return ProcessPoolExecutor(workers, mp_context=context)
-
-
-class ProcessVerifier:
-    """A :data:`BatchVerifier` that fans out to worker processes.
-
-    libsodium itself releases the GIL but the Python around each call does not,
-    so threads gain little; processes scale with the cores. :meth:`submit`
-    returns at once. The pool starts on first use (``forkserver``, so a
-    multi-threaded server forks nothing it holds; the server preloads this module,
-    not ``__main__``); :meth:`close` stops it.
-    """
-
-    def __init__(self, workers: int, *, min_parallel: int = 64) -> None:
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers}")
-        self.workers = workers
-        self.min_parallel = min_parallel
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def _executor(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                # the worker's module only (the key code), not the statement models
-                self._pool = worker_pool(self.workers, verify_serial.__module__)
-            return self._pool
-
-    def start(self) -> None:
-        """Start every worker process now rather than during the first batches."""
-        pool = self._executor()
-        for f in [pool.submit(verify_serial, []) for _ in range(self.workers)]:
-            f.result()
-
-    def submit(self, items: list[Triple]) -> PendingVerification:
-        if len(items) < self.min_parallel:
-            return _Done(verify_serial(items))
-        pool = self._executor()
-        step = -(-len(items) // (2 * self.workers))  # two parts a worker: they share the cores
-        return _Gathered(
-            [pool.submit(verify_serial, items[i : i + step]) for i in range(0, len(items), step)]
-        )
-
-    def __call__(self, items: list[Triple]) -> list[bool]:
-        return self.submit(items).result()
-
-    def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown()
-
-
-PARALLEL_MIN = 1024
-"""Checks an :class:`AutoVerifier` runs on this core before it starts the shared pool."""
-
-
-class _Shared:
-    """The process-wide pool of :func:`shared_pool` and whether its workers are up."""
-
-    pool: ProcessVerifier | None = None
-    ready = threading.Event()
-    lock = threading.Lock()
-
-
-def shared_pool() -> ProcessVerifier | None:
-    """The process-wide pool of one worker per core but this one; ``None`` until it is up.
-
-    The first call starts it on a background thread (worker start-up is not paid by
-    the caller) and returns ``None``; later calls return it once every worker runs.
-    Its processes end with the interpreter. ``None`` on a single core and where
-    workers would run the caller's script again (:func:`_main_is_guarded`).
-    """
-    cores = os.cpu_count() or 1
-    if cores < 2 or not _main_is_guarded():
-        return None
-    with _Shared.lock:
-        if _Shared.pool is None:
-            _Shared.pool = ProcessVerifier(cores - 1)
-            threading.Thread(target=_start_shared, args=(_Shared.pool,), daemon=True).start()
-    return _Shared.pool if _Shared.ready.is_set() else None
-
-
-@cache
-def _main_is_guarded() -> bool:
-    """Whether worker processes can start here without running the caller's script again.
-
-    A new worker imports ``__main__`` again from its file (multiprocessing's
-    ``spawn`` and ``forkserver``): safe when there is no file (an interactive
-    session) or the file guards its work with ``if __name__ == "__main__"`` (the
-    ``custody`` command, pytest, the benchmarks); a script without the guard keeps
-    every check on this core. Never inside a worker itself.
-    """
-    if mp.parent_process() is not None:
-        return False
-    path = getattr(sys.modules.get("__main__"), "__file__", None)
-    if path is None:
-        return True
-    try:
-        source = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return _GUARD.search(source) is not None
-
-
-_GUARD = re.compile(r"""^if\s+__name__\s*==\s*['"]__main__['"]\s*:""", re.MULTILINE)
-
-
-def _start_shared(pool: ProcessVerifier) -> None:
-    try:
-        pool.start()
-    except Exception:  # noqa: BLE001 (no pool: every check stays on this core)
-        return
-    _Shared.ready.set()
-
-
-READY_MIN = 256
-"""A batch at least this large goes to :func:`shared_pool`'s workers when they are up already."""
-
-
-class AutoVerifier:
-    """A :data:`BatchVerifier` for one verification: this core first, worker processes
-    for the bulk (see the module docstring).
-
-    Up to :data:`PARALLEL_MIN` checks (a small trace) run here, as
-    :func:`verify_serial` would; past that the checks go to :func:`shared_pool` as
-    soon as its workers are up (until then, here). A batch of :data:`READY_MIN` or
-    more goes to the workers at once when an earlier verification started them;
-    ``expected``, the number of checks a verification will ask for, starts them at
-    construction when it is over ``parallel_min``. Verdicts are the same either way.
-    """
-
-    def __init__(self, parallel_min: int = PARALLEL_MIN, *, expected: int = 0) -> None:
-        self.parallel_min = parallel_min
-        self.asked = 0
-        if expected > parallel_min:  # a large verification: start the workers right away
-            shared_pool()
-
-    def submit(self, items: list[Triple]) -> PendingVerification:
-        self.asked += len(items)
-        if self.asked > self.parallel_min:
-            pool = shared_pool()
-        elif len(items) >= READY_MIN and _Shared.ready.is_set():
-            pool = _Shared.pool  # workers already up: this core keeps its time for the rest
-        else:
-            pool = None
-        if pool is None:
-            return _Done(verify_serial(items))
-        return pool.submit(items)
-
-    def __call__(self, items: list[Triple]) -> list[bool]:
-        return self.submit(items).result()
+    return Done(verifier(items))
 
 
 class Memo:
@@ -311,6 +122,8 @@ class Batch:
     def __init__(self, verifier: BatchVerifier, chunk: int | None = None) -> None:
         self.verifier = verifier
         self.chunk = chunk
+        self.known: dict[Triple, bool] = {}
+        """Verdicts settled elsewhere (:meth:`Preverified.settle`), part of the memo."""
         self._queue: list[Triple] = []
         self._parts: list[tuple[list[Triple], PendingVerification]] = []
 
@@ -328,10 +141,60 @@ class Batch:
     def memo(self, check: Callable[[bytes, bytes, bytes], bool] = is_valid_signature) -> Memo:
         """Wait for every check sent (sending the rest first); ``check`` judges the others."""
         self.send()
-        known: dict[Triple, bool] = {}
+        known = dict(self.known)
         for items, pending in self._parts:
             known.update(zip(items, pending.result(), strict=True))
         return Memo(known, check)
+
+    def guess(self, check: Callable[[bytes, bytes, bytes], bool] = is_valid_signature) -> Guess:
+        """A :class:`Guess` over what is settled now (sending the rest first; no waiting)."""
+        self.send()
+        return Guess(self, check)
+
+    def settled(self) -> dict[Triple, bool]:
+        """The verdicts known without waiting: settled ones, and every part already done."""
+        known = dict(self.known)
+        for items, pending in self._parts:
+            done = getattr(pending, "done", None)
+            if callable(done) and done():
+                known.update(zip(items, pending.result(), strict=True))
+        return known
+
+
+class Guess:
+    """A signature check that does not wait for the checks of a :class:`Batch` still running.
+
+    Called like a :class:`Memo`: a verdict already known is returned; any other
+    triple counts as valid and is written down. :meth:`confirm` then waits for the
+    batch and checks every guess (a triple nobody checked ahead is checked on the
+    spot, as the :class:`Memo` would): ``None`` when every guess held, so that what
+    was computed with the guesses is what the :class:`Memo` gives; else that
+    :class:`Memo`, to compute it again.
+    """
+
+    __slots__ = ("batch", "check", "guessed", "known")
+
+    def __init__(self, batch: Batch, check: Callable[[bytes, bytes, bytes], bool]) -> None:
+        self.batch = batch
+        self.check = check
+        self.known = batch.settled()
+        self.guessed: list[Triple] = []
+
+    def __call__(self, public_key: bytes, signature: bytes, message: bytes) -> bool:
+        triple = (public_key, signature, message)
+        ok = self.known.get(triple)
+        if ok is None:
+            self.guessed.append(triple)
+            return True
+        return ok
+
+    def confirm(self) -> Memo | None:
+        """Wait for the batch; ``None`` if every guess held, else the :class:`Memo`."""
+        memo = self.batch.memo(self.check)
+        for triple in self.guessed:
+            if not memo(*triple):
+                return memo
+        return None
 
 
 class SignedEntry(Protocol):
@@ -368,9 +231,10 @@ class Preverified:
     judged by whoever replays the evidence.
     """
 
-    def __init__(self, verifier: BatchVerifier) -> None:
+    def __init__(self, verifier: BatchVerifier, keys: Mapping[str, bytes] | None = None) -> None:
         self.verifier = verifier
-        self.keys: dict[str, bytes] = {}
+        self.keys: dict[str, bytes] = dict(keys or {})
+        """Public keys by keyid; ``keys`` seeds them (keys the evidence registers)."""
         self._batch = Batch(verifier, PREVERIFY_CHUNK)
 
     def add(self, e: SignedEntry) -> None:
@@ -386,9 +250,17 @@ class Preverified:
             if key is not None:
                 self._batch.add(key, sig, e.pae)
 
+    def settle(self, public_key: bytes, signature: bytes, message: bytes, ok: bool) -> None:
+        """Record a verdict reached elsewhere (a worker that read the entry)."""
+        self._batch.known[(public_key, signature, message)] = ok
+
     def result(self, check: Callable[[bytes, bytes, bytes], bool] = is_valid_signature) -> Memo:
         """The memoised check: the verdicts started ahead; ``check`` judges any other."""
         return self._batch.memo(check)
+
+    def guess(self, check: Callable[[bytes, bytes, bytes], bool] = is_valid_signature) -> Guess:
+        """:meth:`result` without waiting (a :class:`Guess`)."""
+        return self._batch.guess(check)
 
 
 def preverify(entries: Iterable[SignedEntry], verifier: BatchVerifier) -> Preverified:

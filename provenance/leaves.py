@@ -20,13 +20,21 @@ from itertools import pairwise
 from typing import Any
 
 from ledger import merkle
-from ledger.envelope import pae
-from ledger.leaf import LeafError, decode_leaf, links, prev_of
+from ledger.leaf import links, prev_of
+from ledger.leafwork import Record, read_chunk
 from ledger.sigcheck import Preverified
 from provenance.graph import Collected, ParsedEntry
 from provenance.rules.base import Finding
 
-__all__ = ["Leaves", "check_chain", "check_store", "integrity", "read_leaves"]
+__all__ = [
+    "Leaves",
+    "check_chain",
+    "check_store",
+    "integrity",
+    "read_leaves",
+    "take_records",
+    "unique_entries",
+]
 
 
 @dataclass
@@ -47,26 +55,67 @@ def integrity(message: str, statements: Iterable[str] = (), **details: Any) -> F
     return Finding("INTEGRITY", "error", message, list(statements), details)
 
 
-def _read_leaf(seq: int, data: bytes, out: Leaves) -> ParsedEntry:
-    try:
-        leaf = decode_leaf(data, seq)
-    except LeafError as e:
-        if e.prev is not None:
-            out.prevs[seq] = e.prev
-        raise
-    out.prevs[seq] = leaf.prev
-    out.times[seq] = leaf.received_at
-    statement = leaf.parse_statement()
-    env = leaf.envelope
-    return ParsedEntry(
-        seq,
-        leaf.time,
-        statement,
-        tuple([(s.keyid, s.sig) for s in env.signatures]),
-        pae(env.payload_type, env.payload),  # once: not through the cached property
-        out.hashes[seq],
-        leaf.prev,
-    )
+def unique_entries(
+    entries: Iterable[tuple[int, bytes]],
+) -> tuple[list[tuple[int, bytes]], dict[int, list[bytes]]]:
+    """The pairs by seq, the first of each seq, and the leaves given again for a seq."""
+    unique: list[tuple[int, bytes]] = []
+    again: dict[int, list[bytes]] = {}
+    last = None
+    for seq, leaf in sorted(entries, key=lambda pair: pair[0]):
+        if seq == last:
+            again.setdefault(seq, []).append(bytes(leaf))
+            continue
+        last = seq
+        unique.append((seq, bytes(leaf)))
+    return unique, again
+
+
+def take_records(
+    out: Leaves,
+    records: Iterable[Record],
+    again: dict[int, list[bytes]],
+    signatures: Preverified | None = None,
+) -> None:
+    """Add what :func:`ledger.leafwork.read_chunk` read of some leaves, in seq order.
+
+    A leaf that did not read is an INTEGRITY finding; a seq given again with other
+    bytes too. With ``signatures``, the verdicts a worker reached are recorded and
+    every other entry is handed over so that its checks start (step 4's batch).
+    """
+    for record in records:
+        seq, digest = record[0], record[1]
+        out.hashes[seq] = digest
+        if len(record) == 6:
+            prev, reason, why, stated = record[2:6]
+            out.unreadable += 1
+            if prev is not None:
+                out.prevs[seq] = prev
+            out.problems.append(
+                integrity(f"seq {seq}: {why}", [stated] if stated else [], seq=seq, code=reason)
+            )
+        else:
+            _, _, prev, received_at, time, statement, pairs, signed, verdicts = record
+            out.prevs[seq] = prev
+            out.times[seq] = received_at
+            parsed = ParsedEntry(seq, time, statement, pairs, signed, digest, prev)
+            out.parsed[seq] = parsed
+            if signatures is not None:
+                if verdicts:
+                    for (kid, sig), ok in zip(pairs, verdicts, strict=True):
+                        if ok is not None:
+                            signatures.settle(signatures.keys[kid], sig, signed, ok)
+                else:
+                    signatures.add(parsed)
+        for data in again.get(seq, ()):
+            if merkle.leaf_hash(data) != digest:
+                out.problems.append(
+                    integrity(f"seq {seq} is given twice with different leaves", seq=seq)
+                )
+
+
+READ_CHUNK = 1024
+"""Leaves read at a time on this core (their signature checks start after each)."""
 
 
 def read_leaves(
@@ -76,33 +125,13 @@ def read_leaves(
 
     With ``signatures``, each parsed entry is handed over so that its signature
     checks start while the rest is read (step 4's batch,
-    :func:`provenance.verify.start_signatures`).
+    :func:`provenance.verify.start_signatures`). :func:`provenance.fanout.read_leaves_fanout`
+    reads a large trace partly on worker processes, with the same result.
     """
     out = Leaves()
-    for seq, leaf in sorted(entries, key=lambda pair: pair[0]):
-        data = bytes(leaf)
-        if seq in out.hashes:
-            if out.hashes[seq] != merkle.leaf_hash(data):
-                out.problems.append(
-                    integrity(f"seq {seq} is given twice with different leaves", seq=seq)
-                )
-            continue
-        out.hashes[seq] = merkle.leaf_hash(data)
-        try:
-            parsed = out.parsed[seq] = _read_leaf(seq, data, out)
-        except LeafError as e:
-            out.unreadable += 1
-            out.problems.append(
-                integrity(
-                    f"seq {seq}: {e.why}",
-                    [e.digest] if e.digest else [],
-                    seq=seq,
-                    code=e.reason,
-                )
-            )
-            continue
-        if signatures is not None:
-            signatures.add(parsed)
+    unique, again = unique_entries(entries)
+    for i in range(0, len(unique), READ_CHUNK):
+        take_records(out, read_chunk(unique[i : i + READ_CHUNK]), again, signatures)
     return out
 
 

@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
+from ledger.custody import SigCheck
 from ledger.errors import NotFoundError
 from ledger.sigcheck import AutoVerifier, BatchVerifier, Preverified
 from ledger.statements import (
@@ -138,9 +139,27 @@ def start_signatures(verifier: BatchVerifier | None = None, expected: int = 0) -
     return Preverified(verifier or AutoVerifier(expected=expected))
 
 
-def replay_trace(leaves: Leaves, trace: Trace, preverified: Preverified | None = None) -> Replay:
-    """Step 4: replay through the custody state machine, scoped to the traced lots."""
-    return replay(leaves.parsed.values(), set(trace.lots), preverified=preverified)
+def read_evidence(
+    entries: Sequence[tuple[int, bytes]], verifier: BatchVerifier | None = None
+) -> tuple[Leaves, Preverified]:
+    """Steps 1 and 4a: the leaves read here, their signature checks started meanwhile
+    (:func:`start_signatures`; on worker processes for a large trace)."""
+    signatures = start_signatures(verifier, len(entries))
+    return read_leaves(entries, signatures), signatures
+
+
+def replay_trace(
+    leaves: Leaves, trace: Trace, preverified: Preverified | SigCheck | None = None
+) -> Replay:
+    """Step 4: replay through the custody state machine, scoped to the traced lots.
+
+    ``preverified``: the checks started ahead, or a signature check to use as is
+    (a :class:`ledger.sigcheck.Guess` or :class:`ledger.sigcheck.Memo`).
+    """
+    lots = set(trace.lots)
+    if preverified is None or isinstance(preverified, Preverified):
+        return replay(leaves.parsed.values(), lots, preverified=preverified)
+    return replay(leaves.parsed.values(), lots, preverified, verifier=None)
 
 
 def compose_subject(trace: Trace) -> Composition:
@@ -223,6 +242,29 @@ def _judge(
     signatures: Preverified,
     profile: Profile | None = None,
 ) -> Report:
+    """Steps 3-8 without waiting for the signature checks still running elsewhere.
+
+    The judgement is a pure function of the leaves and of the signature verdicts:
+    it is made with every verdict not known yet taken as valid
+    (:class:`ledger.sigcheck.Guess`), and made again with the real verdicts in the
+    rare case that a guess did not hold, so the report is the one the verdicts give.
+    """
+    guess = signatures.guess()
+    report = _judge_with(leaves, subject, screening, yields, guess, profile)
+    memo = guess.confirm()
+    if memo is None:
+        return report
+    return _judge_with(leaves, subject, screening, yields, memo, profile)
+
+
+def _judge_with(
+    leaves: Leaves,
+    subject: str,
+    screening: ScreeningData | None,
+    yields: YieldTable | None,
+    signatures: SigCheck,
+    profile: Profile | None = None,
+) -> Report:
     screening = screening or default_screening()
     yields = yields or default_yields()
     profile = profile or load_profile(None)
@@ -299,8 +341,7 @@ def verify_entries(
     NotFoundError only when no statement names the subject.
     """
     with batch():
-        signatures = start_signatures(verifier, len(entries))
-        leaves = read_leaves(entries, signatures)
+        leaves, signatures = read_evidence(entries, verifier)
         leaves.problems.extend(check_chain(leaves))
         return _judge(leaves, subject, screening, yields, signatures, profile)
 
@@ -321,8 +362,7 @@ def verify_lot(
     with batch():
         with store.read() as r:
             collected = collect(r, lot)
-        signatures = start_signatures(verifier, len(collected.entries))
-        leaves = read_leaves([(e.seq, e.leaf) for e in collected.entries], signatures)
+        leaves, signatures = read_evidence([(e.seq, e.leaf) for e in collected.entries], verifier)
         leaves.problems.extend(check_chain(leaves))
         leaves.problems.extend(check_store(collected, leaves))
         return _judge(leaves, lot, screening, yields, signatures, profile)

@@ -1,0 +1,262 @@
+"""Signature checks on worker processes: the pool factory, the shared pool, AutoVerifier.
+
+Part of :mod:`ledger.sigcheck` (which re-exports every name here): the types a
+batch verifier deals in (:data:`Triple`, :data:`BatchVerifier`,
+:class:`PendingVerification`), :func:`worker_pool` (every worker pool of the
+project starts there), :class:`ProcessVerifier`, the process-wide
+:func:`shared_pool` and :class:`AutoVerifier`, which uses it for the bulk of a
+large verification. :meth:`ProcessVerifier.run` also runs other work on the
+same workers (reading the leaves of a large trace, :mod:`ledger.leafwork`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from ledger.sigworker import verify_serial
+
+__all__ = [
+    "PARALLEL_MIN",
+    "READY_MIN",
+    "SHARED_PRELOAD",
+    "AutoVerifier",
+    "BatchVerifier",
+    "Done",
+    "PendingVerification",
+    "ProcessVerifier",
+    "Triple",
+    "shared_pool",
+    "worker_pool",
+]
+
+T = TypeVar("T")
+
+Triple = tuple[bytes, bytes, bytes]
+"""``(public_key, signature, message)``."""
+
+BatchVerifier = Callable[[list[Triple]], list[bool]]
+"""Verifies many (public_key, signature, message) triples; may fan out to processes.
+
+A verifier that also has ``submit(items)`` returning an object with
+``result() -> list[bool]`` (like :class:`ProcessVerifier`) is used
+asynchronously: the caller goes on while the checks run."""
+
+
+class PendingVerification(Protocol):
+    def result(self) -> list[bool]: ...
+
+
+class Done:
+    """A verification already finished."""
+
+    def __init__(self, value: list[bool]) -> None:
+        self.value = value
+
+    def result(self) -> list[bool]:
+        return self.value
+
+    def done(self) -> bool:
+        return True
+
+
+class _Gathered:
+    """Verification running in parts on worker processes; results in input order."""
+
+    def __init__(self, futures: list[Future[list[bool]]]) -> None:
+        self.futures = futures
+
+    def result(self) -> list[bool]:
+        out: list[bool] = []
+        for f in self.futures:
+            out.extend(f.result())
+        return out
+
+    def done(self) -> bool:
+        return all(f.done() for f in self.futures)
+
+
+def worker_pool(workers: int, preload: str | tuple[str, ...]) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes started by ``forkserver`` with ``preload`` imported.
+
+    ``forkserver`` (else ``spawn``): a threaded caller forks nothing it holds, workers
+    start with ``preload`` (the work's module, or modules) loaded, and the caller's
+    ``__main__`` is never run again. Every worker pool of the project starts here."""
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    context = mp.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload([preload] if isinstance(preload, str) else list(preload))
+    return ProcessPoolExecutor(workers, mp_context=context)
+
+
+class ProcessVerifier:
+    """A :data:`BatchVerifier` that fans out to worker processes.
+
+    libsodium itself releases the GIL but the Python around each call does not,
+    so threads gain little; processes scale with the cores. :meth:`submit`
+    returns at once. The pool starts on first use (``forkserver``, so a
+    multi-threaded server forks nothing it holds; the server preloads this module,
+    not ``__main__``); :meth:`close` stops it.
+    """
+
+    def __init__(
+        self,
+        workers: int,
+        *,
+        min_parallel: int = 64,
+        preload: tuple[str, ...] = (verify_serial.__module__,),
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers
+        self.min_parallel = min_parallel
+        self.preload = preload
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # by default the worker's module only (the key code), not the statement models
+                self._pool = worker_pool(self.workers, self.preload)
+            return self._pool
+
+    def run(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Run ``fn(*args)`` on a worker (module-level ``fn``, picklable arguments)."""
+        return self._executor().submit(fn, *args)
+
+    def start(self) -> None:
+        """Start every worker process now rather than during the first batches."""
+        pool = self._executor()
+        for f in [pool.submit(verify_serial, []) for _ in range(self.workers)]:
+            f.result()
+
+    def submit(self, items: list[Triple]) -> PendingVerification:
+        if len(items) < self.min_parallel:
+            return Done(verify_serial(items))
+        pool = self._executor()
+        step = -(-len(items) // (2 * self.workers))  # two parts a worker: they share the cores
+        return _Gathered(
+            [pool.submit(verify_serial, items[i : i + step]) for i in range(0, len(items), step)]
+        )
+
+    def __call__(self, items: list[Triple]) -> list[bool]:
+        return self.submit(items).result()
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown()
+
+
+SHARED_PRELOAD = ("ledger.sigworker",)
+"""What :func:`shared_pool`'s workers load before their first task (the signature check)."""
+
+PARALLEL_MIN = 1024
+"""Checks an :class:`AutoVerifier` runs on this core before it starts the shared pool."""
+
+
+class _Shared:
+    """The process-wide pool of :func:`shared_pool` and whether its workers are up."""
+
+    pool: ProcessVerifier | None = None
+    ready = threading.Event()
+    lock = threading.Lock()
+
+
+def shared_pool() -> ProcessVerifier | None:
+    """The process-wide pool of one worker per core but this one; ``None`` until it is up.
+
+    The first call starts it on a background thread (worker start-up is not paid by
+    the caller) and returns ``None``; later calls return it once every worker runs.
+    Its processes end with the interpreter. ``None`` on a single core and where
+    workers would run the caller's script again (:func:`_main_is_guarded`).
+    """
+    cores = os.cpu_count() or 1
+    if cores < 2 or not _main_is_guarded():
+        return None
+    with _Shared.lock:
+        if _Shared.pool is None:
+            _Shared.pool = ProcessVerifier(cores - 1, preload=SHARED_PRELOAD)
+            threading.Thread(target=_start_shared, args=(_Shared.pool,), daemon=True).start()
+    return _Shared.pool if _Shared.ready.is_set() else None
+
+
+@cache
+def _main_is_guarded() -> bool:
+    """Whether worker processes can start here without running the caller's script again.
+
+    A new worker imports ``__main__`` again from its file (multiprocessing's
+    ``spawn`` and ``forkserver``): safe when there is no file (an interactive
+    session) or the file guards its work with ``if __name__ == "__main__"`` (the
+    ``custody`` command, pytest, the benchmarks); a script without the guard keeps
+    every check on this core. Never inside a worker itself.
+    """
+    if mp.parent_process() is not None:
+        return False
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if path is None:
+        return True
+    try:
+        source = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return _GUARD.search(source) is not None
+
+
+_GUARD = re.compile(r"""^if\s+__name__\s*==\s*['"]__main__['"]\s*:""", re.MULTILINE)
+
+
+def _start_shared(pool: ProcessVerifier) -> None:
+    try:
+        pool.start()
+    except Exception:  # noqa: BLE001 (no pool: every check stays on this core)
+        return
+    _Shared.ready.set()
+
+
+READY_MIN = 256
+"""A batch at least this large goes to :func:`shared_pool`'s workers when they are up already."""
+
+
+class AutoVerifier:
+    """A :data:`BatchVerifier` for one verification: this core first, worker processes
+    for the bulk (see the module docstring).
+
+    Up to :data:`PARALLEL_MIN` checks (a small trace) run here, as
+    :func:`verify_serial` would; past that the checks go to :func:`shared_pool` as
+    soon as its workers are up (until then, here). A batch of :data:`READY_MIN` or
+    more goes to the workers at once when an earlier verification started them;
+    ``expected``, the number of checks a verification will ask for, starts them at
+    construction when it is over ``parallel_min``. Verdicts are the same either way.
+    """
+
+    def __init__(self, parallel_min: int = PARALLEL_MIN, *, expected: int = 0) -> None:
+        self.parallel_min = parallel_min
+        self.asked = 0
+        if expected > parallel_min:  # a large verification: start the workers right away
+            shared_pool()
+
+    def submit(self, items: list[Triple]) -> PendingVerification:
+        self.asked += len(items)
+        if self.asked > self.parallel_min:
+            pool = shared_pool()
+        elif len(items) >= READY_MIN and _Shared.ready.is_set():
+            pool = _Shared.pool  # workers already up: this core keeps its time for the rest
+        else:
+            pool = None
+        if pool is None:
+            return Done(verify_serial(items))
+        return pool.submit(items)
+
+    def __call__(self, items: list[Triple]) -> list[bool]:
+        return self.submit(items).result()
