@@ -135,12 +135,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(home: Home, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(
+    home: Home, port: int, workers: int, *, access_log: bool = False
+) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update({"CUSTODY_API_SUBMIT_RATE": "0", "CUSTODY_API_AUTH_RATE": "0"})
     cmd = [str(CUSTODY), "serve", "--home", str(home.path), "--port", str(port)]
-    cmd += ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, env=env)
+    cmd += ["--workers", str(workers), "--log-level", "warning"]
+    cmd += ["--access-log" if access_log else "--no-access-log"]
+    quiet = subprocess.DEVNULL if access_log else None  # a line per request
+    proc = subprocess.Popen(cmd, env=env, stdout=quiet)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         if proc.poll() is not None:

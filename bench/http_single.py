@@ -96,6 +96,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--n", type=int, default=0, help="envelopes to sign (default 2,500/s of run)")
     ap.add_argument("--pin", action="store_true", help="load generator on the last core only")
+    ap.add_argument("--access-log", action="store_true", help="serve with the access log on")
     ap.add_argument("--no-wrk", action="store_true", help="use the asyncio client")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
     ap.add_argument("--client", help=argparse.SUPPRESS)
@@ -116,6 +117,7 @@ def main() -> None:
         f"{platform.node()}, {cores} cores, Python {platform.python_version()}, {backend}, "
         f"{'wrk' if use_wrk else 'asyncio client'}, {args.clients} clients, "
         f"{'pinned' if pin is not None else 'not pinned'}"
+        f"{', access log on' if args.access_log else ''}"
     )
     n = args.n or int(args.seconds * 2500)
     with tempfile.TemporaryDirectory() as tmp_s:
@@ -135,7 +137,7 @@ def main() -> None:
         log(f"signed {n:,} envelopes in {time.perf_counter() - started:.1f} s")
 
         port = free_port()
-        proc = start_server(home, port, 1)
+        proc = start_server(home, port, 1, access_log=args.access_log)
         if pin is not None:
             server_cores = set(range(cores)) - {pin}
             for task in Path(f"/proc/{proc.pid}/task").iterdir():
