@@ -18,23 +18,21 @@ statements of every type and on thousands of edits of them).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from ledger.errors import StatementError
 from ledger.statements.fast_patterns import (
-    DOCUMENT_ITEM,
-    INPUT_ITEM,
-    OUTPUT_ITEM,
-    PATTERNS,
+    ITEMS,
     SITE_GROUPS,
+    SOURCES,
 )
 from ledger.statements.fields import _countries, _public_key, _subdivisions
+from ledger.statements.makers import maker
 from ledger.statements.models import (
     MAX_PAYLOAD_BYTES,
     Dispatch,
@@ -53,53 +51,12 @@ from ledger.statements.models import (
     TransformOutput,
 )
 from ledger.statements.times import parse_time
-from ledger.units import Quantity, trusted_quantity
+from ledger.units import UNITS, Quantity, trusted_quantity
 
-_T = TypeVar("_T")
-
-
-def _maker(cls: type[_T]) -> Callable[..., _T]:
-    """A constructor of the frozen, slotted dataclass ``cls`` for values checked already.
-
-    It takes the fields by name, with the dataclass's defaults, and sets each slot
-    directly: the generated ``__init__`` of a frozen dataclass goes through
-    ``object.__setattr__`` once a field, which costs more than the parse of the field.
-    The models have no ``__post_init__``; the instance is the one ``cls(...)`` makes.
-    """
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    params: list[str] = []
-    sets: list[str] = []
-    for index, field in enumerate(dataclasses.fields(cls)):  # type: ignore[arg-type]
-        if field.default_factory is not dataclasses.MISSING:
-            raise TypeError(f"{cls.__name__}.{field.name}: a default factory is not supported")
-        namespace[f"_set{index}"] = getattr(cls, field.name).__set__
-        if field.default is dataclasses.MISSING:
-            params.append(field.name)
-        else:
-            namespace[f"_default{index}"] = field.default
-            params.append(f"{field.name}=_default{index}")
-        sets.append(f"    _set{index}(self, {field.name})\n")
-    if hasattr(cls, "__post_init__"):
-        raise TypeError(f"{cls.__name__} has a __post_init__")
-    source = f"def make(*, {', '.join(params)}):\n    self = _new(_cls)\n"
-    exec(source + "".join(sets) + "    return self\n", namespace)  # noqa: S102
-    make: Callable[..., _T] = namespace["make"]
-    return make
-
-
-_SITE = _maker(Site)
-_ORIGIN_LOT = _maker(OriginLot)
-_INPUT = _maker(TransformInput)
-_OUTPUT = _maker(TransformOutput)
-_DOCUMENT = _maker(Document)
-_KEY = _maker(Key)
-_REVOKE = _maker(Revoke)
-_ORIGIN = _maker(Origin)
-_TRANSFORM = _maker(Transform)
-_DISPATCH = _maker(Dispatch)
-_RECEIPT = _maker(Receipt)
-_IMPORT = _maker(Import)
-_RETRACT = _maker(Retract)
+_MAKE: Final[dict[type, Callable[..., Any]]] = {}
+"""Model class → its constructor for checked values (:func:`maker`), made as first needed."""
+_ITEM: Final[dict[str, re.Pattern[str]]] = {}
+"""Array name → the compiled pattern of its items, compiled as first needed."""
 
 
 class _RefusedError(Exception):
@@ -108,7 +65,7 @@ class _RefusedError(Exception):
 
 def _quantity(text: str, unit: str) -> Quantity:
     value = Decimal(text)
-    if not value > 0:
+    if not value > 0 or unit not in UNITS:
         raise _RefusedError
     return trusted_quantity(value, unit)
 
@@ -157,25 +114,34 @@ def _coordinate(text: str | None, limit: int) -> Decimal | None:
 
 def _site(match: re.Match[str]) -> Site:
     name, country, subdivision, lat, lon = match.group(*SITE_GROUPS)
-    return _SITE(
+    made: Site = _MAKE[Site](
         name=_text(name),
         country=_country(country),
         subdivision=_subdivision(subdivision, country),
         lat=_coordinate(lat, 90),
         lon=_coordinate(lon, 180),
     )
+    return made
 
 
-def _each(pattern: re.Pattern[str], array: str) -> list[re.Match[str]]:
-    """The matches of the items of ``array``, whose form the statement's pattern checked."""
+def _each(pattern: re.Pattern[str], array: str, *, empty: bool = False) -> list[re.Match[str]]:
+    """The matches of the items of ``array`` (``[...]``), one after another, comma-separated."""
     found: list[re.Match[str]] = []
     position, end = 1, len(array) - 1
+    if position == end and not empty:
+        raise _RefusedError
     while position < end:
         match = pattern.match(array, position)
         if match is None:
             raise _RefusedError
         found.append(match)
-        position = match.end() + 1
+        position = match.end()
+        if position < end:
+            if array[position] != ",":
+                raise _RefusedError
+            position += 1
+            if position == end:  # a trailing comma
+                raise _RefusedError
     return found
 
 
@@ -190,7 +156,7 @@ _Build = Callable[[re.Match[str], _Common], Statement]
 
 def _key(m: re.Match[str], c: _Common) -> Statement:
     party, public_key = m.group("party", "public_key")
-    return _KEY(
+    made: Key = _MAKE[Key](
         id=c[0],
         issuer=c[1],
         time=c[2],
@@ -199,11 +165,12 @@ def _key(m: re.Match[str], c: _Common) -> Statement:
         party=party,
         public_key=_public_key(public_key, "public_key"),
     )
+    return made
 
 
 def _revoke(m: re.Match[str], c: _Common) -> Statement:
     party, public_key, reason, effective = m.group("party", "public_key", "reason", "effective")
-    return _REVOKE(
+    made: Revoke = _MAKE[Revoke](
         id=c[0],
         issuer=c[1],
         time=c[2],
@@ -214,40 +181,42 @@ def _revoke(m: re.Match[str], c: _Common) -> Statement:
         reason=reason,
         effective=None if effective is None else _time(effective, "effective"),
     )
+    return made
 
 
 def _origin(m: re.Match[str], c: _Common) -> Statement:
     lot, material, quantity, unit = m.group("lot_id", "lot_material", "lot_quantity", "lot_unit")
-    return _ORIGIN(
+    made: Origin = _MAKE[Origin](
         id=c[0],
         issuer=c[1],
         time=c[2],
         payload=c[3],
         digest=c[4],
         replaces=m.group("replaces"),
-        lot=_ORIGIN_LOT(id=lot, material=material, quantity=_quantity(quantity, unit)),
+        lot=_MAKE[OriginLot](id=lot, material=material, quantity=_quantity(quantity, unit)),
         site=_site(m),
     )
+    return made
 
 
 def _transform(m: re.Match[str], c: _Common) -> Statement:
     inputs: list[TransformInput] = []
-    for item in _each(INPUT_ITEM, m.group("inputs")):
+    make_input, make_output = _MAKE[TransformInput], _MAKE[TransformOutput]
+    for item in _each(_ITEM["inputs"], m.group("inputs")):
         lot, quantity, unit, mass = item.group("lot", "quantity", "unit", "mass_kg")
         amount = _quantity(quantity, unit)
-        inputs.append(_INPUT(lot=lot, quantity=amount, mass_kg=_mass_kg(mass, amount)))
+        inputs.append(make_input(lot=lot, quantity=amount, mass_kg=_mass_kg(mass, amount)))
     outputs: list[TransformOutput] = []
-    for item in _each(OUTPUT_ITEM, m.group("outputs")):
+    for item in _each(_ITEM["outputs"], m.group("outputs")):
         lot, material, quantity, unit, mass = item.group(
             "id", "material", "quantity", "unit", "mass_kg"
         )
         amount = _quantity(quantity, unit)
-        outputs.append(
-            _OUTPUT(id=lot, material=material, quantity=amount, mass_kg=_mass_kg(mass, amount))
-        )
+        mass_kg = _mass_kg(mass, amount)
+        outputs.append(make_output(id=lot, material=material, quantity=amount, mass_kg=mass_kg))
     _unique([item.lot for item in inputs])
     _unique([item.id for item in outputs])
-    return _TRANSFORM(
+    made: Transform = _MAKE[Transform](
         id=c[0],
         issuer=c[1],
         time=c[2],
@@ -259,6 +228,7 @@ def _transform(m: re.Match[str], c: _Common) -> Statement:
         outputs=tuple(outputs),
         site=_site(m),
     )
+    return made
 
 
 def _dispatch(m: re.Match[str], c: _Common) -> Statement:
@@ -267,13 +237,12 @@ def _dispatch(m: re.Match[str], c: _Common) -> Statement:
         raise _RefusedError
     found: tuple[Document, ...] = ()
     if documents is not None:
+        items = _each(_ITEM["documents"], documents, empty=True)
         found = tuple(
-            _DOCUMENT(sha256=sha256, kind=kind, name=_text(name))
-            for sha256, kind, name in (
-                item.group("sha256", "kind", "name") for item in _each(DOCUMENT_ITEM, documents)
-            )
+            _MAKE[Document](sha256=sha256, kind=kind, name=_text(name))
+            for sha256, kind, name in (item.group("sha256", "kind", "name") for item in items)
         )
-    return _DISPATCH(
+    made: Dispatch = _MAKE[Dispatch](
         id=c[0],
         issuer=c[1],
         time=c[2],
@@ -285,11 +254,12 @@ def _dispatch(m: re.Match[str], c: _Common) -> Statement:
         to=to,
         documents=found,
     )
+    return made
 
 
 def _receipt(m: re.Match[str], c: _Common) -> Statement:
     dispatch, quantity, unit, replaces = m.group("dispatch", "quantity", "unit", "replaces")
-    return _RECEIPT(
+    made: Receipt = _MAKE[Receipt](
         id=c[0],
         issuer=c[1],
         time=c[2],
@@ -299,13 +269,14 @@ def _receipt(m: re.Match[str], c: _Common) -> Statement:
         dispatch=dispatch,
         quantity=_quantity(quantity, unit),
     )
+    return made
 
 
 def _import(m: re.Match[str], c: _Common) -> Statement:
     lot, quantity, unit, entry, hts, port, origin = m.group(
         "lot", "quantity", "unit", "entry_number", "hts", "port", "country_of_origin"
     )
-    return _IMPORT(
+    made: Import = _MAKE[Import](
         id=c[0],
         issuer=c[1],
         time=c[2],
@@ -319,11 +290,12 @@ def _import(m: re.Match[str], c: _Common) -> Statement:
         port=None if port is None else _text(port),
         country_of_origin=None if origin is None else _country(origin),
     )
+    return made
 
 
 def _retract(m: re.Match[str], c: _Common) -> Statement:
     statement, reason = m.group("statement", "reason")
-    return _RETRACT(
+    made: Retract = _MAKE[Retract](
         id=c[0],
         issuer=c[1],
         time=c[2],
@@ -332,19 +304,41 @@ def _retract(m: re.Match[str], c: _Common) -> Statement:
         statement=statement,
         reason=_text(reason),
     )
+    return made
 
 
-_BUILDERS: Final[dict[str, _Build]] = {
-    "key": _key,
-    "revoke": _revoke,
-    "origin": _origin,
-    "transform": _transform,
-    "dispatch": _dispatch,
-    "receipt": _receipt,
-    "import": _import,
-    "retract": _retract,
+_BUILDERS: Final[dict[str, tuple[_Build, tuple[type, ...], tuple[str, ...]]]] = {
+    "key": (_key, (Key,), ()),
+    "revoke": (_revoke, (Revoke,), ()),
+    "origin": (_origin, (Origin, OriginLot, Site), ()),
+    "transform": (
+        _transform,
+        (Transform, TransformInput, TransformOutput, Site),
+        ("inputs", "outputs"),
+    ),
+    "dispatch": (_dispatch, (Dispatch, Document), ("documents",)),
+    "receipt": (_receipt, (Receipt,), ()),
+    "import": (_import, (Import,), ()),
+    "retract": (_retract, (Retract,), ()),
 }
-_SHAPES: Final = {kind: (PATTERNS[kind], build) for kind, build in _BUILDERS.items()}
+"""Statement type → its builder, the models it makes and the arrays it reads."""
+
+_SHAPES: Final[dict[str, tuple[re.Pattern[str], _Build]]] = {}
+"""Each type's compiled pattern and builder, filled as the types are first met (so that
+importing compiles no pattern and makes no constructor)."""
+
+
+def _shape(kind: str) -> tuple[re.Pattern[str], _Build] | None:
+    if kind not in _BUILDERS:
+        return None
+    build, models, arrays = _BUILDERS[kind]
+    for model in models:
+        if model not in _MAKE:
+            _MAKE[model] = maker(model)
+    for array in arrays:
+        _ITEM[array] = re.compile(ITEMS[array])
+    shape = _SHAPES[kind] = (re.compile(SOURCES[kind]), build)
+    return shape
 
 
 def fast_statement(payload: bytes) -> Statement | None:
@@ -359,7 +353,10 @@ def fast_statement(payload: bytes) -> Statement | None:
     except UnicodeDecodeError:
         return None
     start = text.find('"type":"') + 8
-    shape = _SHAPES.get(text[start : text.find('"', start)]) if start >= 8 else None
+    if start < 8:
+        return None
+    kind = text[start : text.find('"', start)]
+    shape = _SHAPES.get(kind) or _shape(kind)
     if shape is None:
         return None
     pattern, build = shape

@@ -10,7 +10,6 @@ by the reader.
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 from ledger.units import UNITS
@@ -30,7 +29,8 @@ _PUBLIC_KEY: Final = r"[A-Za-z0-9+/]{43}="
 _QUANTITY: Final = r"(?:[1-9][0-9]{0,14}|0(?=\.))(?:\.[0-9]{1,18})?"
 # no "-0" integer: JSON reads it as int 0, whose Decimal is 0, not -0
 _COORDINATE: Final = r"-?(?:0|[1-9][0-9]{0,20})\.[0-9]{1,30}|-?[1-9][0-9]{0,20}|0"
-_UNIT: Final = "|".join(re.escape(unit) for unit in sorted(UNITS, key=len, reverse=True))
+# a unit's pattern only bounds it: the reader looks it up in UNITS
+_UNIT: Final = rf"[A-Za-z0-9]{{1,{max(map(len, UNITS))}}}"
 _ENTRY_NUMBER: Final = r"[A-Za-z0-9][A-Za-z0-9-]{0,31}"
 _HTS: Final = r"[0-9]{4}(?:\.?[0-9]{2}){0,3}"
 
@@ -58,20 +58,18 @@ def _object(*fields: tuple[str, str, bool]) -> str:
     return r"\{" + "".join(parts) + r"\}"
 
 
-def _array(item: str, *, empty: bool) -> str:
-    return rf"\[(?:{item}(?:,{item})*){'?' if empty else ''}\]"
+# an array of objects without arrays in them, each item read by its own pattern (ITEMS)
+_ARRAY: Final = r"\[[^\[\]]*\]"  # a bracket in a string: the full path reads it
 
 
-def _statement(kind: str, *fields: tuple[str, str, bool]) -> re.Pattern[str]:
-    return re.compile(
-        _object(
-            ("id", _string("id", _ID), True),
-            ("issuer", _string("issuer", _PARTY), True),
-            ("spec", '"custody/1"', True),
-            ("time", _string("time", _TIME), True),
-            ("type", f'"{kind}"', True),
-            *fields,
-        )
+def _statement(kind: str, *fields: tuple[str, str, bool]) -> str:
+    return _object(
+        ("id", _string("id", _ID), True),
+        ("issuer", _string("issuer", _PARTY), True),
+        ("spec", '"custody/1"', True),
+        ("time", _string("time", _TIME), True),
+        ("type", f'"{kind}"', True),
+        *fields,
     )
 
 
@@ -93,30 +91,28 @@ _SITE: Final = _object(
 SITE_GROUPS: Final = ("site_name", "site_country", "site_subdivision", "site_lat", "site_lon")
 
 
-def _items(*fields: tuple[str, str, bool]) -> tuple[str, re.Pattern[str]]:
-    """An array item's pattern without groups (inside the statement's) and with them."""
-    grouped = _object(*fields)
-    return re.sub(r"\(\?P<\w+>", "(?:", grouped), re.compile(grouped)
+ITEMS: Final[dict[str, str]] = {
+    "inputs": _object(
+        ("lot", _string("lot", _LOT), True),
+        *_quantity_fields(),
+        ("mass_kg", _number("mass_kg", _QUANTITY), False),
+    ),
+    "outputs": _object(
+        ("id", _string("id", _LOT), True),
+        ("material", _string("material", _VOCABULARY), True),
+        *_quantity_fields(),
+        ("mass_kg", _number("mass_kg", _QUANTITY), False),
+    ),
+    "documents": _object(
+        ("sha256", _string("sha256", _HEX64), True),
+        ("kind", _string("kind", _VOCABULARY), True),
+        ("name", _string("name", _TEXT), True),
+    ),
+}
+"""Array name → the pattern of one of its items (the statement's pattern only bounds the
+array: ``[`` objects without arrays ``]``)."""
 
-
-_INPUT, INPUT_ITEM = _items(
-    ("lot", _string("lot", _LOT), True),
-    *_quantity_fields(),
-    ("mass_kg", _number("mass_kg", _QUANTITY), False),
-)
-_OUTPUT, OUTPUT_ITEM = _items(
-    ("id", _string("id", _LOT), True),
-    ("material", _string("material", _VOCABULARY), True),
-    *_quantity_fields(),
-    ("mass_kg", _number("mass_kg", _QUANTITY), False),
-)
-_DOCUMENT, DOCUMENT_ITEM = _items(
-    ("sha256", _string("sha256", _HEX64), True),
-    ("kind", _string("kind", _VOCABULARY), True),
-    ("name", _string("name", _TEXT), True),
-)
-
-PATTERNS: Final[dict[str, re.Pattern[str]]] = {
+SOURCES: Final[dict[str, str]] = {
     "key": _statement(
         "key",
         ("party", _string("party", _PARTY), True),
@@ -146,8 +142,8 @@ PATTERNS: Final[dict[str, re.Pattern[str]]] = {
     "transform": _statement(
         "transform",
         ("process", _string("process", _VOCABULARY), True),
-        ("inputs", _number("inputs", _array(_INPUT, empty=False)), True),
-        ("outputs", _number("outputs", _array(_OUTPUT, empty=False)), True),
+        ("inputs", _number("inputs", _ARRAY), True),
+        ("outputs", _number("outputs", _ARRAY), True),
         ("site", _SITE, True),
         _REPLACES,
     ),
@@ -156,7 +152,7 @@ PATTERNS: Final[dict[str, re.Pattern[str]]] = {
         ("lot", _string("lot", _LOT), True),
         *_quantity_fields(),
         ("to", _string("to", _PARTY), True),
-        ("documents", _number("documents", _array(_DOCUMENT, empty=True)), False),
+        ("documents", _number("documents", _ARRAY), False),
         _REPLACES,
     ),
     "receipt": _statement(
@@ -181,4 +177,5 @@ PATTERNS: Final[dict[str, re.Pattern[str]]] = {
         ("reason", _string("reason", _TEXT), True),
     ),
 }
-"""Statement type → the pattern of its payload (``party`` and ``evidence`` have none)."""
+"""Statement type → the pattern of its payload (``party`` and ``evidence`` have none),
+compiled by the reader when it first meets the type: importing costs no compilation."""
