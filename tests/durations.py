@@ -37,16 +37,47 @@ def load(path: Path = DURATIONS_FILE) -> dict[str, float]:
     return {str(k): float(v) for k, v in data.items() if isinstance(v, int | float)}
 
 
+def plain_id(nodeid: str) -> str:
+    """``nodeid`` without the ``@group`` suffix that ``--dist loadgroup`` adds to the
+    tests marked ``xdist_group`` (parameter ids may hold an ``@`` of their own)."""
+    at = nodeid.rfind("@")
+    return nodeid[:at] if at > nodeid.rfind("]") and at > nodeid.rfind("::") else nodeid
+
+
+def group_of(item: pytest.Item) -> str | None:
+    mark = item.get_closest_marker("xdist_group")
+    if mark is None:
+        return None
+    return str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+
+
 def weight(item: pytest.Item, durations: Mapping[str, float]) -> float:
-    recorded = durations.get(item.nodeid)
+    recorded = durations.get(plain_id(item.nodeid))
     if recorded is not None:
         return recorded
     return SLOW_DEFAULT if item.get_closest_marker("slow") is not None else 0.0
 
 
 def longest_first(items: list[pytest.Item], durations: Mapping[str, float]) -> None:
-    """Sort ``items`` in place, longest first; equal weights keep their order."""
-    items.sort(key=lambda item: -weight(item, durations))
+    """Sort ``items`` in place, longest first; equal weights keep their order.
+
+    The tests of one ``xdist_group`` go to one worker as one unit: they weigh
+    together (their sum) and stay side by side, longest first within the group.
+    """
+    own = {id(item): weight(item, durations) for item in items}
+    groups: dict[str, float] = {}
+    for item in items:
+        group = group_of(item)
+        if group is not None:
+            groups[group] = groups.get(group, 0.0) + own[id(item)]
+
+    def key(item: pytest.Item) -> tuple[float, str, float]:
+        group = group_of(item)
+        if group is None:
+            return (-own[id(item)], "", 0.0)
+        return (-groups[group], group, -own[id(item)])
+
+    items.sort(key=key)
 
 
 class Recorder:
@@ -57,7 +88,8 @@ class Recorder:
         self.seconds: dict[str, float] = {}
 
     def add(self, report: pytest.TestReport) -> None:
-        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+        nodeid = plain_id(report.nodeid)
+        self.seconds[nodeid] = self.seconds.get(nodeid, 0.0) + report.duration
 
     def write(self) -> None:
         merged = load(self.path)

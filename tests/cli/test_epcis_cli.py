@@ -1,4 +1,5 @@
-"""``custody epcis import`` / ``hash`` and ``party register --gln``, run for real."""
+"""``custody epcis import`` / ``hash`` and ``party register --gln``, run for real (the
+first run of each command in a test; its repeats in process)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ LINT = "urn:epc:class:lgtin:0614141.054321.LINT1"
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Cli:
     """A ledger with the farm and the gin registered by their GLNs, built once."""
-    c = Cli(tmp_path_factory.mktemp("epcis"))
+    c = Cli(tmp_path_factory.mktemp("epcis"), repeat_in_process=True)
     c.run("init", "--origin", "example.org/custody")
     for pid, gln in (("farm", FARM_GLN), ("gin", GIN_GLN)):
         c.keys(pid)
@@ -29,8 +30,9 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Cli:
 
 @pytest.fixture
 def cli(prepared: Cli, tmp_path: Path) -> Cli:
-    """Each test's own copy of the prepared ledger."""
-    return prepared.copy(tmp_path)
+    """Each test's own copy of the prepared ledger; the first run of each command is a
+    real process, its repeats run in this process."""
+    return prepared.copy(tmp_path, repeat_in_process=True)
 
 
 def _import(cli: Cli, doc: Path, party: str, code: int = 0) -> list[dict[str, Any]]:

@@ -20,7 +20,8 @@ def _gln(body: str) -> str:
 
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:
-    c = Cli(tmp_path_factory.mktemp("gs1"))
+    # the first run of each command is a real process; its repeats run in this process
+    c = Cli(tmp_path_factory.mktemp("gs1"), repeat_in_process=True)
     c.run("init", "--origin", "example.org/custody")
     for pid, glns in (
         ("acme", ["061414107346"]),

@@ -65,7 +65,7 @@ def _void(report: dict[str, Any]) -> list[tuple[str, str]]:
 
 @pytest.mark.slow
 def test_void_statements_round_trip(tmp_path: Path) -> None:
-    first = Cli(tmp_path / "a")
+    first = Cli(tmp_path / "a", repeat_in_process=True)
     first.dir.mkdir()
     _ledger(first)
     _chain(first)
@@ -93,7 +93,7 @@ def test_void_statements_round_trip(tmp_path: Path) -> None:
     assert len(corrected) == 1
     assert corrected[0]["errorDeclaration"]["correctiveEventIDs"][0] in by_id
 
-    second = Cli(tmp_path / "b")
+    second = Cli(tmp_path / "b", repeat_in_process=True)
     second.dir.mkdir()
     for pid, *_ in PARTIES:
         for suffix in (".key", ".pub"):

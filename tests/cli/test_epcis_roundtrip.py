@@ -66,7 +66,7 @@ def _essence(report: dict[str, Any]) -> tuple[Any, ...]:
 
 @pytest.mark.slow
 def test_export_validates_and_imports_back(tmp_path: Path) -> None:
-    first = Cli(tmp_path / "a")
+    first = Cli(tmp_path / "a", repeat_in_process=True)
     first.dir.mkdir()
     _ledger(first)
     _chain(first)
@@ -84,7 +84,7 @@ def test_export_validates_and_imports_back(tmp_path: Path) -> None:
     assert events[0]["bizLocation"]["id"] == "https://id.gs1.org/414/0614141000005"
     assert events[1]["quantityList"][0]["uom"] == "TNE"
 
-    second = Cli(tmp_path / "b")
+    second = Cli(tmp_path / "b", repeat_in_process=True)
     second.dir.mkdir()
     for pid, *_ in PARTIES:
         for suffix in (".key", ".pub"):

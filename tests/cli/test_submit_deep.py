@@ -19,9 +19,15 @@ ARRAYS = "[" * DEEP + "]" * DEEP
 OBJECTS = '{"a":' * DEEP + "1" + "}" * DEEP
 
 
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    return new_cli(tmp_path_factory.mktemp("deep"))
+
+
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    return new_cli(tmp_path)
+def cli(initialised: Cli, tmp_path: Path) -> Cli:
+    """Each test's own copy of one freshly initialised ledger."""
+    return initialised.copy(tmp_path)
 
 
 def _codes(cli: Cli, name: str, text: str) -> list[str]:

@@ -54,7 +54,7 @@ def deep_chain(world: World, depth: int) -> str:
 
 @pytest.fixture(scope="session")
 def deep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, str]]:
-    """Built once per worker: the longest tests run first and may not run together."""
+    """Built once: the tests that read it share one xdist group, so one worker runs them."""
     world = World(tmp_path_factory.mktemp("deep") / "home")
     lot = deep_chain(world, DEPTH)
     yield world, lot
@@ -80,6 +80,7 @@ def lots_in(text: str) -> set[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("deep_chain")
 def test_trace_of_a_10000_deep_chain_as_text(deep: tuple[World, str]):
     world, lot = deep
     proc = custody(world, "trace", lot)
@@ -96,6 +97,7 @@ def test_trace_of_a_10000_deep_chain_as_text(deep: tuple[World, str]):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("deep_chain")
 def test_trace_of_a_10000_deep_chain_as_json_and_dot(deep: tuple[World, str]):
     world, lot = deep
     proc = custody(world, "trace", lot, "--format", "json")
@@ -112,6 +114,7 @@ def test_trace_of_a_10000_deep_chain_as_json_and_dot(deep: tuple[World, str]):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("deep_chain")
 def test_verify_and_the_html_report_of_a_10000_deep_chain(deep: tuple[World, str]):
     world, lot = deep
     proc = custody(world, "verify", lot)
