@@ -2,11 +2,11 @@
 
 The input is read as a stream (:mod:`cli.submit_input`; JSON lines one line at
 a time) and appended in batches. Up to :data:`SMALL` envelopes go in one
-:meth:`ledger.log.Ledger.submit` call; a larger input goes through
-:meth:`~ledger.log.Ledger.submit_stream` in batches of :data:`BATCH`, with the
-signatures checked on worker processes (:class:`ledger.sigcheck.ProcessVerifier`,
-one per core) while earlier batches are appended. With ``--server`` the batches
-go over HTTP, one request at a time.
+:meth:`ledger.log.Ledger.submit` call; a larger input goes through the pipelined
+append (:func:`ledger.pipeline.pipelined`): blocks of :data:`BATCH` JSON lines are
+parsed and their signatures checked on worker processes (:mod:`ledger.prepare_lines`,
+one per core) while earlier ones are appended, :data:`GROUP` blocks a transaction.
+With ``--server`` the batches go over HTTP, one request at a time.
 
 Output: ``--json`` is SPEC §10's list of per-envelope results in input order,
 written as the batches are appended. Otherwise each rejected envelope is one
@@ -48,7 +48,10 @@ SMALL = 2000
 BATCH = 1000
 """Envelopes a batch of a larger input (and an HTTP request with ``--server``)."""
 AHEAD = 3
-"""Batches a core handed to the worker processes ahead of the one being appended."""
+"""Batches a core handed to the worker processes ahead of the ones being appended."""
+GROUP = 4
+"""Batches of a large input appended in one transaction: fewer commits, and fewer
+index pages written per envelope as the ledger grows."""
 WORKER_MODULE = "ledger.prepare_lines"
 """What the worker processes run (their fork server imports it before the first fork)."""
 GC_THRESHOLD = 50_000
@@ -115,25 +118,33 @@ def _submit_large(
     head of the input while this process opens the ledger."""
     _start_fork_server(WORKER_MODULE)  # its imports overlap this process's own
     from ledger.pipeline import pipelined
-    from ledger.prepare import Prepared
+    from ledger.prepare import Prepared, merged
     from ledger.prepare_lines import LinePreparer, unpack
 
     cores = os.cpu_count() or 1
     preparer = LinePreparer(where.db_url, cores)
-    marks: deque[int] = deque()  # bytes read at the end of each batch in flight
-    ahead: deque[Future[bytes] | list[Item]] = deque()
+    ahead: deque[Future[bytes] | list[Item]] = deque()  # batches handed on, in order
+    marks: deque[int] = deque()  # bytes read at the end of each of them
+    appends: deque[int] = deque()  # the same at the end of each append
 
     def start(batch: Batch) -> None:
         marks.append(reader.done)
         ahead.append(preparer.submit(batch) if isinstance(batch, bytes) else batch)
 
-    def started() -> Iterator[Future[bytes] | list[Item]]:
+    def group() -> list[Future[bytes] | list[Item]]:
+        n = min(GROUP, len(ahead))
+        for _ in range(n - 1):
+            marks.popleft()
+        appends.append(marks.popleft())
+        return [ahead.popleft() for _ in range(n)]
+
+    def started() -> Iterator[list[Future[bytes] | list[Item]]]:
         for batch in source:
             start(batch)
-            if len(ahead) > AHEAD * cores:
-                yield ahead.popleft()
+            if len(ahead) >= GROUP + AHEAD * cores:
+                yield group()
         while ahead:
-            yield ahead.popleft()
+            yield group()
 
     verifier: Any = None
     try:
@@ -148,14 +159,14 @@ def _submit_large(
         gc.set_threshold(GC_THRESHOLD)  # a batch makes ~10^4 short-lived objects, freed by refcount
         fast = Ledger(ledger.store, ledger.operator_key, verifier=verifier)
 
-        def prepare(batch: Future[bytes] | list[Item]) -> Prepared:
-            if isinstance(batch, list):
-                return fast._prepare(batch)
-            return unpack(batch.result())
+        def prepare(batches: list[Future[bytes] | list[Item]]) -> Prepared:
+            return merged(
+                [fast._prepare(b) if isinstance(b, list) else unpack(b.result()) for b in batches]
+            )
 
         for results in pipelined(prepare, fast._finish, started()):
             sink.add_results(results)
-            done = marks.popleft()
+            done = appends.popleft()
             if bar is not None:
                 bar.update(sink.count, done)
     finally:

@@ -78,6 +78,35 @@ class Prepared:
 Item = Envelope | CustodyError
 
 
+def merged(batches: Sequence[Prepared]) -> Prepared:
+    """``batches``, prepared one after the other, as one :class:`Prepared` appended in
+    one transaction (the results in order; each batch's verdicts waited for)."""
+    if len(batches) == 1:
+        return batches[0]
+    results: list[SubmitResult | None] = []
+    parsed: list[Parsed] = []
+    known: dict[Triple, bool] = {}
+    parties: set[str] = set()
+    kids: set[str] = set()
+    lots: set[str] = set()
+    holdings: set[tuple[str, str]] = set()
+    dispatches: dict[str, set[str]] = {}
+    for b in batches:
+        for p in b.parsed:
+            p.index += len(results)
+        results += b.results
+        parsed += b.parsed
+        known.update(b.signatures.memo().known)
+        parties |= b.needs[0]
+        kids |= b.needs[1]
+        lots |= b.needs[2]
+        holdings |= b.needs[3]
+        for digest, issuers in b.needs[4].items():
+            dispatches.setdefault(digest, set()).update(issuers)
+    needs = (parties, kids, lots, holdings, dispatches)
+    return Prepared(results, parsed, Known(known), needs)
+
+
 def prepare(store: Store, verifier: BatchVerifier, items: Sequence[Item]) -> Prepared:
     """Steps 1 and 2, outside the lock: parse, then start verifying every
     signature whose key is already registered."""

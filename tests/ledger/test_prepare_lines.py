@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ledger.envelope import Envelope
 from ledger.pipeline import pipelined
+from ledger.prepare import merged
 from ledger.prepare_lines import LinePreparer, parse_lines, unpack
 from tests.ledger.test_ingest_pipeline import Item, _batches, _codes, _leaves, _twin
 from tests.support import World
@@ -37,6 +38,32 @@ def test_lines_prepared_on_workers_append_what_submit_appends(world: World, tmp_
     assert any(r.error is not None for r in got[0])
     assert _leaves(twin) == _leaves(world.ledger)
     assert twin.checkpoint() == world.ledger.checkpoint()
+    twin.store.close()
+
+
+def test_blocks_merged_into_one_append_append_what_submit_appends(world: World, tmp_path: Path):
+    """``custody submit`` appends several blocks in one transaction (:func:`merged`):
+    the results are those of the blocks one after the other, and so are the leaves
+    (one clock), the derived state (audit) and the last checkpoint."""
+    from ledger.audit import audit
+
+    blocks = [_lines(b) for b in _batches(world)]
+    twin = _twin(world, tmp_path)
+    expected = [r for b in blocks for r in world.ledger.submit(parse_lines(b))]
+    preparer = LinePreparer(twin.store.url, 2)
+    try:
+        started = [preparer.submit(b) for b in blocks]
+        groups = [started[:2], started[2:]]  # a key registered in the block before it signs
+        got = list(
+            pipelined(lambda g: merged([unpack(f.result()) for f in g]), twin._finish, groups)
+        )
+    finally:
+        preparer.close()
+    assert len(got) == 2
+    assert [r for rs in got for r in _codes(rs)] == _codes(expected)
+    assert _leaves(twin) == _leaves(world.ledger)
+    assert twin.checkpoint() == world.ledger.checkpoint()
+    assert audit(twin.store).ok
     twin.store.close()
 
 
