@@ -89,3 +89,34 @@ def test_a_script_body_runs_once_with_or_without_a_main_guard(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["body", f"pool {guarded}"]
+
+
+def test_bundle_verification_starts_the_workers_only_for_many_leaves(tmp_path: Path) -> None:
+    """A large bundle starts the shared pool as soon as its zip is read; a small one never."""
+    body = textwrap.dedent(
+        """
+        import time
+        from ledger.sigcheck import PARALLEL_MIN, shared_pool
+        from ledger.sigpool import _Shared
+        from provenance.bundle.verify import start_workers
+
+        def main():
+            start_workers({f"leaves/{i}.json": b"" for i in range(PARALLEL_MIN)})
+            print("small", _Shared.pool is not None, flush=True)
+            start_workers({f"leaves/{i}.json": b"" for i in range(PARALLEL_MIN + 1)})
+            deadline = time.monotonic() + 60
+            while shared_pool() is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            print("large", shared_pool() is not None, flush=True)
+
+        if __name__ == "__main__":
+            main()
+        """
+    )
+    script = tmp_path / "script.py"
+    script.write_text(body, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["small False", "large True"]
