@@ -1,5 +1,4 @@
-"""``custody epcis import`` / ``hash`` and ``party register --gln``, run for real (the
-first run of each command in a test; its repeats in process)."""
+"""``custody epcis import`` / ``hash`` and ``party register --gln``, run for real."""
 
 from __future__ import annotations
 
@@ -17,22 +16,27 @@ GIN_GLN = "0614141000012"  # urn:epc:id:sgln:0614141.00001.0
 LINT = "urn:epc:class:lgtin:0614141.054321.LINT1"
 
 
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Cli:
+_PREPARED: dict[str, Cli] = {}  # per test session (its base temporary folder)
+
+
+def _prepared(factory: pytest.TempPathFactory) -> Cli:
     """A ledger with the farm and the gin registered by their GLNs, built once."""
-    c = Cli(tmp_path_factory.mktemp("epcis"), repeat_in_process=True)
-    c.run("init", "--origin", "example.org/custody")
-    for pid, gln in (("farm", FARM_GLN), ("gin", GIN_GLN)):
-        c.keys(pid)
-        c.register(pid, pid.title(), "US", "--role", "supplier", "--gln", gln)
-    return c
+    key = str(factory.getbasetemp())
+    if key not in _PREPARED:
+        c = Cli(factory.mktemp("epcis"), repeat_in_process=True)
+        c.run("init", "--origin", "example.org/custody")
+        for pid, gln in (("farm", FARM_GLN), ("gin", GIN_GLN)):
+            c.keys(pid)
+            c.register(pid, pid.title(), "US", "--role", "supplier", "--gln", gln)
+        _PREPARED[key] = c
+    return _PREPARED[key]
 
 
 @pytest.fixture
-def cli(prepared: Cli, tmp_path: Path) -> Cli:
-    """Each test's own copy of the prepared ledger; the first run of each command is a
-    real process, its repeats run in this process."""
-    return prepared.copy(tmp_path, repeat_in_process=True)
+def cli(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Cli:
+    """Each test's own copy of the prepared ledger (other EPCIS test modules import
+    this fixture alone)."""
+    return _prepared(tmp_path_factory).copy(tmp_path)
 
 
 def _import(cli: Cli, doc: Path, party: str, code: int = 0) -> list[dict[str, Any]]:

@@ -9,9 +9,9 @@ import json
 from typing import Any
 
 from tests.cli.support import Cli
-from tests.cli.test_epcis_cli import DATA, _commission, _doc, _import, cli, prepared
+from tests.cli.test_epcis_cli import DATA, _commission, _doc, _import, cli
 
-__all__ = ["cli", "prepared"]
+__all__ = ["cli"]
 
 PO = "urn:epcglobal:cbv:bt:0614141000012:PO-77"
 SEED = "urn:epc:class:lgtin:0614141.012345.SEED1"

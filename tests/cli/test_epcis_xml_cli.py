@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.cli.support import Cli
-from tests.cli.test_epcis_cli import DATA, _commission, _doc, _import, cli, prepared
+from tests.cli.test_epcis_cli import DATA, _commission, _doc, _import, cli
 
-__all__ = ["cli", "prepared"]
+__all__ = ["cli"]
 
 XML = """<?xml version="1.0" encoding="UTF-8"?>
 <epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" schemaVersion="2.0"
