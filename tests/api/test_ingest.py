@@ -196,14 +196,14 @@ def test_a_group_waits_for_the_clients_of_the_last_one(world: World) -> None:
     clients the last group answered come back together and commit together."""
     farm = world.party("farm")
     ledger = _Counting(world.ledger.store, world.ledger.operator_key)
-    committer = Committer(ledger, max_wait=30.0, gap=5.0)
+    committer = Committer(ledger, max_wait=30.0, gap=0.5)
     held = committer.submit([_origin(farm, "farm/hold")])
     assert ledger.holding.wait(60)  # alone: nothing was queued
     four = [committer.submit([_origin(farm, f"farm/four-{i}")]) for i in range(4)]
     ledger.hold.set()
     assert held.result(timeout=60)[0].error is None
     assert all(f.result(timeout=60)[0].error is None for f in four)
-    assert ledger.sizes[-1] == 4  # queued behind the held one: one group
+    assert ledger.sizes[-1] == 4  # queued behind the held one (the held client did not come back)
 
     # the four clients come back one by one: one group again
     envs = [_origin(farm, f"farm/back-{i}") for i in range(4)]
@@ -240,4 +240,23 @@ def test_the_wait_for_company_is_bounded(world: World) -> None:
         (r,) = committer.submit([_origin(farm, f"farm/left-{i}")]).result(timeout=30)
         assert r.error is None
     assert ledger.sizes[-3:] == [1, 1, 1]
+    committer.close()
+
+
+def test_cohorts_of_clients_merge_into_one_group(world: World) -> None:
+    """Jobs that queued while a group was appended are another cohort of clients:
+    the next group waits for them and for the clients just answered, so that the
+    two cohorts share one commit instead of alternating."""
+    farm = world.party("farm")
+    ledger = _Counting(world.ledger.store, world.ledger.operator_key)
+    committer = Committer(ledger, max_wait=30.0, gap=5.0)
+    held = committer.submit([_origin(farm, "farm/hold")])
+    assert ledger.holding.wait(60)
+    cohort = [committer.submit([_origin(farm, f"farm/cohort-{i}")]) for i in range(2)]
+    ledger.hold.set()
+    assert held.result(timeout=60)[0].error is None
+    threading.Event().wait(0.05)
+    back = committer.submit([_origin(farm, "farm/back")])  # the held client comes back
+    assert all(f.result(timeout=60)[0].error is None for f in [*cohort, back])
+    assert ledger.sizes[-2:] == [1, 3]
     committer.close()
