@@ -18,9 +18,9 @@ for as many jobs as the last group held plus those that queued while it was
 appended: the clients it answered come back together, and a group started on
 the first of them would commit, and fsync, alone (with 16 clients the groups
 alternated between 1 and 15 envelopes; now they hold 16, for a quarter less
-server CPU per append). If a group fails
-unexpectedly, each of its jobs is retried alone so that one bad job cannot
-fail its neighbours, and the groups prepared behind it are appended afresh.
+server CPU per append). If a group fails unexpectedly, each of its jobs is
+retried alone so that one bad job cannot fail its neighbours, and the groups
+prepared behind it are appended afresh.
 
 Several server processes each run one writer; the ledger's append lock
 serialises them (SPEC §5).
