@@ -6,7 +6,9 @@ other cores matters little), each reader on the ingest and verification paths:
 
 * ``parse_envelope``: one JSON line of ``custody submit`` to an envelope;
 * ``strictjson.loads``: the JSON step of it alone;
-* ``parse_statement``: the payload to a statement (by type, and overall);
+* ``parse_statement``: the payload to a statement (by type, and overall), and the
+  same through its full strict path alone (what any payload not in the encoders'
+  form takes: strict JSON, then the per-field validators);
 * ``decode_leaf``: stored leaf bytes to a leaf (what verification reads).
 
     .venv/bin/python bench/parse.py --n 5000
@@ -29,6 +31,7 @@ from ledger.envelope import parse_envelope
 from ledger.home import Home
 from ledger.leaf import LEAF_TEMPLATE, decode_leaf, envelope_json
 from ledger.statements import parse_statement
+from ledger.statements.decode import parse_statement_strict
 
 
 def cpu_us(fn: Callable[[Any], object], items: Sequence[Any], repeat: int) -> float:
@@ -69,6 +72,8 @@ def main() -> None:
     ]
     for kind, items in sorted(by_type.items()):
         rows.append((f"  {kind} ({len(items)})", cpu_us(parse_statement, items, args.repeat)))
+    full = cpu_us(parse_statement_strict, payloads, args.repeat)
+    rows.append(("  the mix, full path alone", full))
     rows.append(("decode_leaf (stored leaf bytes)", cpu_us(decode_leaf, leaves, args.repeat)))
     print(f"CPU µs a call, best of {args.repeat} passes over {args.n:,} envelopes")
     for label, us in rows:
