@@ -16,8 +16,12 @@ common fields, for the ingest hot path. Every model keeps the verbatim
 ``payload`` and its ``digest`` (``"sha256:" + hex(sha256(payload))``): the
 signed bytes are never rebuilt from parsed values.
 
-Validation is hand-written (small helpers, no pydantic) so that a typical
-``dispatch`` parses in a few tens of microseconds.
+Validation is hand-written (small helpers, no pydantic). A payload in the
+encoders' form (compact, sorted keys, no string escapes) is read by one pattern
+per type (:mod:`~ledger.statements.fast`, :mod:`~ledger.statements.fast_patterns`,
+models built by :mod:`~ledger.statements.makers`), a few microseconds a
+``dispatch``; anything else, and every error, by the full strict path
+(:func:`~ledger.statements.decode.parse_statement_strict`): the same model or error.
 
 Formats
 -------

@@ -59,13 +59,16 @@ _ITEM: Final[dict[str, re.Pattern[str]]] = {}
 """Array name → the compiled pattern of its items, compiled as first needed."""
 
 
+_UNITS: Final = frozenset(UNITS)
+
+
 class _RefusedError(Exception):
     """A value the fast path does not vouch for: the full path decides."""
 
 
 def _quantity(text: str, unit: str) -> Quantity:
     value = Decimal(text)
-    if not value > 0 or unit not in UNITS:
+    if not value > 0 or unit not in _UNITS:
         raise _RefusedError
     return trusted_quantity(value, unit)
 
