@@ -5,6 +5,7 @@ importer, export the bundle over HTTP and verify it offline."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -42,10 +43,18 @@ def run_cli(*args: str, home: Path | None = None) -> subprocess.CompletedProcess
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
 
-@pytest.fixture
-def initialised(tmp_path: Path) -> Home:
-    done = run_cli("init", "--origin", "custody.e2e/ledger", home=tmp_path / "home")
+@pytest.fixture(scope="session")  # the tests run apart, longest first
+def initialised_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("e2e") / "home"
+    done = run_cli("init", "--origin", "custody.e2e/ledger", home=home)
     assert done.returncode == 0, done.stderr
+    return home
+
+
+@pytest.fixture
+def initialised(initialised_once: Path, tmp_path: Path) -> Home:
+    """Each test's own copy of a ledger made by ``custody init``."""
+    shutil.copytree(initialised_once, tmp_path / "home")
     return Home(tmp_path / "home")
 
 
