@@ -16,8 +16,9 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -34,6 +35,7 @@ __all__ = [
     "PendingVerification",
     "ProcessVerifier",
     "Triple",
+    "feeding_workers",
     "shared_pool",
     "worker_pool",
 ]
@@ -260,3 +262,38 @@ class AutoVerifier:
 
     def __call__(self, items: list[Triple]) -> list[bool]:
         return self.submit(items).result()
+
+
+HANDOFF_INTERVAL = 0.0005
+"""The interpreter's thread switch interval (seconds) while :func:`feeding_workers`."""
+
+
+class _Handoff:
+    lock = threading.Lock()
+    depth = 0
+    saved = 0.0
+
+
+@contextmanager
+def feeding_workers() -> Iterator[None]:
+    """Hand the interpreter lock over sooner while a busy thread feeds worker processes.
+
+    A process pool is fed and drained by background threads (pickling the next
+    batch, putting it on the workers' queue, taking results back) that need the
+    interpreter lock, which a thread busy parsing and replaying keeps for the
+    switch interval (5 ms by default) at a time; a worker then waits between its
+    batches. For the span of the block (nested and concurrent uses: the first in
+    sets it, the last out restores it) the interval is :data:`HANDOFF_INTERVAL`.
+    """
+    with _Handoff.lock:
+        if _Handoff.depth == 0:
+            _Handoff.saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(_Handoff.saved, HANDOFF_INTERVAL))
+        _Handoff.depth += 1
+    try:
+        yield
+    finally:
+        with _Handoff.lock:
+            _Handoff.depth -= 1
+            if _Handoff.depth == 0:
+                sys.setswitchinterval(_Handoff.saved)

@@ -59,6 +59,7 @@ import networkx as nx
 from ledger.custody import SigCheck
 from ledger.errors import NotFoundError
 from ledger.sigcheck import AutoVerifier, BatchVerifier, Preverified
+from ledger.sigpool import feeding_workers
 from ledger.statements import (
     Import,
     Origin,
@@ -340,7 +341,7 @@ def verify_entries(
     seq 0); anything missing shows up as findings, not as a pass. Raises
     NotFoundError only when no statement names the subject.
     """
-    with batch():
+    with batch(), feeding_workers():
         leaves, signatures = read_evidence(entries, verifier)
         leaves.problems.extend(check_chain(leaves))
         return _judge(leaves, subject, screening, yields, signatures, profile)
@@ -359,7 +360,7 @@ def verify_lot(
 
     Raises NotFoundError when the ledger has no statement naming ``lot``.
     """
-    with batch():
+    with batch(), feeding_workers():
         with store.read() as r:
             collected = collect(r, lot)
         leaves, signatures = read_evidence([(e.seq, e.leaf) for e in collected.entries], verifier)

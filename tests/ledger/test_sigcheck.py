@@ -87,3 +87,17 @@ def test_preverified_learns_keys_from_the_evidence_and_keys_by_message(world):
     assert kid == farm.key.kid
     assert memo(pk, sig, entries[-1].pae) is True
     assert memo(pk, sig, b"other bytes") is False
+
+
+def test_feeding_workers_lowers_the_switch_interval_and_restores_it():
+    import sys
+
+    from ledger.sigpool import HANDOFF_INTERVAL, feeding_workers
+
+    before = sys.getswitchinterval()
+    with feeding_workers():
+        assert sys.getswitchinterval() == min(before, HANDOFF_INTERVAL)
+        with feeding_workers():  # nested: the outermost restores
+            pass
+        assert sys.getswitchinterval() == min(before, HANDOFF_INTERVAL)
+    assert sys.getswitchinterval() == before
