@@ -84,7 +84,12 @@ class Cli:
         return proc
 
     def parallel(self, commands: list[tuple[str, ...]], code: int = 0) -> list[str]:
-        """Run independent commands (no --home) two at a time; return their stdout."""
+        """Run independent commands (no --home) two at a time; return their stdout and
+        stderr. With ``repeat_in_process`` they run one after the other through
+        :meth:`run` instead: a process for the first of each kind, the repeats in process."""
+        if self.repeat_in_process:
+            runs = [self.run(*args, code=code, home=False) for args in commands]
+            return [proc.stdout + proc.stderr for proc in runs]
         outputs: list[str] = []
         for i in range(0, len(commands), 2):
             procs = [
