@@ -21,7 +21,10 @@ pairs only, so the same code judges a live ledger and an evidence bundle
    (:mod:`provenance.replay`): signatures, keys, holdings, receipts. The
    signatures by keys the evidence registers are checked ahead, in batches
    fed while step 1 reads the leaves (:func:`start_signatures`), by a
-   ``verifier`` that may fan out to processes and work meanwhile;
+   ``verifier`` that may fan out to processes and work meanwhile. Steps 4-8
+   do not wait for those checks: a verdict not known yet counts as valid, and
+   if one such guess does not hold they are done again with the real verdicts
+   (:class:`ledger.sigcheck.Guess`), so the report is the one the verdicts give;
 5. :func:`compose_subject`: the subject's composition by origin
    (:mod:`provenance.composition`);
 6. :func:`run_rules`: the SPEC §6 rules (:data:`provenance.rules.DEFAULT_RULES`),
