@@ -110,7 +110,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if getattr(config.option, "loadgroup", False):  # an xdist worker under --dist loadgroup
+        _name_groups(items)
     durations.longest_first(items, durations.load())
+
+
+def _name_groups(items: list[pytest.Item]) -> None:
+    """Give each ``xdist_group`` test the ``@group`` suffix by which ``--dist
+    loadgroup`` sends a group to one worker. pytest-xdist 3.8 writes it to
+    ``item._nodeid``, which pytest 9 no longer reads (the id is ``item._id``), so
+    the groups were dealt out test by test; set it where pytest reads it."""
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        group = durations.group_of(item)
+        if group is None or item.nodeid.endswith(f"@{group}") or not hasattr(item, "_id"):
+            continue
+        item._id = NodeId.parse(f"{item.nodeid}@{group}")
 
 
 _recorders: list[durations.Recorder] = []
