@@ -227,7 +227,10 @@ def batch() -> Iterator[None]:
     that live until the report is dropped; each full collection would walk them
     all again (a third of the time of a 10,000-statement trace). Reference
     counting still frees garbage; the collector is resumed afterwards if it was
-    running before.
+    running before, with what was made meanwhile handed to its oldest generation
+    at once (``gc.freeze`` then ``gc.unfreeze``, two list splices) rather than
+    walked by its next young collection (20-60 ms after a 10,000-statement
+    trace); garbage cycles among those objects go at the next full collection.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -235,6 +238,8 @@ def batch() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
