@@ -30,9 +30,9 @@ from ledger import strictjson
 from ledger.units import UNITS
 
 _ID = re.compile(r"[A-Za-z0-9._:/-]{1,128}")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _AMOUNT = re.compile(
-    r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z][A-Za-z0-9]*)\s*(?:=\s*(\d+(?:\.\d+)?)\s*kg)?\s*"
+    r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z][A-Za-z0-9]*)\s*(?:=\s*([0-9]+(?:\.[0-9]+)?)\s*kg)?\s*"
 )
 _VOCABULARY = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)*")
 _SUBDIVISION = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
@@ -56,7 +56,7 @@ def parse_decimal(text: str) -> Decimal:
 def parse_coordinate(text: str) -> Decimal:
     """A latitude or longitude: a plain signed decimal."""
     value = text.strip()
-    if re.fullmatch(r"-?\d+(?:\.\d+)?", value) is None:
+    if re.fullmatch(r"-?[0-9]+(?:\.[0-9]+)?", value) is None:
         raise typer.BadParameter(f"must be a decimal number like 33.58 or -101.85, got {text!r}")
     return Decimal(value)
 

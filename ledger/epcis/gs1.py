@@ -28,8 +28,8 @@ __all__ = [
 
 CANONICAL_HOST: Final = "https://id.gs1.org"
 
-_DIGITS = re.compile(r"\d+")
-_GLN = re.compile(r"\d{13}")
+_DIGITS = re.compile(r"[0-9]+")
+_GLN = re.compile(r"[0-9]{13}")
 
 
 @lru_cache(maxsize=4096)  # a document repeats its company prefixes and items
@@ -79,7 +79,7 @@ def gln_of_location(uri: str) -> str | None:
         return _key(parts[0], parts[1], 12)
     link = constrain_digital_link(uri) if uri.startswith(("http://", "https://")) else None
     if link is not None:
-        match = re.fullmatch(r"https://id\.gs1\.org/(?:414|417)/(\d{13})(?:/254/.*)?", link)
+        match = re.fullmatch(r"https://id\.gs1\.org/(?:414|417)/([0-9]{13})(?:/254/.*)?", link)
         if match and is_valid_gln(match.group(1)):
             return match.group(1)
     return None

@@ -88,9 +88,10 @@ _REPORT_FIELDS: Final = (
 _TIME_FIELDS: Final = frozenset({"time", "startTime", "endTime"})
 
 _DATETIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})"
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})",
+    re.ASCII,  # ASCII digits only
 )
-_DECIMAL_TEXT = re.compile(r"-?\d+\.\d+")
+_DECIMAL_TEXT = re.compile(r"-?\d+\.\d+", re.ASCII)
 _MILLI: Final = Decimal("0.001")
 
 

@@ -36,9 +36,9 @@ from ledger.statements.fields import (
 )
 
 _NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ./_:#-]{0,63}")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
-_CONTAINER = re.compile(r"[A-Z]{3}[UJZ]\d{7}")
+_CONTAINER = re.compile(r"[A-Z]{3}[UJZ][0-9]{7}")
 _MAX_AMOUNT: Final = Decimal("1e15")
 
 TRANSPORT_TYPES: Final = MappingProxyType(

@@ -40,12 +40,12 @@ _MEDIA_TYPE = re.compile(
     r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
 )
 _ENTRY_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}")
-_HTS = re.compile(r"\d{4}(?:\.?\d{2}){0,3}")
+_HTS = re.compile(r"[0-9]{4}(?:\.?[0-9]{2}){0,3}")
 _IDENTIFIERS: Final = MappingProxyType(
     {
-        "lei": (re.compile(r"[A-Z0-9]{18}\d{2}"), "20 upper-case letters or digits"),
-        "duns": (re.compile(r"\d{9}"), "9 digits"),
-        "gln": (re.compile(r"\d{13}"), "13 digits"),
+        "lei": (re.compile(r"[A-Z0-9]{18}[0-9]{2}"), "20 upper-case letters or digits"),
+        "duns": (re.compile(r"[0-9]{9}"), "9 digits"),
+        "gln": (re.compile(r"[0-9]{13}"), "13 digits"),
     }
 )
 

@@ -13,7 +13,10 @@ from typing import Final
 
 from ledger.statements.fields import _fail, _show, _string
 
-_TIME: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z")
+# ASCII digits only: ``\d`` would also take other scripts' digits (int() reads them)
+_TIME: Final = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z", re.ASCII
+)
 
 
 def parse_time(value: object, path: str = "time") -> datetime:  # noqa: RET503 (_fail raises)

@@ -160,5 +160,5 @@ def gtin_of(uri: str) -> str | None:
         link = epc_to_digital_link(uri)
     elif uri.startswith(("http://", "https://")):
         link = constrain_digital_link(uri)
-    match = re.match(r"https://id\.gs1\.org/01/(\d{14})", link or "")
+    match = re.match(r"https://id\.gs1\.org/01/([0-9]{14})", link or "")
     return match.group(1) if match else None

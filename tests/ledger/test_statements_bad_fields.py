@@ -107,6 +107,26 @@ BAD: list[tuple[str, bytes, str, str | None]] = [
     ("time-date-only", mutated("key", (("time",), "2026-03-01")), "bad_time", "time"),
     ("time-number", mutated("key", (("time",), 1772359200)), "wrong_type", "time"),
     ("bad-effective", mutated("revoke", (("effective",), "soon")), "bad_time", "effective"),
+    # digits are ASCII digits: other scripts' digits are not (int() would read them)
+    (
+        "time-full-width-digits",
+        mutated("key", (("time",), "\uff12026-03-01T10:00:00.5Z")),
+        "bad_time",
+        "time",
+    ),
+    (
+        "time-arabic-indic-digits",
+        mutated("key", (("time",), "2026-03-01T10:00:\u0660\u0660Z")),
+        "bad_time",
+        "time",
+    ),
+    ("hts-full-width-digits", mutated("import", (("hts",), "\uff16109.10")), "bad_value", "hts"),
+    (
+        "duns-full-width-digits",
+        mutated("party", (("party", "identifiers", "duns"), "12345678\uff19")),
+        "bad_value",
+        "party.identifiers.duns",
+    ),
     # common fields
     ("missing-spec", mutated("key", (("spec",), DELETE)), "missing_field", "spec"),
     ("missing-type", mutated("key", (("type",), DELETE)), "missing_field", "type"),
