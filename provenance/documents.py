@@ -46,15 +46,16 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
-
-import networkx as nx
+from typing import TYPE_CHECKING, Final
 
 from ledger.statements import Dispatch, Evidence, Key, Party, Revoke, Statement
 from ledger.statements.evidence_models import LabTest
 from provenance.rules.base import Finding, Severity
 from provenance.trace import Trace
 from provenance.verify import Report, flag_nodes, verdict_of
+
+if TYPE_CHECKING:  # loaded when a graph is first built
+    import networkx as nx
 
 __all__ = [
     "DOCUMENT",
@@ -286,6 +287,8 @@ def with_documents(report: Report, produced: Produced) -> Report:
     builder = report.graph_builder
 
     def graph() -> nx.DiGraph[str]:
+        import networkx as nx
+
         g = nx.DiGraph(subject=report.subject) if builder is None else builder()
         flag_nodes(g, extra)  # (a downgraded finding keeps its flag, now reported as info)
         g.graph["verdict"] = verdict

@@ -41,9 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from ledger.statements import (
     Dispatch,
@@ -58,6 +56,9 @@ from ledger.statements import (
 from ledger.units import Quantity, format_decimal
 from provenance.collect import Collected, collect
 from provenance.trace import Handoff, ParsedEntry, Trace
+
+if TYPE_CHECKING:  # loaded when a graph is first built
+    import networkx as nx
 
 __all__ = [
     "Collected",
@@ -293,6 +294,8 @@ def build_graph(
     nodes.extend(
         (party_node(party), _party_attrs(party, trace, on_path_parties)) for party in parties
     )
+    import networkx as nx  # loaded when a graph is first built
+
     g: nx.DiGraph[str] = nx.DiGraph(subject=trace.subject)
     g.add_nodes_from(nodes)
     g.add_edges_from(edges)

@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cached_property
-from typing import Any, Literal
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, Literal
 
 from ledger.errors import CustodyError
 from ledger.statements import Statement
@@ -26,6 +24,9 @@ from provenance.retracted import Retracted
 from provenance.rules.base import SEVERITIES, Finding
 from provenance.rules.matrix import DocumentsMatrix
 from provenance.rules.profile import Profile
+
+if TYPE_CHECKING:  # loaded when a graph is first built
+    import networkx as nx
 
 __all__ = ["Report", "Verdict", "VerificationError", "ensure_pass", "verdict_of"]
 
@@ -84,6 +85,8 @@ class Report:
     def graph(self) -> nx.DiGraph[str]:
         """The provenance graph (:mod:`provenance.graph`), nodes flagged by the findings."""
         if self.graph_builder is None:
+            import networkx as nx
+
             return nx.DiGraph(subject=self.subject)
         return self.graph_builder()
 

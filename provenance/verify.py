@@ -57,8 +57,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-import networkx as nx
-
 from ledger.custody import SigCheck
 from ledger.errors import NotFoundError
 from ledger.sigcheck import AutoVerifier, BatchVerifier, Preverified
@@ -88,7 +86,9 @@ from provenance.verdict import (
 )
 from provenance.yields import YieldTable, default_yields
 
-if TYPE_CHECKING:  # offline verification never loads the store
+if TYPE_CHECKING:  # offline verification never loads the store (nor networkx)
+    import networkx as nx
+
     from ledger.store import Store
 
 __all__ = [
