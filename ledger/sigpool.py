@@ -71,10 +71,31 @@ class Done:
 
 
 class _Gathered:
-    """Verification running in parts on worker processes; results in input order."""
+    """Verification running in parts on worker processes; results in input order.
 
-    def __init__(self, futures: list[Future[list[bool]]]) -> None:
+    :meth:`take_back` checks on this core the parts no worker has started yet."""
+
+    def __init__(self, futures: list[Future[list[bool]]], parts: list[list[Triple]]) -> None:
         self.futures = futures
+        self.parts = parts
+
+    def take_back(self) -> bool:
+        """Check here, last first, every part no worker has started; whether all were.
+
+        A part still queued for the workers is withdrawn (``Future.cancel``) and
+        checked on this core, so a caller that has nothing else to do shares the
+        checks instead of waiting; it stops at the first part a worker has taken
+        (the workers take them in order). Verdicts are the same either way."""
+        for i in range(len(self.futures) - 1, -1, -1):
+            f = self.futures[i]
+            if f.done():
+                continue
+            if not f.cancel():
+                return False
+            here: Future[list[bool]] = Future()
+            here.set_result(verify_serial(self.parts[i]))
+            self.futures[i] = here
+        return True
 
     def result(self) -> list[bool]:
         out: list[bool] = []
@@ -146,9 +167,8 @@ class ProcessVerifier:
             return Done(verify_serial(items))
         pool = self._executor()
         step = -(-len(items) // (2 * self.workers))  # two parts a worker: they share the cores
-        return _Gathered(
-            [pool.submit(verify_serial, items[i : i + step]) for i in range(0, len(items), step)]
-        )
+        parts = [items[i : i + step] for i in range(0, len(items), step)]
+        return _Gathered([pool.submit(verify_serial, part) for part in parts], parts)
 
     def __call__(self, items: list[Triple]) -> list[bool]:
         return self.submit(items).result()

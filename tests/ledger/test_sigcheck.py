@@ -61,6 +61,29 @@ def test_process_verifier_agrees_with_serial():
         pool.close()
 
 
+def test_checks_no_worker_has_started_are_checked_here_while_waiting():
+    """Batch.memo takes back, last first, the parts still queued for a busy worker
+    and checks them on this core; the verdicts (a bad signature last) are the same."""
+    import time
+
+    triples = _signed(40)
+    triples.append((triples[0][0], triples[1][1], triples[0][2]))
+    pool = ProcessVerifier(1, min_parallel=1)
+    try:
+        pool.start()
+        busy = pool.run(time.sleep, 3.0)  # the worker's task, then one queued for it
+        queued = pool.run(verify_serial, [])
+        batch = Batch(pool, chunk=10)
+        for t in triples:
+            batch.add(*t)
+        memo = batch.memo(check=lambda *_: pytest.fail("everything was checked ahead"))
+        assert not busy.done(), "the checks waited for the worker"
+        assert [memo(*t) for t in triples] == verify_serial(triples) == [True] * 40 + [False]
+        assert queued.result() == []
+    finally:
+        pool.close()
+
+
 def test_preverified_learns_keys_from_the_evidence_and_keys_by_message(world):
     """Signatures by keys the evidence registers are checked ahead, each with its own
     bytes: one copied onto other bytes is checked ahead too, and fails."""
