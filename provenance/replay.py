@@ -59,7 +59,7 @@ from ledger.custody import (
 )
 from ledger.errors import CustodyError
 from ledger.keys import is_valid_signature, kid_of
-from ledger.sigcheck import BatchVerifier, Memo, Preverified, preverify, verify_serial
+from ledger.sigcheck import BatchVerifier, Guess, Memo, Preverified, preverify, verify_serial
 from ledger.statements import Receipt, Revoke, Statement
 from provenance.graph import ParsedEntry
 
@@ -244,7 +244,13 @@ def replay(
     state = ScopedState(scope)
     if preverified is None and verifier is not None:
         preverified = preverify(ordered, verifier)
-    check = preverified.result(sig_ok) if preverified is not None else Memo(check=sig_ok)
+    check: SigCheck
+    if preverified is not None:
+        check = preverified.result(sig_ok)
+    elif isinstance(sig_ok, Memo | Guess):
+        check = sig_ok  # remembers its verdicts already
+    else:
+        check = Memo(check=sig_ok)
 
     rejections: list[Rejection] = []
     accepted_revokes: list[ParsedEntry] = []
