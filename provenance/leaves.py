@@ -183,11 +183,24 @@ def _digests(leaves: Leaves, *seqs: int) -> list[str]:
 def check_store(collected: Collected, leaves: Leaves) -> list[Finding]:
     """Store-level INTEGRITY: stored hashes, leaf nodes and columns against the leaf bytes."""
     problems: list[Finding] = []
+    nodes = collected.leaf_nodes
     for e in collected.entries:
         computed = leaves.hashes.get(e.seq)
         if computed is None:
             continue
         parsed = leaves.parsed.get(e.seq)
+        if parsed is not None:
+            st = parsed.statement
+            columns_match = (e.digest, e.issuer, e.stmt_id, e.type) == (
+                st.digest,
+                st.issuer,
+                st.id,
+                st.type,
+            )
+        else:
+            columns_match = True
+        if e.leaf_hash == computed and nodes.get(e.seq) == computed and columns_match:
+            continue  # the common case: nothing to report
         digests = [parsed.digest] if parsed is not None else []
         if e.leaf_hash != computed:
             problems.append(
@@ -200,7 +213,7 @@ def check_store(collected: Collected, leaves: Leaves) -> list[Finding]:
                     actual=e.leaf_hash.hex(),
                 )
             )
-        node = collected.leaf_nodes.get(e.seq)
+        node = nodes.get(e.seq)
         if node != computed:
             problems.append(
                 integrity(
@@ -213,18 +226,16 @@ def check_store(collected: Collected, leaves: Leaves) -> list[Finding]:
                     actual=None if node is None else node.hex(),
                 )
             )
-        if parsed is not None:
-            st = parsed.statement
-            if (e.digest, e.issuer, e.stmt_id, e.type) != (st.digest, st.issuer, st.id, st.type):
-                problems.append(
-                    integrity(
-                        f"seq {e.seq}: the indexed columns (digest, issuer, id, type) do not "
-                        "match the payload",
-                        digests,
-                        seq=e.seq,
-                        code="integrity.columns",
-                    )
+        if not columns_match:
+            problems.append(
+                integrity(
+                    f"seq {e.seq}: the indexed columns (digest, issuer, id, type) do not "
+                    "match the payload",
+                    digests,
+                    seq=e.seq,
+                    code="integrity.columns",
                 )
+            )
     for seq in collected.missing_seqs:
         problems.append(
             integrity(
