@@ -141,15 +141,14 @@ class Batch:
     def memo(self, check: Callable[[bytes, bytes, bytes], bool] = is_valid_signature) -> Memo:
         """Wait for every check sent (sending the rest first); ``check`` judges the others.
 
-        Parts still queued for worker processes are checked here meanwhile, last
-        first (``take_back``, :class:`ledger.sigpool.ProcessVerifier`), until one
-        has been started by a worker: this core shares the checks left rather
-        than waiting for them."""
+        Parts not done yet on worker processes are checked here meanwhile, last
+        first (``take_back``, :class:`ledger.sigpool.ProcessVerifier`): this core
+        shares the checks left rather than waiting for them."""
         self.send()
         for _, pending in reversed(self._parts):
             take_back = getattr(pending, "take_back", None)
-            if callable(take_back) and not take_back():
-                break
+            if callable(take_back):
+                take_back()
         known = dict(self.known)
         for items, pending in self._parts:
             known.update(zip(items, pending.result(), strict=True))
