@@ -45,6 +45,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import tempfile
 import time
 import tracemalloc
@@ -102,7 +103,12 @@ def _verify_chunk(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
 
 
 def measure(
-    store: Store, size: int, subject: str, repeat: int, pool: ProcessVerifier | None
+    store: Store,
+    size: int,
+    subject: str,
+    repeat: int,
+    pool: ProcessVerifier | None,
+    paired: int = 0,
 ) -> dict[str, Any]:
 
     def do_collect() -> Any:
@@ -143,6 +149,16 @@ def measure(
         "ratio_verify_to_signatures": round(t_verify / t_sigs, 2),
         "ratio_verify_cpu_to_signatures_cpu": round(cpu_verify / cpu_sigs, 2),
     }
+    if paired:  # each verify right before a one-core signature run: load moves both alike
+        ratios = []
+        for _ in range(paired):
+            start = time.perf_counter()
+            kept = verify_lot(store, subject)  # freed after the pair, as the best run above
+            mid = time.perf_counter()
+            _verify_chunk(triples)
+            ratios.append((mid - start) / (time.perf_counter() - mid))
+            del kept
+        out["ratio_paired_median"] = round(statistics.median(ratios), 3)
     if pool is not None:
         t_par, _, _ = _timed(lambda: verify_lot(store, subject, verifier=pool), repeat)
         out["workers"] = pool.workers
@@ -167,6 +183,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--workers", type=int, default=2, help="also verify with N processes (0: no)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument(
+        "--paired",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also the median of N verify / signatures ratios, each pair run back to back",
+    )
+    p.add_argument(
         "--measure",
         type=Path,
         default=None,
@@ -181,7 +204,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.measure is not None:
         state = json.loads((args.measure / "bench.json").read_text(encoding="utf-8"))
         ledger = Home(args.measure).open(with_key=False)
-        results.append(measure(ledger.store, ledger.size(), state["subject"], args.repeat, pool))
+        subject = state["subject"]
+        results.append(
+            measure(ledger.store, ledger.size(), subject, args.repeat, pool, args.paired)
+        )
     else:
         home = args.home or Path(tempfile.mkdtemp(prefix="custody-bench-")) / "home"
         if os.environ.get(DB_URL_ENV):
@@ -194,12 +220,12 @@ def main(argv: list[str] | None = None) -> None:
         (home / "bench.json").write_text(json.dumps({"subject": subject}), encoding="utf-8")
         log(f"generated {bench.size} statements in {time.perf_counter() - started:.0f} s ({home})")
         store = bench.ledger.store
-        results.append(measure(store, bench.size, subject, args.repeat, pool))
+        results.append(measure(store, bench.size, subject, args.repeat, pool, args.paired))
         if args.grow_to > bench.size:
             started = time.perf_counter()
             bench.fill(args.grow_to, "growing")
             log(f"grew to {bench.size} statements in {time.perf_counter() - started:.0f} s")
-            results.append(measure(store, bench.size, subject, args.repeat, pool))
+            results.append(measure(store, bench.size, subject, args.repeat, pool, args.paired))
     if pool is not None:
         pool.close()
     machine = (
@@ -231,6 +257,8 @@ def main(argv: list[str] | None = None) -> None:
             f"  verify / signatures      {r['ratio_verify_to_signatures']:8.2f} x "
             f"(CPU of this process {r['ratio_verify_cpu_to_signatures_cpu']:.2f} x)"
         )
+        if "ratio_paired_median" in r:
+            print(f"  the same, paired median  {r['ratio_paired_median']:8.3f} x")
         if "workers" in r:
             print(
                 f"  verify, {r['workers']} processes     {r['verify_parallel_s'] * 1000:8.1f} ms "
