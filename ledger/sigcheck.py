@@ -258,10 +258,6 @@ class Preverified:
             if key is not None:
                 self._batch.add(key, sig, e.pae)
 
-    def settle(self, public_key: bytes, signature: bytes, message: bytes, ok: bool) -> None:
-        """Record a verdict reached elsewhere (a worker that read the entry)."""
-        self._batch.known[(public_key, signature, message)] = ok
-
     def result(self, check: Callable[[bytes, bytes, bytes], bool] = is_valid_signature) -> Memo:
         """The memoised check: the verdicts started ahead; ``check`` judges any other."""
         return self._batch.memo(check)

@@ -5,8 +5,8 @@ batch verifier deals in (:data:`Triple`, :data:`BatchVerifier`,
 :class:`PendingVerification`), :func:`worker_pool` (every worker pool of the
 project starts there), :class:`ProcessVerifier`, the process-wide
 :func:`shared_pool` and :class:`AutoVerifier`, which uses it for the bulk of a
-large verification. :meth:`ProcessVerifier.run` also runs other work on the
-same workers (reading the leaves of a large trace, :mod:`ledger.leafwork`).
+large verification. :meth:`ProcessVerifier.run` runs any other module-level
+function on the same workers.
 """
 
 from __future__ import annotations

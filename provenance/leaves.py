@@ -80,8 +80,8 @@ def take_records(
     """Add what :func:`ledger.leafwork.read_chunk` read of some leaves, in seq order.
 
     A leaf that did not read is an INTEGRITY finding; a seq given again with other
-    bytes too. With ``signatures``, the verdicts a worker reached are recorded and
-    every other entry is handed over so that its checks start (step 4's batch).
+    bytes too. With ``signatures``, every entry read is handed over so that its
+    checks start (step 4's batch).
     """
     for record in records:
         seq, digest = record[0], record[1]
@@ -95,18 +95,13 @@ def take_records(
                 integrity(f"seq {seq}: {why}", [stated] if stated else [], seq=seq, code=reason)
             )
         else:
-            _, _, prev, received_at, time, statement, pairs, signed, verdicts = record
+            _, _, prev, received_at, time, statement, pairs, signed = record
             out.prevs[seq] = prev
             out.times[seq] = received_at
             parsed = ParsedEntry(seq, time, statement, pairs, signed, digest, prev)
             out.parsed[seq] = parsed
             if signatures is not None:
-                if verdicts:
-                    for (kid, sig), ok in zip(pairs, verdicts, strict=True):
-                        if ok is not None:
-                            signatures.settle(signatures.keys[kid], sig, signed, ok)
-                else:
-                    signatures.add(parsed)
+                signatures.add(parsed)
         for data in again.get(seq, ()):
             if merkle.leaf_hash(data) != digest:
                 out.problems.append(
@@ -125,8 +120,7 @@ def read_leaves(
 
     With ``signatures``, each parsed entry is handed over so that its signature
     checks start while the rest is read (step 4's batch,
-    :func:`provenance.verify.start_signatures`). :func:`provenance.fanout.read_leaves_fanout`
-    reads a large trace partly on worker processes, with the same result.
+    :func:`provenance.verify.start_signatures`).
     """
     out = Leaves()
     unique, again = unique_entries(entries)
