@@ -154,6 +154,9 @@ def _unique(items: list[str]) -> None:
 
 
 _Common = tuple[str, str, datetime, bytes, str]
+"""``(id, issuer, time, payload, digest)``. The builders below pass them by name,
+one by one: ``maker(cls)(*common, ...)`` would build a keyword dict a call and
+measured about 5% slower over the mix."""
 _Build = Callable[[re.Match[str], _Common], Statement]
 
 
