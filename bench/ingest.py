@@ -27,7 +27,11 @@ signatures-only runs alternated so that both see the same background load.
         .venv/bin/python bench/ingest.py
 
 For 10^7 entries and more, whose input does not fit in memory, ``bench/scale.py``
-signs the same mix in batches on worker processes while the ledger appends.
+signs the same mix in batches on worker processes while the ledger appends;
+``--n`` above :data:`STREAM_FROM` (or ``--stream``) runs it from here, once:
+
+    CUSTODY_DB_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
+        .venv/bin/python bench/ingest.py --n 10000000 [--home DIR]
 
 The database starts empty (a temporary home; for PostgreSQL the tables are
 dropped first). The pre-signed input is frozen out of the garbage collector
@@ -158,6 +162,25 @@ def fresh_home(tmp: Path, name: str) -> tuple[Home, Ledger]:
     return home, ledger
 
 
+STREAM_FROM = 2_000_000
+"""Above this many statements the input is signed while the ledger appends."""
+
+
+def streamed(args: argparse.Namespace) -> None:
+    """One streamed build by ``bench/scale.py`` (the input never all in memory)."""
+    import subprocess
+    import sys
+
+    with tempfile.TemporaryDirectory() as tmp_s:
+        home = args.home or Path(tmp_s) / "home"
+        command = [
+            sys.executable, str(Path(__file__).with_name("scale.py")), "--n", str(args.n),
+            "--home", str(home), "--batch", str(args.batch), "--mix", args.mix,
+            "--workers", str(args.workers), "--proofs", str(args.proofs),
+        ]  # fmt: skip
+        raise SystemExit(subprocess.run(command, check=False).returncode)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--n", type=int, default=20000, help="statements to append")
@@ -179,7 +202,16 @@ def main() -> None:
         action="store_true",
         help="skip the signatures-only run (the cost of the custody checks)",
     )
+    ap.add_argument(
+        "--stream",
+        action="store_true",
+        help=f"sign while appending (bench/scale.py; the default above {STREAM_FROM:,})",
+    )
+    ap.add_argument("--home", type=Path, help="home folder of a --stream run (default: temporary)")
     args = ap.parse_args()
+    if args.stream or args.n > STREAM_FROM:
+        streamed(args)
+        return
 
     backend = "postgresql" if os.environ.get("CUSTODY_DB_URL") else "sqlite"
     print(
