@@ -264,6 +264,8 @@ class Ledger:
                 )
             if during_commit is not None:
                 during_commit()
+        if rows:
+            self.store.after_append(size)
         return out
 
     def _sign_checkpoint(self, size: int, root: bytes, key_in_force: bytes) -> str:

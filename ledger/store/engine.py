@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 
 from ledger.errors import ConfigError
 from ledger.store.read import ReadTx
+from ledger.store.statistics import Statistics
 from ledger.store.tables import HEAD
 from ledger.store.write import WriteTx
 
@@ -92,6 +93,7 @@ class Store:
         self.is_sqlite = _is_sqlite(url)
         self._writer: Engine | None = None
         self._writer_lock = threading.Lock()
+        self._statistics = None if self.is_sqlite else Statistics(self.engine)
 
     @property
     def write_engine(self) -> Engine:
@@ -115,6 +117,12 @@ class Store:
             writer, self._writer = self._writer, None
         if writer is not None:
             writer.dispose()
+
+    def after_append(self, size: int) -> None:
+        """An append committed with ``size`` entries: keep the planner statistics
+        where nothing else does (:mod:`ledger.store.statistics`)."""
+        if self._statistics is not None:
+            self._statistics.after_append(size)
 
     # ------------------------------------------------------ transactions
 
