@@ -20,15 +20,14 @@ blank lines are skipped, a line that is no envelope is that line's error.
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 from ledger.envelope import parse_envelope
 from ledger.errors import EnvelopeError
 from ledger.packing import dumps, loads
 from ledger.prepare import Item, Known, Parsed, Prepared, prepare
-from ledger.sigcheck import Memo, Triple, verify_serial, worker_pool
+from ledger.sigcheck import Memo, ProcessVerifier, Triple, verify_serial
 from ledger.store import Store
 
 __all__ = ["LinePreparer", "parse_lines", "unpack"]
@@ -55,28 +54,16 @@ class LinePreparer:
     """
 
     def __init__(self, url: str, workers: int) -> None:
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers}")
         self.url = url
         self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def _executor(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = worker_pool(self.workers, __name__)
-            return self._pool
+        self._pool = ProcessVerifier(workers, preload=(__name__,))
 
     def submit(self, block: bytes) -> Future[bytes]:
         """Start preparing ``block`` (whole UTF-8 JSON lines) on a worker."""
-        return self._executor().submit(_prepare_block, self.url, block)
+        return self._pool.run(_prepare_block, self.url, block)
 
     def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        self._pool.close(cancel=True)
 
 
 # ---------------------------------------------------------------- in the worker

@@ -191,11 +191,13 @@ class ProcessVerifier:
     def __call__(self, items: list[Triple]) -> list[bool]:
         return self.submit(items).result()
 
-    def close(self) -> None:
+    def close(self, *, cancel: bool = False) -> None:
+        """Stop the workers (after the work handed over, or with ``cancel`` after
+        what they have started only); the next use starts them again."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown()
+            pool.shutdown(cancel_futures=cancel)
 
 
 SHARED_PRELOAD = ("ledger.sigworker",)
