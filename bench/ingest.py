@@ -66,7 +66,7 @@ from ledger.home import Home
 from ledger.keys import PrivateKey, is_valid_signature
 from ledger.log import Ledger
 from ledger.sigcheck import ProcessVerifier
-from ledger.store import drop_all
+from ledger.store import Store, drop_all
 
 
 def verify_rate(n: int = 20000) -> float:
@@ -317,7 +317,7 @@ def proof_times(home: Path, proofs: int) -> tuple[int, float]:
 
 
 def storage_bytes(home: Path) -> list[tuple[str, int, int]]:
-    """(table, table bytes, index bytes) of the ledger's tables (SQLite: the whole file)."""
+    """:func:`table_sizes` after a WAL checkpoint (SQLite) or ``VACUUM ANALYZE``."""
     from sqlalchemy import text
 
     led = Home(home).open(with_key=False)
@@ -326,21 +326,31 @@ def storage_bytes(home: Path) -> list[tuple[str, int, int]]:
         if store.is_sqlite:
             with store.engine.connect() as c:
                 c.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-                pages = c.execute(text("PRAGMA page_count")).scalar_one()
-                page = c.execute(text("PRAGMA page_size")).scalar_one()
-            return [("(database file)", int(pages) * int(page), 0)]
-        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.execute(text("VACUUM ANALYZE"))
-            rows = c.execute(
-                text(
-                    "SELECT c.relname, pg_table_size(c.oid), pg_indexes_size(c.oid) "
-                    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE c.relkind = 'r' AND n.nspname = current_schema()"
-                )
-            ).all()
-        return [(str(n), int(t), int(i)) for n, t, i in rows]
+        else:
+            with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.execute(text("VACUUM ANALYZE"))
+        return table_sizes(store)
     finally:
         store.close()
+
+
+def table_sizes(store: Store) -> list[tuple[str, int, int]]:
+    """(table, table bytes, index bytes) of the ledger's tables (SQLite: the whole file)."""
+    from sqlalchemy import text
+
+    with store.engine.connect() as c:
+        if store.is_sqlite:
+            pages = c.execute(text("PRAGMA page_count")).scalar_one()
+            page = c.execute(text("PRAGMA page_size")).scalar_one()
+            return [("(database file)", int(pages) * int(page), 0)]
+        rows = c.execute(
+            text(
+                "SELECT c.relname, pg_table_size(c.oid), pg_indexes_size(c.oid) "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind = 'r' AND n.nspname = current_schema()"
+            )
+        ).all()
+    return [(str(n), int(t), int(i)) for n, t, i in rows]
 
 
 def _median(runs: list[Run]) -> Run:

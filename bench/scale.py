@@ -47,7 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from ingest import fresh_home, proof_times
+from ingest import fresh_home, proof_times, table_sizes
 from ingest_mix import UNIT, Parties, sign_range
 from trace_chain import Bench
 
@@ -229,26 +229,6 @@ def append(args: argparse.Namespace, seeds: dict[str, bytes]) -> Progress:
     return prog
 
 
-def storage(store: Store) -> list[tuple[str, int, int]]:
-    """(table, table bytes, index bytes); no VACUUM (the tables are appended to)."""
-    from sqlalchemy import text
-
-    if store.is_sqlite:
-        with store.engine.connect() as c:
-            pages = c.execute(text("PRAGMA page_count")).scalar_one()
-            page = c.execute(text("PRAGMA page_size")).scalar_one()
-        return [("(database file)", int(pages) * int(page), 0)]
-    with store.engine.connect() as c:
-        rows = c.execute(
-            text(
-                "SELECT c.relname, pg_table_size(c.oid), pg_indexes_size(c.oid) "
-                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relkind = 'r' AND n.nspname = current_schema()"
-            )
-        ).all()
-    return [(str(n), int(t), int(i)) for n, t, i in rows]
-
-
 def pg_settings(store: Store) -> str:
     from sqlalchemy import text
 
@@ -297,7 +277,7 @@ def report(args: argparse.Namespace, prog: Progress) -> None:
 
         with led.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("ANALYZE"))
-    rows = storage(led.store)
+    rows = table_sizes(led.store)  # no VACUUM: the tables are appended to
     led.store.close()
     tb, ib = sum(t for _, t, _ in rows), sum(i for _, _, i in rows)
     print(
