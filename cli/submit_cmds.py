@@ -54,7 +54,7 @@ GROUP = 4
 index pages written per envelope as the ledger grows."""
 WORKER_MODULE = "ledger.prepare_lines"
 """What the worker processes run (their fork server imports it before the first fork)."""
-GC_THRESHOLD = 50_000
+GC_THRESHOLD = 1_000_000
 """Allocations between young-generation collections while a large input is appended."""
 
 

@@ -142,6 +142,6 @@ def prepare(store: Store, verifier: BatchVerifier, items: Sequence[Item]) -> Pre
                 if rec is not None:
                     batch.add(rec.public_key, sig, p.pae)
         batch.send()
-    envelopes = [p.envelope for p in parsed if p.envelope is not None]
-    needs = prefetch_needs([p.statement for p in parsed], envelopes)
+    keyids = (kid for p in parsed for kid, _ in p.signatures)
+    needs = prefetch_needs([p.statement for p in parsed], keyids)
     return Prepared(results, parsed, batch, needs)

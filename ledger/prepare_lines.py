@@ -1,18 +1,22 @@
 """Steps 1 and 2 of the append pipeline for JSON lines, on worker processes (bulk ingest).
 
 :class:`LinePreparer` hands blocks of JSON lines (raw UTF-8 bytes, whole lines)
-to worker processes. Each worker parses the envelopes and statements, names
-missing or foreign DSSE keyids, checks every signature whose key is already
-registered (it reads the keys from the same database) and sends back only what
-the appending process needs, packed by :func:`_pack` (through
-:mod:`ledger.packing`) so that unpacking costs a fraction of parsing again: per
-statement the parsed model, the envelope as the leaf holds it, the signed bytes
-and the ``(keyid, sig)`` pairs; the verdicts; and what the batch will read from
-the state. :func:`unpack` turns that back
-into the :class:`ledger.prepare.Prepared` that :meth:`ledger.log.Ledger._finish`
-appends, so the outcome is the one :func:`ledger.prepare.prepare` gives for the
-same envelopes (a signature by a key that earlier batches in flight register
-is checked under the lock, as there).
+to worker processes. Each worker parses the envelopes, names missing or
+foreign DSSE keyids (parsing the statement only for those), checks every
+signature whose key is already registered (it reads the keys from the same
+database) and sends back plain bytes and tuples: per envelope the envelope as
+the leaf holds it, the ``(keyid, sig)`` pairs and the signed bytes; the
+verdicts; the lines that are no envelope. :func:`unpack`, in the appending
+process, parses each statement from the signed bytes and returns the
+:class:`ledger.prepare.Prepared` that :meth:`ledger.log.Ledger._finish` appends,
+so the outcome is the one :func:`ledger.prepare.prepare` gives for the same
+envelopes (a signature by a key that earlier batches in flight register is
+checked under the lock, as there).
+
+The statements are parsed where they are used: parsing one with the fast path
+(:mod:`ledger.statements.fast`) costs about what unpickling the parsed models
+did, and the worker no longer parses and pickles them, which measured an
+eighth of the whole ``custody submit``'s CPU (docs/benchmarks.md).
 
 A line is an item as :func:`ledger.envelope.parse_envelopes` reads JSON lines:
 blank lines are skipped, a line that is no envelope is that line's error.
@@ -20,15 +24,20 @@ blank lines are skipped, a line that is no envelope is that line's error.
 
 from __future__ import annotations
 
+import gc
+import os
+import pickle
 from concurrent.futures import Future
-from typing import Any
 
-from ledger.envelope import parse_envelope
-from ledger.errors import EnvelopeError
-from ledger.packing import dumps, loads
-from ledger.prepare import Item, Known, Parsed, Prepared, prepare
-from ledger.sigcheck import Memo, ProcessVerifier, Triple, verify_serial
-from ledger.store import Store
+from ledger.custody import KeyRecord, name_signing_keys, prefetch_needs
+from ledger.envelope import Envelope, parse_envelope
+from ledger.errors import CustodyError, EnvelopeError, InputError
+from ledger.keys import is_valid_signature
+from ledger.leaf import envelope_json
+from ledger.prepare import Item, Known, Parsed, Prepared, SubmitResult
+from ledger.sigcheck import ProcessVerifier, Triple
+from ledger.statements import parse_statement, statement_digest
+from ledger.store import ReadTx, Store
 
 __all__ = ["LinePreparer", "parse_lines", "unpack"]
 
@@ -70,38 +79,97 @@ class LinePreparer:
 
 _STORES: dict[str, Store] = {}
 
+GC_THRESHOLD = 1_000_000
+"""A worker's young-generation threshold: a block makes some 10^4 objects that
+live until it is packed and are then freed by reference counting, so the
+collector (700 by default) would only walk them again and again, about 8% of a
+worker's time. It still runs should that many objects ever be left alive."""
+
+NICE = 10
+"""How much a worker yields to the appending process when both want a core: the
+appender is the pipeline's one sequential stage, so it should not wait for a
+core while blocks it has to append pile up (and at the end of the input, it
+should not still hold many of them)."""
+
+_Record = tuple[int, bytes, tuple[tuple[str, bytes], ...], bytes, int]
+"""``(index, envelope_json, signatures, pae, payload offset in pae)`` of one envelope."""
+
 
 def _prepare_block(url: str, block: bytes) -> bytes:
     store = _STORES.get(url)
     if store is None:
         store = _STORES[url] = Store(url)
-    prepared = prepare(store, verify_serial, parse_lines(block))
-    memo = prepared.signatures.memo()
-    return _pack(prepared, memo)
+        gc.freeze()  # what the imports made: out of every collection
+        gc.set_threshold(GC_THRESHOLD)
+        os.nice(NICE)
+    items = parse_lines(block)
+    errors: list[tuple[int, CustodyError]] = []
+    envelopes: list[tuple[int, Envelope]] = []
+    for i, item in enumerate(items):
+        if isinstance(item, Envelope):
+            envelopes.append((i, item))
+        else:
+            errors.append((i, item))
+    records: list[_Record] = []
+    verdicts: list[tuple[bytes, bytes, int, bool]] = []
+    if envelopes:
+        with store.read() as r:
+            keys = r.keys_by_kid(s.keyid for _, e in envelopes for s in e.signatures)
+            for i, env in envelopes:
+                if any(s.keyid not in keys for s in env.signatures):
+                    env = _named(env, r, keys)
+                message = env.pae
+                position = len(records)
+                for s in env.signatures:
+                    rec = keys.get(s.keyid)
+                    if rec is not None:
+                        ok = is_valid_signature(rec.public_key, s.sig, message)
+                        verdicts.append((rec.public_key, s.sig, position, ok))
+                sigs = tuple((s.keyid, s.sig) for s in env.signatures)
+                offset = len(message) - len(env.payload)
+                records.append((i, envelope_json(env), sigs, message, offset))
+    return pickle.dumps((len(items), errors, records, verdicts), pickle.HIGHEST_PROTOCOL)
 
 
-_Record = tuple[int, Any, bytes, tuple[tuple[str, bytes], ...], bytes]
-"""``(index, statement, envelope_json, signatures, pae)`` of one parsed statement."""
-
-
-def _pack(prepared: Prepared, memo: Memo) -> bytes:
-    position = {p.pae: i for i, p in enumerate(prepared.parsed)}
-    verdicts = [(pk, sig, position[msg], ok) for (pk, sig, msg), ok in memo.known.items()]
-    records: list[_Record] = [
-        (p.index, p.statement, p.envelope_json, p.signatures, p.pae) for p in prepared.parsed
-    ]
-    return dumps((prepared.results, records, verdicts, prepared.needs))
+def _named(env: Envelope, r: ReadTx, keys: dict[str, KeyRecord]) -> Envelope:
+    """``env`` with missing or foreign keyids named (:func:`ledger.custody.name_signing_keys`),
+    ``keys`` extended by the keys named; ``env`` itself when its statement does not
+    parse (the appending process reports that)."""
+    try:
+        stmt = parse_statement(env.payload)
+    except InputError:
+        return env
+    named = name_signing_keys(env, stmt, r, known=keys)
+    if named is not env:
+        keys |= r.keys_by_kid(s.keyid for s in named.signatures if s.keyid not in keys)
+    return named
 
 
 # ---------------------------------------------------------------- in the appender
 
 
 def unpack(data: bytes) -> Prepared:
-    """The :class:`~ledger.prepare.Prepared` a worker packed (see the module docstring)."""
-    results, records, verdicts, needs = loads(data)
-    parsed = [
-        Parsed(index, None, statement, envelope_json, signatures, pae)
-        for index, statement, envelope_json, signatures, pae in records
-    ]
-    known: dict[Triple, bool] = {(pk, sig, parsed[i].pae): ok for pk, sig, i, ok in verdicts}
+    """The :class:`~ledger.prepare.Prepared` of a block a worker prepared: each
+    statement parsed here, from the signed bytes (see the module docstring)."""
+    count, errors, records, verdicts = pickle.loads(data)  # noqa: S301 (our own worker)
+    results: list[SubmitResult | None] = [None] * count
+    for i, error in errors:
+        results[i] = SubmitResult(None, error=error)
+    parsed: list[Parsed] = []
+    at: list[int] = []  # record -> its position in `parsed`, or -1
+    for index, env_json, signatures, message, offset in records:
+        payload = message[offset:]
+        try:
+            stmt = parse_statement(payload)
+        except InputError as e:
+            results[index] = SubmitResult(statement_digest(payload), error=e)
+            at.append(-1)
+            continue
+        at.append(len(parsed))
+        parsed.append(Parsed(index, None, stmt, env_json, signatures, message))
+    known: dict[Triple, bool] = {
+        (pk, sig, parsed[at[i]].pae): ok for pk, sig, i, ok in verdicts if at[i] >= 0
+    }
+    keyids = (kid for p in parsed for kid, _ in p.signatures)
+    needs = prefetch_needs([p.statement for p in parsed], keyids)
     return Prepared(results, parsed, Known(known), needs)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ledger.envelope import Envelope
 from ledger.errors import InputError
 from ledger.keys import b64decode, kid_of
 from ledger.statements import (
@@ -32,8 +31,9 @@ def _named_kid(public_key_b64: str) -> str:
         return ""
 
 
-def prefetch_needs(statements: Iterable[Statement], envelopes: Iterable[Envelope]) -> Needs:
-    """Parties, kids, lots, (lot, party) holdings and dispatches a batch will read.
+def prefetch_needs(statements: Iterable[Statement], keyids: Iterable[str]) -> Needs:
+    """Parties, kids, lots, (lot, party) holdings and dispatches a batch will read
+    (``keyids``: those of the batch's signatures).
 
     Storage bulk-loads these under the append lock; anything missed is read
     on demand, so this is an optimisation, never a correctness concern.
@@ -44,8 +44,7 @@ def prefetch_needs(statements: Iterable[Statement], envelopes: Iterable[Envelope
     holdings: set[tuple[str, str]] = set()
     dispatches: dict[str, set[str]] = {}  # dispatch digest -> receipt issuers
     in_batch: dict[str, str] = {}  # dispatch digest -> lot, for dispatches in this batch
-    for env in envelopes:
-        kids.update(s.keyid for s in env.signatures)
+    kids.update(keyids)
     for st in statements:
         parties.add(st.issuer)
         if isinstance(st, Party):

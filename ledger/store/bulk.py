@@ -9,7 +9,12 @@ type processing of ``execute(insert(T), [dict, ...])``: that was a third of
 the append's time. Derived state rows are upserted with INSERT ... ON CONFLICT
 DO UPDATE (one statement; SQLite and PostgreSQL share the syntax).
 
-Rows go in as an executemany of a multi-row form, as many rows a statement as
+On PostgreSQL, rows that are only inserted (entries, tree nodes, the lot and
+party indexes: most of an append's rows) go in by one binary ``COPY`` a table:
+no statement to parse, plan and evaluate a row, which measured a tenth less
+server CPU for a bulk load than the multi-row inserts below.
+
+Other rows go in as an executemany of a multi-row form, as many rows a statement as
 fit in MULTIROW_PARAMS parameters: psycopg sends and executes each statement
 of an executemany on its own, so rows per statement divide the client's and
 the server's per-statement work (and statements this small stay in psycopg's
@@ -57,6 +62,9 @@ ENTRY_COLUMNS = ("seq", "leaf_hash", "leaf", "digest", "issuer", "stmt_id", "typ
 PAIR_CHUNK = 500
 """Pairs per (a, b) lookup statement on SQLite; the last chunk is padded so that
 one statement text serves."""
+
+_COPY_TYPES = {"BigInteger": "int8", "LargeBinary": "bytea", "String": "text", "AutoString": "text"}
+"""PostgreSQL types of a binary COPY, by the column's SQLAlchemy type."""
 
 MULTIROW_PARAMS = 48
 """Parameters per multi-row INSERT on PostgreSQL."""
@@ -107,6 +115,7 @@ class BulkSql:
         self.sqlite = dialect.name == "sqlite"
         self._sql: dict[tuple[str, int], str] = {}
         self._lookups: dict[str, str] = {}
+        self._copies: dict[str, tuple[str, list[str]]] = {}
 
     # ---- inserts
 
@@ -143,6 +152,9 @@ class BulkSql:
         """Insert ``rows`` (tuples in ``bulk.columns`` order)."""
         if not rows:
             return
+        if not self.sqlite and not bulk.key:
+            self._copy(conn, bulk, rows)
+            return
         if self.sqlite and not bulk.narrow:
             conn.exec_driver_sql(self.insert_sql(bulk), list(rows))
             return
@@ -156,6 +168,22 @@ class BulkSql:
         if full < len(rows):
             rest = tuple(v for row in rows[full:] for v in row)
             conn.exec_driver_sql(self.insert_sql(bulk, len(rows) - full), rest)
+
+    def _copy(self, conn: Connection, bulk: _Bulk, rows: Sequence[tuple[Any, ...]]) -> None:
+        """``rows`` appended to ``bulk.table`` by one binary COPY (PostgreSQL)."""
+        found = self._copies.get(bulk.table.name)
+        if found is None:
+            quote = self.dialect.identifier_preparer.quote
+            names = ", ".join(quote(c) for c in bulk.columns)
+            sql = f"COPY {quote(bulk.table.name)} ({names}) FROM STDIN (FORMAT BINARY)"
+            types = [_COPY_TYPES[type(bulk.table.c[c].type).__name__] for c in bulk.columns]
+            found = self._copies[bulk.table.name] = (sql, types)
+        sql, types = found
+        raw = cast(Any, conn.connection.driver_connection)
+        with raw.cursor() as cur, cur.copy(sql) as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
 
     # ---- lookups by (a, b)
 
