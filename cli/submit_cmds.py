@@ -49,9 +49,11 @@ BATCH = 1000
 """Envelopes a batch of a larger input (and an HTTP request with ``--server``)."""
 AHEAD = 3
 """Batches a core handed to the worker processes ahead of the ones being appended."""
-GROUP = 4
+GROUP = 8
 """Batches of a large input appended in one transaction: fewer commits, and fewer
-index pages written per envelope as the ledger grows."""
+index pages written per envelope as the ledger grows (once the whole input is
+handed on, a transaction takes only the batches ready, so that the last ones are
+not appended alone after the workers are done)."""
 WORKER_MODULE = "ledger.prepare_lines"
 """What the worker processes run (their fork server imports it before the first fork)."""
 GC_THRESHOLD = 1_000_000
@@ -131,8 +133,10 @@ def _submit_large(
         marks.append(reader.done)
         ahead.append(preparer.submit(batch) if isinstance(batch, bytes) else batch)
 
-    def group() -> list[Future[bytes] | list[Item]]:
+    def group(end: bool = False) -> list[Future[bytes] | list[Item]]:
         n = min(GROUP, len(ahead))
+        if end:  # the input is all handed on: append what is ready, do not wait for more
+            n = next((i for i in range(1, n) if not _ready(ahead[i])), n)
         for _ in range(n - 1):
             marks.popleft()
         appends.append(marks.popleft())
@@ -144,7 +148,7 @@ def _submit_large(
             if len(ahead) >= GROUP + AHEAD * cores:
                 yield group()
         while ahead:
-            yield group()
+            yield group(end=True)
 
     verifier: Any = None
     try:
@@ -187,6 +191,10 @@ def _start_fork_server(preload: str) -> None:
 
     mp.get_context("forkserver").set_forkserver_preload([preload])
     forkserver.ensure_running()
+
+
+def _ready(batch: Future[bytes] | list[Item]) -> bool:
+    return isinstance(batch, list) or batch.done()
 
 
 def _count(batch: Batch) -> int:

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import SQLModel
 
 from ledger.errors import ConfigError
+from ledger.store.checkpointer import Checkpointer
 from ledger.store.read import ReadTx
 from ledger.store.statistics import Statistics
 from ledger.store.tables import HEAD
@@ -33,11 +34,13 @@ WRITER_CACHE_KIB = 65536
 """SQLite page cache of the appending connection: the hot pages of the indexes an
 append touches stay in memory as the ledger grows (the default is 2 MiB)."""
 
-WRITER_WAL_CHECKPOINT_PAGES = 10000
-"""Pages of WAL after which an appending commit checkpoints (SQLite's default is
-1,000, about one batch of 1,000 statements): index pages that every batch
-rewrites are copied into the database once per ten batches rather than once per
-batch. Durability is the WAL's, with ``synchronous=FULL``, either way."""
+WRITER_WAL_CHECKPOINT_PAGES = 40000
+"""Pages of WAL after which an appending commit checkpoints itself: a backstop, as
+the store's :class:`~ledger.store.checkpointer.Checkpointer` thread checkpoints at
+a quarter of that (SQLite's default is 1,000 pages, about one batch of 1,000
+statements; index pages that every batch rewrites are copied into the database
+once per several batches rather than once per batch). Durability is the WAL's,
+with ``synchronous=FULL``, either way."""
 
 
 def make_engine(url: str, *, writer: bool = False) -> Engine:
@@ -94,6 +97,8 @@ class Store:
         self._writer: Engine | None = None
         self._writer_lock = threading.Lock()
         self._statistics = None if self.is_sqlite else Statistics(self.engine)
+        path = make_url(url).database if self.is_sqlite else None
+        self._checkpointer = Checkpointer(path) if path and path != ":memory:" else None
 
     @property
     def write_engine(self) -> Engine:
@@ -112,6 +117,8 @@ class Store:
             raise ConfigError(f"cannot open the ledger database: {e.orig}") from e
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self.engine.dispose()
         with self._writer_lock:
             writer, self._writer = self._writer, None
@@ -120,9 +127,13 @@ class Store:
 
     def after_append(self, size: int) -> None:
         """An append committed with ``size`` entries: keep the planner statistics
-        where nothing else does (:mod:`ledger.store.statistics`)."""
+        where nothing else does (:mod:`ledger.store.statistics`), and on SQLite
+        checkpoint the WAL on the checkpointer's thread once it has grown
+        (:mod:`ledger.store.checkpointer`)."""
         if self._statistics is not None:
             self._statistics.after_append(size)
+        if self._checkpointer is not None:
+            self._checkpointer.poke()
 
     # ------------------------------------------------------ transactions
 
