@@ -25,7 +25,6 @@ blank lines are skipped, a line that is no envelope is that line's error.
 from __future__ import annotations
 
 import gc
-import os
 import pickle
 from concurrent.futures import Future
 
@@ -35,7 +34,7 @@ from ledger.errors import CustodyError, EnvelopeError, InputError
 from ledger.keys import is_valid_signature
 from ledger.leaf import envelope_json
 from ledger.prepare import Item, Known, Parsed, Prepared, SubmitResult
-from ledger.sigcheck import ProcessVerifier, Triple
+from ledger.sigcheck import BULK_NICE, ProcessVerifier, Triple
 from ledger.statements import parse_statement, statement_digest
 from ledger.store import ReadTx, Store
 
@@ -65,7 +64,7 @@ class LinePreparer:
     def __init__(self, url: str, workers: int) -> None:
         self.url = url
         self.workers = workers
-        self._pool = ProcessVerifier(workers, preload=(__name__,))
+        self._pool = ProcessVerifier(workers, preload=(__name__,), nice=BULK_NICE)
 
     def submit(self, block: bytes) -> Future[bytes]:
         """Start preparing ``block`` (whole UTF-8 JSON lines) on a worker."""
@@ -85,12 +84,6 @@ live until it is packed and are then freed by reference counting, so the
 collector (700 by default) would only walk them again and again, about 8% of a
 worker's time. It still runs should that many objects ever be left alive."""
 
-NICE = 10
-"""How much a worker yields to the appending process when both want a core: the
-appender is the pipeline's one sequential stage, so it should not wait for a
-core while blocks it has to append pile up (and at the end of the input, it
-should not still hold many of them)."""
-
 _Record = tuple[int, bytes, tuple[tuple[str, bytes], ...], bytes, int]
 """``(index, envelope_json, signatures, pae, payload offset in pae)`` of one envelope."""
 
@@ -101,7 +94,6 @@ def _prepare_block(url: str, block: bytes) -> bytes:
         store = _STORES[url] = Store(url)
         gc.freeze()  # what the imports made: out of every collection
         gc.set_threshold(GC_THRESHOLD)
-        os.nice(NICE)
     items = parse_lines(block)
     errors: list[tuple[int, CustodyError]] = []
     envelopes: list[tuple[int, Envelope]] = []

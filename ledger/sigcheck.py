@@ -38,6 +38,7 @@ from typing import Protocol
 
 from ledger.keys import is_valid_signature, kid_of
 from ledger.sigpool import (
+    BULK_NICE,
     PARALLEL_MIN,
     READY_MIN,
     AutoVerifier,
@@ -53,6 +54,7 @@ from ledger.sigworker import verify_serial
 from ledger.statements import Key, Party, Statement
 
 __all__ = [
+    "BULK_NICE",
     "PARALLEL_MIN",
     "READY_MIN",
     "AutoVerifier",

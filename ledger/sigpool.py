@@ -11,6 +11,7 @@ function on the same workers.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import re
@@ -125,8 +126,18 @@ TAKE_BACK_PIECE = 64
 """Checks :meth:`_Gathered.take_back` makes at a time on a part a worker is checking too."""
 
 
-def worker_pool(workers: int, preload: str | tuple[str, ...]) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes started by ``forkserver`` with ``preload`` imported.
+BULK_NICE = 10
+"""Niceness of the worker processes of a bulk command (``custody submit``, ``custody
+epcis import``): the appending process is the one sequential stage of those
+pipelines, so when it and a worker both want a core, the appender gets it (blocks
+it still has to append do not pile up, nor are many left at the end)."""
+
+
+def worker_pool(
+    workers: int, preload: str | tuple[str, ...], *, nice: int = 0
+) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes started by ``forkserver`` with ``preload`` imported,
+    each of them ``nice`` steps below the caller's priority.
 
     ``forkserver`` (else ``spawn``): a threaded caller forks nothing it holds, workers
     start with ``preload`` (the work's module, or modules) loaded, and the caller's
@@ -135,7 +146,17 @@ def worker_pool(workers: int, preload: str | tuple[str, ...]) -> ProcessPoolExec
     context = mp.get_context(method)
     if method == "forkserver":
         context.set_forkserver_preload([preload] if isinstance(preload, str) else list(preload))
+    if nice:
+        return ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_lower_priority, initargs=(nice,)
+        )
     return ProcessPoolExecutor(workers, mp_context=context)
+
+
+def _lower_priority(nice: int) -> None:
+    """A worker's start: ``nice`` steps below its parent (where the OS allows it)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(nice)
 
 
 class ProcessVerifier:
@@ -154,12 +175,14 @@ class ProcessVerifier:
         *,
         min_parallel: int = 64,
         preload: tuple[str, ...] = (verify_serial.__module__,),
+        nice: int = 0,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers = workers
         self.min_parallel = min_parallel
         self.preload = preload
+        self.nice = nice
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -167,7 +190,7 @@ class ProcessVerifier:
         with self._lock:
             if self._pool is None:
                 # by default the worker's module only (the key code), not the statement models
-                self._pool = worker_pool(self.workers, self.preload)
+                self._pool = worker_pool(self.workers, self.preload, nice=self.nice)
             return self._pool
 
     def run(self, fn: Callable[..., T], *args: Any) -> Future[T]:

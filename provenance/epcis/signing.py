@@ -82,13 +82,14 @@ class Pending:
 class Signer:
     """Builds and signs chunks of statements with one key (module docstring)."""
 
-    def __init__(self, key: PrivateKey, workers: int = 0) -> None:
-        """``workers`` = 0: on this process; else a pool of that many processes."""
+    def __init__(self, key: PrivateKey, workers: int = 0, *, nice: int = 0) -> None:
+        """``workers`` = 0: on this process; else a pool of that many processes
+        (``nice`` steps below this one's priority)."""
         self.key = key
         self.kid = key.kid
         self._pool: ProcessPoolExecutor | None = None
         if workers > 0:
-            self._pool = worker_pool(workers, __name__)
+            self._pool = worker_pool(workers, __name__, nice=nice)
             self.workers = workers
 
     def submit(self, items: list[Item]) -> Pending:

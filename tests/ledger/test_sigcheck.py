@@ -123,3 +123,16 @@ def test_feeding_workers_lowers_the_switch_interval_and_restores_it():
             pass
         assert sys.getswitchinterval() == min(before, HANDOFF_INTERVAL)
     assert sys.getswitchinterval() == before
+
+
+def test_bulk_workers_yield_the_core_to_the_appender():
+    """Workers of a bulk command run ``nice`` steps below their parent's priority."""
+    import os
+
+    from ledger.sigcheck import ProcessVerifier
+
+    pool = ProcessVerifier(1, nice=3)
+    try:
+        assert pool.run(os.nice, 0).result() == os.nice(0) + 3
+    finally:
+        pool.close()
