@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select, text
+from sqlalchemy import Connection, Table, any_, func, select, text
 from sqlmodel import SQLModel
 
 from ledger.custody import DispatchRecord, KeyRecord, LotRecord, PartyRecord
 from ledger.errors import NotFoundError
-from ledger.store.bulk import BulkSql, bulk_sql
+from ledger.store.bulk import BulkSql, any_of, bulk_sql
 from ledger.store.records import (
     ZERO,
     Head,
@@ -224,13 +224,24 @@ class ReadTx(WalkReads, TargetReads):
         return None if r is None else dispatch_record(r)
 
     def keys_by_kid(self, kids: Iterable[str]) -> dict[str, KeyRecord]:
-        wanted = list(set(kids))
         out: dict[str, KeyRecord] = {}
-        t = KEYS
-        for chunk in chunks(wanted):
-            for r in self.conn.execute(select(t).where(t.c.kid.in_(chunk))):
-                out[r.kid] = key_record(r)
+        for r in self._rows_in(KEYS, "kid", set(kids)):
+            out[r.kid] = key_record(r)
         return out
+
+    def _rows_in(self, table: Table, name: str, values: Iterable[str]) -> Iterator[Any]:
+        """Rows of ``table`` whose column ``name`` is one of ``values``: ``IN`` lists
+        on SQLite, one ``= ANY`` of a single parameter on PostgreSQL
+        (:func:`ledger.store.bulk.any_of`)."""
+        wanted = list(values)
+        if not wanted:
+            return
+        col = table.c[name]
+        if self.bulk.sqlite:
+            for chunk in chunks(wanted):
+                yield from self.conn.execute(select(table).where(col.in_(chunk)))
+            return
+        yield from self.conn.execute(select(table).where(col == any_(any_of(wanted))))
 
     def prefetch(
         self,
@@ -250,19 +261,16 @@ class ReadTx(WalkReads, TargetReads):
         party_ids = set(parties)
         lot_ids = set(lots)
         pairs = set(holdings)
-        for chunk in chunks(set(dispatches)):
-            for r in self.conn.execute(select(dt).where(dt.c.digest.in_(chunk))):
-                snap.dispatches[r.digest] = dispatch_record(r)
-                lot_ids.add(r.lot)
-                pairs.update((r.lot, who) for who in dispatches[r.digest])
-        for chunk in chunks(party_ids):
-            for r in self.conn.execute(select(pt).where(pt.c.id.in_(chunk))):
-                snap.parties[r.id] = party_record(r)
+        for r in self._rows_in(dt, "digest", set(dispatches)):
+            snap.dispatches[r.digest] = dispatch_record(r)
+            lot_ids.add(r.lot)
+            pairs.update((r.lot, who) for who in dispatches[r.digest])
+        for r in self._rows_in(pt, "id", party_ids):
+            snap.parties[r.id] = party_record(r)
         kid_set = set(kids)
         snap.keys.update(self.keys_by_kid(kid_set))
-        for chunk in chunks(lot_ids):
-            for r in self.conn.execute(select(lt).where(lt.c.id.in_(chunk))):
-                snap.lots[r.id] = lot_record(r)
+        for r in self._rows_in(lt, "id", lot_ids):
+            snap.lots[r.id] = lot_record(r)
         rows = self.bulk.lookup(
             self.conn, HOLDINGS, "lot", "party", ("lot", "party", "quantity"), pairs
         )
