@@ -133,8 +133,10 @@ def _submit_large(
         marks.append(reader.done)
         ahead.append(preparer.submit(batch) if isinstance(batch, bytes) else batch)
 
+    sizes = _ramp(GROUP)
+
     def group(end: bool = False) -> list[Future[bytes] | list[Item]]:
-        n = min(GROUP, len(ahead))
+        n = min(next(sizes), len(ahead))
         if end:  # the input is all handed on: append what is ready, do not wait for more
             n = next((i for i in range(1, n) if not _ready(ahead[i])), n)
         for _ in range(n - 1):
@@ -191,6 +193,17 @@ def _start_fork_server(preload: str) -> None:
 
     mp.get_context("forkserver").set_forkserver_preload([preload])
     forkserver.ensure_running()
+
+
+def _ramp(most: int) -> Iterator[int]:
+    """Batches a transaction: 1, 1, 2, 4, ... up to ``most``, then ``most`` on. The
+    appender, the pipeline's sequential stage, starts on the first block ready
+    rather than when a whole group is."""
+    yield 1
+    n = 1
+    while True:
+        yield n
+        n = min(2 * n, most)
 
 
 def _ready(batch: Future[bytes] | list[Item]) -> bool:

@@ -83,3 +83,14 @@ def test_blocks_of_whole_lines(tmp_path: Path):
     assert [b.count(b"\n") for b in blocks if isinstance(b, bytes)] == [3, 3, 1]
     assert all(isinstance(b, bytes) and b.endswith(b"\n") for b in blocks)
     assert reader.done == path.stat().st_size
+
+
+def test_transactions_ramp_up_to_the_group():
+    """The appender starts on the first block ready: 1, 1, 2, 4 blocks, then GROUP."""
+    from itertools import islice
+
+    from cli.submit_cmds import GROUP, _ramp
+
+    assert list(islice(_ramp(8), 7)) == [1, 1, 2, 4, 8, 8, 8]
+    assert list(islice(_ramp(GROUP), 3)) == [1, 1, 2]
+    assert list(islice(_ramp(1), 3)) == [1, 1, 1]
