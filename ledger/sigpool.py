@@ -126,11 +126,14 @@ TAKE_BACK_PIECE = 64
 """Checks :meth:`_Gathered.take_back` makes at a time on a part a worker is checking too."""
 
 
-BULK_NICE = 10
+BULK_NICE = 5
 """Niceness of the worker processes of a bulk command (``custody submit``, ``custody
 epcis import``): the appending process is the one sequential stage of those
 pipelines, so when it and a worker both want a core, the appender gets it (blocks
-it still has to append do not pile up, nor are many left at the end)."""
+it still has to append do not pile up, nor are many left at the end). A
+moderate value: the workers also yield to other work on the machine (with a
+busy-looping process beside it, a 100,000-envelope submit took 12.7 s at 0,
+15.4 s at 5 and 16.2 s at 10; docs/benchmarks.md)."""
 
 
 def worker_pool(
