@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ledger.custody import Needs, name_signing_keys, prefetch_needs
+from ledger.custody import KeyRecord, Needs, name_signing_keys, prefetch_needs
 from ledger.envelope import Envelope
 from ledger.errors import CustodyError, InputError
 from ledger.leaf import envelope_json
 from ledger.sigcheck import Batch, BatchVerifier, Memo, Triple
 from ledger.statements import Statement, parse_statement, statement_digest
-from ledger.store import Store
+from ledger.store import ReadTx, Store
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,18 @@ def merged(batches: Sequence[Prepared]) -> Prepared:
     return Prepared(results, parsed, Known(known), needs)
 
 
+def name_keys(
+    envelope: Envelope, stmt: Statement, r: ReadTx, keys: dict[str, KeyRecord]
+) -> Envelope:
+    """``envelope`` with missing or foreign keyids named by the key that verifies
+    (:func:`ledger.custody.name_signing_keys`; itself when none changes), and the
+    keys it names added to ``keys`` (every registered kid among its keyids)."""
+    named = name_signing_keys(envelope, stmt, r, known=keys)
+    if named is not envelope:
+        keys |= r.keys_by_kid(s.keyid for s in named.signatures if s.keyid not in keys)
+    return named
+
+
 def prepare(store: Store, verifier: BatchVerifier, items: Sequence[Item]) -> Prepared:
     """Steps 1 and 2, outside the lock: parse, then start verifying every
     signature whose key is already registered."""
@@ -131,11 +143,10 @@ def prepare(store: Store, verifier: BatchVerifier, items: Sequence[Item]) -> Pre
             for p in parsed:  # DSSE keyids are hints: name missing or foreign ones by key
                 if p.envelope is None:
                     continue
-                named = name_signing_keys(p.envelope, p.statement, r, known=keys)
+                named = name_keys(p.envelope, p.statement, r, keys)
                 if named is not p.envelope:
                     p.envelope, p.envelope_json = named, envelope_json(named)
                     p.signatures = tuple((s.keyid, s.sig) for s in named.signatures)
-                    keys |= r.keys_by_kid(s.keyid for s in named.signatures if s.keyid not in keys)
         for p in parsed:
             for kid, sig in p.signatures:
                 rec = keys.get(kid)

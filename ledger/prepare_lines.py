@@ -28,12 +28,12 @@ import gc
 import pickle
 from concurrent.futures import Future
 
-from ledger.custody import KeyRecord, name_signing_keys, prefetch_needs
+from ledger.custody import KeyRecord, prefetch_needs
 from ledger.envelope import Envelope, parse_envelope
 from ledger.errors import CustodyError, EnvelopeError, InputError
 from ledger.keys import is_valid_signature
 from ledger.leaf import envelope_json
-from ledger.prepare import Item, Known, Parsed, Prepared, SubmitResult
+from ledger.prepare import Item, Known, Parsed, Prepared, SubmitResult, name_keys
 from ledger.sigcheck import BULK_NICE, ProcessVerifier, Triple
 from ledger.statements import parse_statement, statement_digest
 from ledger.store import ReadTx, Store
@@ -124,17 +124,13 @@ def _prepare_block(url: str, block: bytes) -> bytes:
 
 
 def _named(env: Envelope, r: ReadTx, keys: dict[str, KeyRecord]) -> Envelope:
-    """``env`` with missing or foreign keyids named (:func:`ledger.custody.name_signing_keys`),
-    ``keys`` extended by the keys named; ``env`` itself when its statement does not
-    parse (the appending process reports that)."""
+    """:func:`ledger.prepare.name_keys` of ``env``, whose statement is parsed for it;
+    ``env`` itself when the statement does not parse (the appender reports that)."""
     try:
         stmt = parse_statement(env.payload)
     except InputError:
         return env
-    named = name_signing_keys(env, stmt, r, known=keys)
-    if named is not env:
-        keys |= r.keys_by_kid(s.keyid for s in named.signatures if s.keyid not in keys)
-    return named
+    return name_keys(env, stmt, r, keys)
 
 
 # ---------------------------------------------------------------- in the appender

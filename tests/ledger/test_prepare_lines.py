@@ -73,3 +73,44 @@ def test_parse_lines_skips_blank_lines_and_keeps_bad_ones():
         "invalid_envelope.json",
         "invalid_envelope.type",
     ]
+
+
+def test_missing_and_foreign_keyids_are_named_on_the_workers(world: World, tmp_path: Path):
+    """DSSE keyids are hints: a missing one, or one naming no registered key, is named
+    on the worker by the issuer's key that verifies (parsing the statement for it);
+    one no key verifies stays as it is and is rejected. Results and leaves are those
+    of ``Ledger.submit``."""
+    from dataclasses import replace
+
+    from ledger.envelope import EnvelopeSignature
+    from tests.ledger.custody_world import origin_body
+
+    farm = world.party("farm")
+    envs = [farm.envelope("origin", id=f"o/{i}", **origin_body(f"farm/lot-{i}")) for i in range(4)]
+
+    def rekeyed(e: Envelope, kid: str, sig: bytes | None = None) -> Envelope:
+        s = e.signatures[0]
+        return replace(e, signatures=(EnvelopeSignature(kid, sig or s.sig),))
+
+    forged = bytes([envs[3].signatures[0].sig[0] ^ 1]) + envs[3].signatures[0].sig[1:]
+    lines = [rekeyed(envs[0], ""), rekeyed(envs[1], "ab" * 32), envs[2]]
+    lines.append(rekeyed(envs[3], "cd" * 32, forged))
+    block = "\n".join(e.to_json() for e in lines).encode("utf-8") + b"\n"
+    twin = _twin(world, tmp_path)
+    expected = world.ledger.submit(parse_lines(block))
+    preparer = LinePreparer(twin.store.url, 2)
+    try:
+        got = twin._finish(unpack(preparer.submit(block).result()))
+    finally:
+        preparer.close()
+    assert _codes(got) == _codes(expected)
+    assert [r.error.code if r.error else None for r in got] == [
+        None,
+        None,
+        None,
+        "bad_signature.unknown_key",
+    ]
+    assert _leaves(twin) == _leaves(world.ledger)
+    named = _leaves(twin)[-3:-1]  # the missing and the foreign keyid
+    assert all(farm.key.kid.encode() in leaf and b"ab" * 32 not in leaf for leaf in named)
+    twin.store.close()
