@@ -189,6 +189,16 @@ class _Counting(Ledger):
         self.sizes.append(len(batch.parsed))
         return super()._finish(batch, during_commit)
 
+    def queue_behind_held(self, committer: Committer, farm: Any, names: list[str]) -> list[Any]:
+        """Submit ``o/farm/hold`` and, while its group is held, ``names``; release the
+        hold and return the futures of ``names`` (the held one appended alone)."""
+        held = committer.submit([_origin(farm, "farm/hold")])
+        assert self.holding.wait(60)  # alone: nothing was queued
+        queued = [committer.submit([_origin(farm, f"farm/{n}")]) for n in names]
+        self.hold.set()
+        assert held.result(timeout=60)[0].error is None
+        return queued
+
 
 def test_a_group_waits_for_the_clients_of_the_last_one(world: World) -> None:
     """Under load (the last group held several jobs) the next group waits, between
@@ -197,11 +207,7 @@ def test_a_group_waits_for_the_clients_of_the_last_one(world: World) -> None:
     farm = world.party("farm")
     ledger = _Counting(world.ledger.store, world.ledger.operator_key)
     committer = Committer(ledger, max_wait=30.0, gap=0.5)
-    held = committer.submit([_origin(farm, "farm/hold")])
-    assert ledger.holding.wait(60)  # alone: nothing was queued
-    four = [committer.submit([_origin(farm, f"farm/four-{i}")]) for i in range(4)]
-    ledger.hold.set()
-    assert held.result(timeout=60)[0].error is None
+    four = ledger.queue_behind_held(committer, farm, [f"four-{i}" for i in range(4)])
     assert all(f.result(timeout=60)[0].error is None for f in four)
     assert ledger.sizes[-1] == 4  # queued behind the held one (the held client did not come back)
 
@@ -230,11 +236,7 @@ def test_the_wait_for_company_is_bounded(world: World) -> None:
     farm = world.party("farm")
     ledger = _Counting(world.ledger.store, world.ledger.operator_key)
     committer = Committer(ledger, max_wait=0.2, gap=0.2)
-    held = committer.submit([_origin(farm, "farm/hold")])
-    assert ledger.holding.wait(60)
-    three = [committer.submit([_origin(farm, f"farm/three-{i}")]) for i in range(3)]
-    ledger.hold.set()
-    assert held.result(timeout=60)[0].error is None
+    three = ledger.queue_behind_held(committer, farm, [f"three-{i}" for i in range(3)])
     assert all(f.result(timeout=60)[0].error is None for f in three)
     for i in range(3):  # one client left: each waits 0.2 s at most, then alone
         (r,) = committer.submit([_origin(farm, f"farm/left-{i}")]).result(timeout=30)
@@ -250,11 +252,7 @@ def test_cohorts_of_clients_merge_into_one_group(world: World) -> None:
     farm = world.party("farm")
     ledger = _Counting(world.ledger.store, world.ledger.operator_key)
     committer = Committer(ledger, max_wait=30.0, gap=5.0)
-    held = committer.submit([_origin(farm, "farm/hold")])
-    assert ledger.holding.wait(60)
-    cohort = [committer.submit([_origin(farm, f"farm/cohort-{i}")]) for i in range(2)]
-    ledger.hold.set()
-    assert held.result(timeout=60)[0].error is None
+    cohort = ledger.queue_behind_held(committer, farm, [f"cohort-{i}" for i in range(2)])
     threading.Event().wait(0.05)
     back = committer.submit([_origin(farm, "farm/back")])  # the held client comes back
     assert all(f.result(timeout=60)[0].error is None for f in [*cohort, back])
