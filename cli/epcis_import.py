@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sys
@@ -20,11 +19,6 @@ from cli.output import err, escape, out
 if TYPE_CHECKING:
     from ledger.sigcheck import ProcessVerifier
     from provenance.epcis.signing import Signer
-
-GC_THRESHOLD = 1_000_000
-"""Objects left alive since the last young-generation collection that start the
-next, while a large document is imported (700 by default): the chunks in flight
-hold some 10^5 objects, freed by reference counting (as ``custody submit``)."""
 
 LARGE = 1 << 20
 """Documents larger than this (bytes) are appended with signatures checked on worker
@@ -73,15 +67,14 @@ def run_import(
             # as custody submit does for large inputs: signatures checked on worker
             # processes (one per core) while earlier batches are appended
             from ledger.log import Ledger
-            from ledger.sigcheck import BULK_NICE, ProcessVerifier
+            from ledger.sigcheck import ProcessVerifier, bulk_collector
             from provenance.epcis.signing import Signer
 
-            verifier = ProcessVerifier(os.cpu_count() or 1, nice=BULK_NICE)
+            verifier = ProcessVerifier(os.cpu_count() or 1, bulk=True)
             # statements built and signed on worker processes too, while the
             # next chunks are mapped and earlier ones appended
-            builder = Signer(signer, workers=os.cpu_count() or 1, nice=BULK_NICE)
-            gc.freeze()  # what the imports made lives to the end: out of every collection
-            gc.set_threshold(GC_THRESHOLD)
+            builder = Signer(signer, workers=os.cpu_count() or 1, bulk=True)
+            bulk_collector()
             ledger = Ledger(ledger.store, ledger.operator_key, verifier=verifier)
         job = EpcisImport(ledger, file, signer, party, mapping, signer=builder)
     counts: Counter[str] = Counter()

@@ -18,7 +18,6 @@ it is a terminal and ``--json`` is not given. Exit 1 if any envelope was rejecte
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sys
@@ -56,8 +55,6 @@ handed on, a transaction takes only the batches ready, so that the last ones are
 not appended alone after the workers are done)."""
 WORKER_MODULE = "ledger.prepare_lines"
 """What the worker processes run (their fork server imports it before the first fork)."""
-GC_THRESHOLD = 1_000_000
-"""Allocations between young-generation collections while a large input is appended."""
 
 
 def run_submit(files: list[str], home: Any, server: str | None, as_json: bool, each: bool) -> None:
@@ -157,12 +154,11 @@ def _submit_large(
         for batch in islice(source, AHEAD * cores):
             start(batch)
         from ledger.log import Ledger
-        from ledger.sigcheck import ProcessVerifier
+        from ledger.sigcheck import ProcessVerifier, bulk_collector
 
         ledger = where.open()
         verifier = ProcessVerifier(cores)
-        gc.freeze()  # what the imports made lives to the end: keep it out of every collection
-        gc.set_threshold(GC_THRESHOLD)  # a batch makes ~10^4 short-lived objects, freed by refcount
+        bulk_collector()  # the imports out of every collection; batches freed by refcount
         fast = Ledger(ledger.store, ledger.operator_key, verifier=verifier)
 
         def prepare(batches: list[Future[bytes] | list[Item]]) -> Prepared:

@@ -24,7 +24,6 @@ blank lines are skipped, a line that is no envelope is that line's error.
 
 from __future__ import annotations
 
-import gc
 import pickle
 from concurrent.futures import Future
 
@@ -34,7 +33,7 @@ from ledger.errors import CustodyError, EnvelopeError, InputError
 from ledger.keys import is_valid_signature
 from ledger.leaf import envelope_json
 from ledger.prepare import Item, Known, Parsed, Prepared, SubmitResult, name_keys
-from ledger.sigcheck import BULK_NICE, ProcessVerifier, Triple
+from ledger.sigcheck import ProcessVerifier, Triple
 from ledger.statements import parse_statement, statement_digest
 from ledger.store import ReadTx, Store
 
@@ -64,7 +63,7 @@ class LinePreparer:
     def __init__(self, url: str, workers: int) -> None:
         self.url = url
         self.workers = workers
-        self._pool = ProcessVerifier(workers, preload=(__name__,), nice=BULK_NICE)
+        self._pool = ProcessVerifier(workers, preload=(__name__,), bulk=True)
 
     def submit(self, block: bytes) -> Future[bytes]:
         """Start preparing ``block`` (whole UTF-8 JSON lines) on a worker."""
@@ -78,12 +77,6 @@ class LinePreparer:
 
 _STORES: dict[str, Store] = {}
 
-GC_THRESHOLD = 1_000_000
-"""A worker's young-generation threshold: a block makes some 10^4 objects that
-live until it is packed and are then freed by reference counting, so the
-collector (700 by default) would only walk them again and again, about 8% of a
-worker's time. It still runs should that many objects ever be left alive."""
-
 _Record = tuple[int, bytes, tuple[tuple[str, bytes], ...], bytes, int]
 """``(index, envelope_json, signatures, pae, payload offset in pae)`` of one envelope."""
 
@@ -92,8 +85,6 @@ def _prepare_block(url: str, block: bytes) -> bytes:
     store = _STORES.get(url)
     if store is None:
         store = _STORES[url] = Store(url)
-        gc.freeze()  # what the imports made: out of every collection
-        gc.set_threshold(GC_THRESHOLD)
     items = parse_lines(block)
     errors: list[tuple[int, CustodyError]] = []
     envelopes: list[tuple[int, Envelope]] = []

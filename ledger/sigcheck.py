@@ -38,6 +38,7 @@ from typing import Protocol
 
 from ledger.keys import is_valid_signature, kid_of
 from ledger.sigpool import (
+    BULK_GC_THRESHOLD,
     BULK_NICE,
     PARALLEL_MIN,
     READY_MIN,
@@ -47,6 +48,7 @@ from ledger.sigpool import (
     PendingVerification,
     ProcessVerifier,
     Triple,
+    bulk_collector,
     shared_pool,
     worker_pool,
 )
@@ -54,6 +56,7 @@ from ledger.sigworker import verify_serial
 from ledger.statements import Key, Party, Statement
 
 __all__ = [
+    "BULK_GC_THRESHOLD",
     "BULK_NICE",
     "PARALLEL_MIN",
     "READY_MIN",
@@ -67,6 +70,7 @@ __all__ = [
     "ProcessVerifier",
     "SignedEntry",
     "Triple",
+    "bulk_collector",
     "preverify",
     "shared_pool",
     "start",

@@ -12,6 +12,7 @@ function on the same workers.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing as mp
 import os
 import re
@@ -136,11 +137,27 @@ busy-looping process beside it, a 100,000-envelope submit took 12.7 s at 0,
 15.4 s at 5 and 16.2 s at 10; docs/benchmarks.md)."""
 
 
+BULK_GC_THRESHOLD = 1_000_000
+"""Objects left alive since the last young-generation collection that start the
+next, in a bulk command's processes (700 by default). Their batches in flight
+hold some 10^4 to 10^5 objects, freed by reference counting; a lower threshold
+had the collector walk them again and again (a tenth of the appending process's
+CPU, 8% of a worker's). It still runs should that many objects be left alive."""
+
+
+def bulk_collector() -> None:
+    """The cyclic collector of a bulk command's process: what exists now (the
+    imports) out of every collection, the young generation at :data:`BULK_GC_THRESHOLD`."""
+    gc.freeze()
+    gc.set_threshold(BULK_GC_THRESHOLD)
+
+
 def worker_pool(
-    workers: int, preload: str | tuple[str, ...], *, nice: int = 0
+    workers: int, preload: str | tuple[str, ...], *, bulk: bool = False
 ) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes started by ``forkserver`` with ``preload`` imported,
-    each of them ``nice`` steps below the caller's priority.
+    """A pool of ``workers`` processes started by ``forkserver`` with ``preload`` imported;
+    with ``bulk``, the workers of a bulk command (:data:`BULK_NICE` below the caller's
+    priority, :func:`bulk_collector`).
 
     ``forkserver`` (else ``spawn``): a threaded caller forks nothing it holds, workers
     start with ``preload`` (the work's module, or modules) loaded, and the caller's
@@ -149,17 +166,17 @@ def worker_pool(
     context = mp.get_context(method)
     if method == "forkserver":
         context.set_forkserver_preload([preload] if isinstance(preload, str) else list(preload))
-    if nice:
-        return ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_lower_priority, initargs=(nice,)
-        )
+    if bulk:
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_bulk_worker)
     return ProcessPoolExecutor(workers, mp_context=context)
 
 
-def _lower_priority(nice: int) -> None:
-    """A worker's start: ``nice`` steps below its parent (where the OS allows it)."""
+def _bulk_worker() -> None:
+    """A bulk command's worker starts: below its parent's priority (where the OS
+    allows it), its collector as :func:`bulk_collector` sets it."""
     with contextlib.suppress(OSError, AttributeError):
-        os.nice(nice)
+        os.nice(BULK_NICE)
+    bulk_collector()
 
 
 class ProcessVerifier:
@@ -178,14 +195,14 @@ class ProcessVerifier:
         *,
         min_parallel: int = 64,
         preload: tuple[str, ...] = (verify_serial.__module__,),
-        nice: int = 0,
+        bulk: bool = False,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers = workers
         self.min_parallel = min_parallel
         self.preload = preload
-        self.nice = nice
+        self.bulk = bulk
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -193,7 +210,7 @@ class ProcessVerifier:
         with self._lock:
             if self._pool is None:
                 # by default the worker's module only (the key code), not the statement models
-                self._pool = worker_pool(self.workers, self.preload, nice=self.nice)
+                self._pool = worker_pool(self.workers, self.preload, bulk=self.bulk)
             return self._pool
 
     def run(self, fn: Callable[..., T], *args: Any) -> Future[T]:

@@ -82,14 +82,14 @@ class Pending:
 class Signer:
     """Builds and signs chunks of statements with one key (module docstring)."""
 
-    def __init__(self, key: PrivateKey, workers: int = 0, *, nice: int = 0) -> None:
+    def __init__(self, key: PrivateKey, workers: int = 0, *, bulk: bool = False) -> None:
         """``workers`` = 0: on this process; else a pool of that many processes
-        (``nice`` steps below this one's priority)."""
+        (a bulk command's workers with ``bulk``: :func:`ledger.sigcheck.worker_pool`)."""
         self.key = key
         self.kid = key.kid
         self._pool: ProcessPoolExecutor | None = None
         if workers > 0:
-            self._pool = worker_pool(workers, __name__, nice=nice)
+            self._pool = worker_pool(workers, __name__, bulk=bulk)
             self.workers = workers
 
     def submit(self, items: list[Item]) -> Pending:

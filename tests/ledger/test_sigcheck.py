@@ -126,13 +126,16 @@ def test_feeding_workers_lowers_the_switch_interval_and_restores_it():
 
 
 def test_bulk_workers_yield_the_core_to_the_appender():
-    """Workers of a bulk command run ``nice`` steps below their parent's priority."""
+    """Workers of a bulk command run ``BULK_NICE`` steps below their parent's priority,
+    their collector at ``BULK_GC_THRESHOLD``."""
+    import gc
     import os
 
-    from ledger.sigcheck import ProcessVerifier
+    from ledger.sigcheck import BULK_GC_THRESHOLD, BULK_NICE, ProcessVerifier
 
-    pool = ProcessVerifier(1, nice=3)
+    pool = ProcessVerifier(1, bulk=True)
     try:
-        assert pool.run(os.nice, 0).result() == os.nice(0) + 3
+        assert pool.run(os.nice, 0).result() == min(os.nice(0) + BULK_NICE, 19)
+        assert pool.run(gc.get_threshold).result()[0] == BULK_GC_THRESHOLD
     finally:
         pool.close()
