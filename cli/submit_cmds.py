@@ -53,8 +53,6 @@ GROUP = 8
 index pages written per envelope as the ledger grows (once the whole input is
 handed on, a transaction takes only the batches ready, so that the last ones are
 not appended alone after the workers are done)."""
-WORKER_MODULE = "ledger.prepare_lines"
-"""What the worker processes run (their fork server imports it before the first fork)."""
 
 
 def run_submit(files: list[str], home: Any, server: str | None, as_json: bool, each: bool) -> None:
@@ -115,10 +113,9 @@ def _submit_large(
     checked on worker processes (:mod:`ledger.prepare_lines`), other input parsed
     here with the signatures checked on worker processes. The workers start on the
     head of the input while this process opens the ledger."""
-    _start_fork_server(WORKER_MODULE)  # its imports overlap this process's own
-    from ledger.pipeline import pipelined
-    from ledger.prepare import Prepared, merged
-    from ledger.prepare_lines import LinePreparer, unpack
+    from ledger.prepare_lines import LinePreparer, preload, unpack
+
+    _start_fork_server(preload(where.db_url))  # its imports overlap this process's own
 
     cores = os.cpu_count() or 1
     preparer = LinePreparer(where.db_url, cores)
@@ -154,6 +151,8 @@ def _submit_large(
         for batch in islice(source, AHEAD * cores):
             start(batch)
         from ledger.log import Ledger
+        from ledger.pipeline import pipelined
+        from ledger.prepare import Prepared, merged
         from ledger.sigcheck import ProcessVerifier, bulk_collector
 
         ledger = where.open()
@@ -177,7 +176,7 @@ def _submit_large(
             verifier.close()
 
 
-def _start_fork_server(preload: str) -> None:
+def _start_fork_server(preload: tuple[str, ...]) -> None:
     """Start the server that forks the worker processes now, with ``preload`` imported
     (as :func:`ledger.sigcheck.worker_pool` would when the first worker starts), so
     that its imports run while this process imports what it appends with."""
@@ -187,7 +186,7 @@ def _start_fork_server(preload: str) -> None:
         return
     from multiprocessing import forkserver
 
-    mp.get_context("forkserver").set_forkserver_preload([preload])
+    mp.get_context("forkserver").set_forkserver_preload(list(preload))
     forkserver.ensure_running()
 
 

@@ -34,9 +34,11 @@ import base64
 import binascii
 import json
 import re
+from binascii import b2a_base64
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from json.encoder import encode_basestring_ascii
 from typing import Any, Final
 
 from ledger import strictjson
@@ -111,6 +113,29 @@ class Envelope:
                 raise
             kids.append(s.keyid)
         return kids
+
+
+def envelope_json(envelope: Envelope) -> bytes:
+    """The envelope as :func:`ledger.leaf.leaf_bytes` encodes it inside a leaf.
+
+    Byte for byte ``json.dumps(envelope.to_json_obj(), sort_keys=True,
+    separators=(",", ":"), ensure_ascii=True)``, written out directly: the keys
+    in sorted order, base64 text needing no escapes, other strings escaped by
+    :mod:`json`'s own encoder.
+    """
+    sigs = b",".join(
+        b'{"keyid":%s,"sig":"%s"}' % (_json_str(s.keyid), b2a_base64(s.sig, newline=False))
+        for s in envelope.signatures
+    )
+    return b'{"payload":"%s","payloadType":%s,"signatures":[%s]}' % (
+        b2a_base64(envelope.payload, newline=False),
+        _json_str(envelope.payload_type),
+        sigs,
+    )
+
+
+def _json_str(text: str) -> bytes:
+    return encode_basestring_ascii(text).encode("ascii")
 
 
 def no_keyid(index: int) -> SignatureError:

@@ -42,12 +42,17 @@ from binascii import a2b_base64, b2a_base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property, lru_cache
-from json.encoder import encode_basestring_ascii
 from typing import Any, Final
 
 from ledger import strictjson
 from ledger.custody import EntryRef
-from ledger.envelope import PAYLOAD_TYPE, Envelope, EnvelopeSignature, envelope_from_obj
+from ledger.envelope import (
+    PAYLOAD_TYPE,
+    Envelope,
+    EnvelopeSignature,
+    envelope_from_obj,
+    envelope_json,
+)
 from ledger.errors import CustodyError, LeafError
 from ledger.statements import Statement, parse_statement, parse_time, statement_digest
 
@@ -104,29 +109,6 @@ def leaf_bytes(seq: int, prev: str, received_at: str, envelope: dict[str, Any]) 
 LEAF_TEMPLATE: Final = b'{"envelope":%s,"prev":"%s","received_at":"%s","seq":%d}'
 """:func:`leaf_bytes` with the envelope already encoded (its keys sort first):
 ``LEAF_TEMPLATE % (envelope_json(env), prev_hex, received_at, seq)``, all bytes."""
-
-
-def envelope_json(envelope: Envelope) -> bytes:
-    """The envelope as :func:`leaf_bytes` encodes it inside a leaf.
-
-    Byte for byte ``json.dumps(envelope.to_json_obj(), sort_keys=True,
-    separators=(",", ":"), ensure_ascii=True)``, written out directly: the keys
-    in sorted order, base64 text needing no escapes, other strings escaped by
-    :mod:`json`'s own encoder.
-    """
-    sigs = b",".join(
-        b'{"keyid":%s,"sig":"%s"}' % (_json_str(s.keyid), b2a_base64(s.sig, newline=False))
-        for s in envelope.signatures
-    )
-    return b'{"payload":"%s","payloadType":%s,"signatures":[%s]}' % (
-        b2a_base64(envelope.payload, newline=False),
-        _json_str(envelope.payload_type),
-        sigs,
-    )
-
-
-def _json_str(text: str) -> bytes:
-    return encode_basestring_ascii(text).encode("ascii")
 
 
 # --------------------------------------------------------------------------- chain link

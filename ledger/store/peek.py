@@ -1,10 +1,13 @@
-"""One read without SQLAlchemy: the latest checkpoint of a SQLite ledger.
+"""Reads without SQLAlchemy from a SQLite ledger: the latest checkpoint, public keys.
 
-``custody ledger checkpoint`` prints one row; loading SQLAlchemy and the SQLModel
-tables would cost several times the whole command. This reads the same row as
-:meth:`ledger.store.ReadTx.latest_checkpoint` through the standard library's
-``sqlite3``, opening the existing file only (never creating one). It answers
-``None`` whenever it cannot answer plainly (not a SQLite URL, no such file, no
+``custody ledger checkpoint`` prints one row, and a worker process of ``custody
+submit`` (:mod:`ledger.prepare_lines`) needs the public keys of a block's keyids;
+loading SQLAlchemy and the SQLModel tables would cost several times the command
+(or, on every worker, a third of a second of each core before its first
+signature). These read the same rows as :meth:`ledger.store.ReadTx.latest_checkpoint`
+and :meth:`ledger.store.ReadTx.keys_by_kid` through the standard library's
+``sqlite3``, opening the existing file only (never creating one). They answer
+``None`` whenever they cannot answer plainly (not a SQLite URL, no such file, no
 table, no checkpoint yet, any SQLite error), and the caller then asks the
 :class:`ledger.store.Store`, which reports the problem as it always does.
 """
@@ -12,24 +15,34 @@ table, no checkpoint yet, any SQLite error), and the caller then asks the
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from pathlib import Path
 from urllib.parse import quote
 
 SQLITE_PREFIX = "sqlite:///"
 BUSY_TIMEOUT_S = 60
+IN_LIST = 500
+"""Values a query's ``IN`` list (SQLite allows at least 999 parameters)."""
 
 
-def latest_checkpoint(url: str) -> tuple[int, str] | None:
-    """``(size, note)`` of the newest checkpoint in the SQLite ledger at ``url``, or
-    ``None`` when this cannot say (see the module docstring)."""
+def _open(url: str) -> sqlite3.Connection | None:
+    """A connection to the existing SQLite ledger at ``url``, or ``None``."""
     if not url.startswith(SQLITE_PREFIX):
         return None
     path = Path(url.removeprefix(SQLITE_PREFIX))
     if not path.is_file():
         return None
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_S)
+        return sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_S)
     except sqlite3.Error:
+        return None
+
+
+def latest_checkpoint(url: str) -> tuple[int, str] | None:
+    """``(size, note)`` of the newest checkpoint in the SQLite ledger at ``url``, or
+    ``None`` when this cannot say (see the module docstring)."""
+    conn = _open(url)
+    if conn is None:
         return None
     try:
         row = conn.execute(
@@ -42,3 +55,27 @@ def latest_checkpoint(url: str) -> tuple[int, str] | None:
     if row is None:
         return None
     return int(row[0]), str(row[1])
+
+
+def public_keys(url: str, kids: Collection[str]) -> dict[str, bytes] | None:
+    """The public key of each of ``kids`` registered in the SQLite ledger at ``url``
+    (revoked or not: when a key signs is the custody rules' question), or ``None``
+    when this cannot say (see the module docstring)."""
+    conn = _open(url)
+    if conn is None:
+        return None
+    wanted = list(kids)
+    out: dict[str, bytes] = {}
+    try:
+        with conn:  # one read transaction: one snapshot for every chunk
+            conn.execute("BEGIN")
+            for i in range(0, len(wanted), IN_LIST):
+                chunk = wanted[i : i + IN_LIST]
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT kid, public_key FROM keys WHERE kid IN ({marks})"  # noqa: S608 (placeholders only)
+                out.update((str(kid), bytes(pk)) for kid, pk in conn.execute(sql, chunk))
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return out

@@ -114,3 +114,70 @@ def test_missing_and_foreign_keyids_are_named_on_the_workers(world: World, tmp_p
     named = _leaves(twin)[-3:-1]  # the missing and the foreign keyid
     assert all(farm.key.kid.encode() in leaf and b"ab" * 32 not in leaf for leaf in named)
     twin.store.close()
+
+
+def test_public_keys_are_read_without_sqlalchemy_as_the_store_reads_them(world: World):
+    """The workers' key lookup (:func:`ledger.store.peek.public_keys`) answers what
+    :meth:`ReadTx.keys_by_kid` answers, over more kids than one ``IN`` list holds."""
+    from ledger.store import peek
+
+    farm, gin = world.party("farm"), world.party("gin")
+    unknown = [f"{i:064x}" for i in range(peek.IN_LIST * 2 + 1)]
+    kids = [farm.key.kid, *unknown, gin.key.kid]
+    with world.ledger.store.read() as r:
+        expected = {kid: rec.public_key for kid, rec in r.keys_by_kid(kids).items()}
+    assert set(expected) == {farm.key.kid, gin.key.kid}
+    assert peek.public_keys(world.ledger.store.url, kids) == expected
+    assert peek.public_keys(world.ledger.store.url, []) == {}
+
+
+def test_public_keys_answer_none_where_they_cannot_say(tmp_path: Path):
+    """Not SQLite, no such file (none is created), no keys table: ``None``, and the
+    worker asks the :class:`~ledger.store.Store`, which reports the problem."""
+    import sqlite3
+
+    from ledger.store import peek
+
+    assert peek.public_keys("postgresql+psycopg://postgres@127.0.0.1:5432/x", ["a"]) is None
+    missing = tmp_path / "none.db"
+    assert peek.public_keys(f"sqlite:///{missing}", ["a"]) is None
+    assert not missing.exists()
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    assert peek.public_keys(f"sqlite:///{other}", ["a"]) is None
+
+
+WORKER_PROBE = """
+import json, sys
+from ledger.prepare_lines import _prepare_block, unpack
+data = _prepare_block(sys.argv[1], sys.stdin.buffer.read())
+heavy = ("sqlalchemy", "sqlmodel", "pydantic", "ledger.store.engine", "ledger.statements")
+print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
+sys.stdout.flush()
+prepared = unpack(data)  # the appender's side loads them
+print(json.dumps([len(prepared.parsed), sum(prepared.signatures.known.values())]))
+"""
+
+
+def test_a_worker_checks_a_sqlite_block_without_the_store_or_the_models(world: World):
+    """A worker's imports (and its fork server's) are the envelope and key code only
+    when every keyid is registered: the statements are parsed by the appender."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.ledger.custody_world import origin_body
+
+    farm = world.party("farm")
+    envs = [farm.envelope("origin", id=f"o/{i}", **origin_body(f"farm/lot-{i}")) for i in range(3)]
+    block = "".join(e.to_json() + "\n" for e in envs).encode("utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_PROBE, world.ledger.store.url],
+        input=block,
+        capture_output=True,
+        check=True,
+    )
+    loaded, counts = (json.loads(line) for line in done.stdout.splitlines())
+    assert loaded == []
+    assert counts == [3, 3]
