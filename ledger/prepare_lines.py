@@ -22,9 +22,9 @@ A line is an item as :func:`ledger.envelope.parse_envelopes` reads JSON lines:
 blank lines are skipped, a line that is no envelope is that line's error.
 
 The worker's side imports only the envelope, key and leaf code: the public keys
-of a SQLite ledger are read without SQLAlchemy (:func:`ledger.store.peek.public_keys`),
-and the statement models and the :class:`~ledger.store.Store` are loaded only
-for a keyid that is not registered, or a ledger on PostgreSQL. The fork server
+are read without SQLAlchemy (:func:`ledger.store.peek.public_keys`: ``sqlite3``,
+or psycopg on PostgreSQL), and the statement models and the
+:class:`~ledger.store.Store` are loaded only for a keyid that is not registered. The fork server
 preloads this module, so a worker's first signature check no longer waits for
 a third of a second of imports that compete with the appender's own for the
 cores (:func:`preload`).
@@ -51,10 +51,10 @@ __all__ = ["LinePreparer", "parse_lines", "preload", "unpack"]
 
 def preload(url: str) -> tuple[str, ...]:
     """The modules the fork server of workers preparing for the ledger at ``url``
-    imports: this one, and the store's where the keys are read through it."""
-    if url.startswith(peek.SQLITE_PREFIX):
-        return (__name__,)
-    return (__name__, "ledger.store.engine")
+    imports: this one, and the driver its keys are read with on PostgreSQL."""
+    if url.startswith(peek.POSTGRESQL_PREFIXES):
+        return (__name__, "psycopg")
+    return (__name__,)
 
 
 def parse_lines(block: bytes) -> list[Item]:

@@ -1,25 +1,31 @@
-"""Reads without SQLAlchemy from a SQLite ledger: the latest checkpoint, public keys.
+"""Reads without SQLAlchemy: the latest checkpoint of a SQLite ledger, public keys.
 
 ``custody ledger checkpoint`` prints one row, and a worker process of ``custody
 submit`` (:mod:`ledger.prepare_lines`) needs the public keys of a block's keyids;
 loading SQLAlchemy and the SQLModel tables would cost several times the command
-(or, on every worker, a third of a second of each core before its first
+(or, on every bulk command, half a second of a core before its workers' first
 signature). These read the same rows as :meth:`ledger.store.ReadTx.latest_checkpoint`
-and :meth:`ledger.store.ReadTx.keys_by_kid` through the standard library's
-``sqlite3``, opening the existing file only (never creating one). They answer
-``None`` whenever they cannot answer plainly (not a SQLite URL, no such file, no
-table, no checkpoint yet, any SQLite error), and the caller then asks the
-:class:`ledger.store.Store`, which reports the problem as it always does.
+and :meth:`ledger.store.ReadTx.keys_by_kid`: from SQLite through the standard
+library's ``sqlite3``, opening the existing file only (never creating one), and
+(the keys) from PostgreSQL through psycopg, on one connection a process keeps.
+They answer ``None`` whenever they cannot answer plainly (another kind of URL,
+no such file, no table, no checkpoint yet, any database error), and the caller
+then asks the :class:`ledger.store.Store`, which reports the problem as it
+always does.
 """
 
 from __future__ import annotations
 
+import atexit
 import sqlite3
 from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 SQLITE_PREFIX = "sqlite:///"
+POSTGRESQL_PREFIXES = ("postgresql+psycopg://", "postgresql://")
+"""SQLAlchemy URLs of the psycopg dialect: libpq URIs once the scheme is ``postgresql``."""
 BUSY_TIMEOUT_S = 60
 IN_LIST = 500
 """Values a query's ``IN`` list (SQLite allows at least 999 parameters)."""
@@ -58,9 +64,11 @@ def latest_checkpoint(url: str) -> tuple[int, str] | None:
 
 
 def public_keys(url: str, kids: Collection[str]) -> dict[str, bytes] | None:
-    """The public key of each of ``kids`` registered in the SQLite ledger at ``url``
+    """The public key of each of ``kids`` registered in the ledger at ``url``
     (revoked or not: when a key signs is the custody rules' question), or ``None``
     when this cannot say (see the module docstring)."""
+    if url.startswith(POSTGRESQL_PREFIXES):
+        return _pg_public_keys(url, kids)
     conn = _open(url)
     if conn is None:
         return None
@@ -79,3 +87,33 @@ def public_keys(url: str, kids: Collection[str]) -> dict[str, bytes] | None:
     finally:
         conn.close()
     return out
+
+
+_PG: dict[str, Any] = {}
+"""URL → this process's psycopg connection for :func:`public_keys` (autocommit)."""
+
+
+@atexit.register
+def close_connections() -> None:
+    """Close the connections :func:`public_keys` keeps."""
+    while _PG:
+        _PG.popitem()[1].close()
+
+
+def _pg_public_keys(url: str, kids: Collection[str]) -> dict[str, bytes] | None:
+    import psycopg
+
+    conn = _PG.get(url)
+    try:
+        if conn is None or conn.closed:
+            rest = url.split("://", 1)[1]
+            conn = _PG[url] = psycopg.connect(f"postgresql://{rest}", autocommit=True)
+        rows = conn.execute(
+            "SELECT kid, public_key FROM keys WHERE kid = ANY(%s)", (list(kids),)
+        ).fetchall()
+    except (psycopg.Error, ValueError):
+        dropped = _PG.pop(url, None)
+        if dropped is not None:
+            dropped.close()
+        return None
+    return {str(kid): bytes(pk) for kid, pk in rows}

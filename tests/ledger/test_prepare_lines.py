@@ -131,14 +131,36 @@ def test_public_keys_are_read_without_sqlalchemy_as_the_store_reads_them(world: 
     assert peek.public_keys(world.ledger.store.url, []) == {}
 
 
+def test_public_keys_are_read_from_postgresql_with_psycopg_alone(pg_url: str, tmp_path: Path):
+    """On PostgreSQL the workers read the keys through psycopg, on one connection a
+    process keeps; a server that does not answer gives ``None`` (the Store decides)."""
+    from ledger.store import peek
+
+    pg = World(tmp_path / "pg", db_url=pg_url)
+    try:
+        farm = pg.party("farm")
+        kids = [farm.key.kid, "ab" * 32, pg.operator.key.kid]
+        with pg.ledger.store.read() as r:
+            expected = {kid: rec.public_key for kid, rec in r.keys_by_kid(kids).items()}
+        assert set(expected) == {farm.key.kid, pg.operator.key.kid}
+        assert peek.public_keys(pg_url, kids) == expected
+        assert peek.public_keys(pg_url, kids) == expected  # the kept connection
+        assert peek.public_keys(pg_url, []) == {}
+    finally:
+        pg.close()
+    closed_port = "postgresql+psycopg://postgres@127.0.0.1:1/x?connect_timeout=2"
+    assert peek.public_keys(closed_port, ["a"]) is None
+
+
 def test_public_keys_answer_none_where_they_cannot_say(tmp_path: Path):
-    """Not SQLite, no such file (none is created), no keys table: ``None``, and the
-    worker asks the :class:`~ledger.store.Store`, which reports the problem."""
+    """Neither SQLite nor PostgreSQL, no such file (none is created), no keys table:
+    ``None``, and the worker asks the :class:`~ledger.store.Store`, which reports
+    the problem."""
     import sqlite3
 
     from ledger.store import peek
 
-    assert peek.public_keys("postgresql+psycopg://postgres@127.0.0.1:5432/x", ["a"]) is None
+    assert peek.public_keys("mysql://root@127.0.0.1/x", ["a"]) is None
     missing = tmp_path / "none.db"
     assert peek.public_keys(f"sqlite:///{missing}", ["a"]) is None
     assert not missing.exists()
