@@ -119,11 +119,18 @@ class Store:
     def close(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.close()
+        self.settle()
         self.engine.dispose()
         with self._writer_lock:
             writer, self._writer = self._writer, None
         if writer is not None:
             writer.dispose()
+
+    def settle(self) -> None:
+        """Wait for what an append started in the background: the planner
+        statistics (:mod:`ledger.store.statistics`)."""
+        if self._statistics is not None:
+            self._statistics.wait()
 
     def after_append(self, size: int) -> None:
         """An append committed with ``size`` entries: keep the planner statistics

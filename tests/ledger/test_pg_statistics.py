@@ -37,6 +37,7 @@ def test_a_growing_ledger_is_analysed_only_where_autovacuum_is_off(pg_world: Wor
     ]
     results = pg_world.ledger.submit(envelopes)
     assert [r.error for r in results if r.error is not None] == []
+    pg_world.ledger.store.settle()  # the ANALYZE runs after the append, on its own thread
     if _autovacuum_off(pg_world):
         assert _last_analyze(pg_world) is not None
     else:
@@ -57,6 +58,7 @@ def test_growth_threshold_and_failures(pg_world: World) -> None:
     stats.after_append(start + 5)
     assert _last_analyze(pg_world) is None  # grew by fewer than min_rows
     stats.after_append(start + 10)
+    stats.wait()
     assert _last_analyze(pg_world) is not None
     assert stats._analysed_at == start + 10
 
@@ -70,3 +72,29 @@ def test_a_failure_to_analyse_never_fails_an_append(pg_url: str) -> None:
     assert stats.enabled is False
     stats.after_append(10**6)
     missing.dispose()
+
+
+def test_the_analysis_runs_after_the_append_one_at_a_time(pg_world: World) -> None:
+    """``after_append`` returns while the ``ANALYZE`` runs on its own thread; an append
+    that calls for another one meanwhile starts none; :meth:`wait` waits for it."""
+    import threading
+
+    stats = Statistics(pg_world.ledger.store.engine, min_rows=10)
+    stats.after_append(pg_world.ledger.size())
+    if not stats.enabled:
+        return  # autovacuum on: nothing runs
+    start = stats._analysed_at
+    assert start is not None
+    release, runs = threading.Event(), []
+
+    def held() -> None:
+        runs.append(threading.current_thread().name)
+        assert release.wait(10)
+
+    stats._analyse = held  # type: ignore[method-assign]
+    stats.after_append(start + 10)  # returns at once: the analysis waits for `release`
+    stats.after_append(start + 100)  # one is running: no second
+    release.set()
+    stats.wait()
+    assert runs == ["custody-analyze"]
+    assert stats._analysed_at == start + 10
