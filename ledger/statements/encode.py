@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
 from ledger.statements.decode import (
@@ -22,8 +22,10 @@ from ledger.units import Quantity, format_decimal
 
 
 def _scalar(value: Any) -> str:
+    # ``json.dumps(text, ensure_ascii=False)`` of a str is ``encode_basestring(text)``:
+    # json's own C encoder, without building a JSONEncoder for every string
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return encode_basestring(value)
     if value is None or isinstance(value, bool):
         return "null" if value is None else ("true" if value else "false")
     if isinstance(value, int):
@@ -37,7 +39,7 @@ def _scalar(value: Any) -> str:
     if isinstance(value, float):
         raise TypeError("floats are not allowed in statements; use Decimal")
     if isinstance(value, datetime):
-        return json.dumps(format_time(value))
+        return encode_basestring_ascii(format_time(value))
     if isinstance(value, Quantity):
         raise TypeError("encode a Quantity as separate quantity and unit fields")
     raise TypeError(f"cannot encode {type(value).__name__} in a statement")
@@ -54,9 +56,12 @@ def _encode(value: Any, out: list[str]) -> None:
     stack: list[Any] = [value]
     while stack:
         item = stack.pop()
-        if type(item) is _Text:
+        kind = type(item)
+        if kind is _Text:
             out.append(item)
-        elif isinstance(item, Mapping):
+        elif kind is str:  # the common value first: no abstract-class checks for it
+            out.append(encode_basestring(item))
+        elif kind is dict or isinstance(item, Mapping):
             keys = sorted(item)
             for key in keys:
                 if not isinstance(key, str):
@@ -64,10 +69,10 @@ def _encode(value: Any, out: list[str]) -> None:
             work: list[Any] = [_Text("{")]
             for index, key in enumerate(keys):
                 prefix = "," if index else ""
-                work += [_Text(prefix + json.dumps(key, ensure_ascii=False) + ":"), item[key]]
+                work += [_Text(prefix + encode_basestring(key) + ":"), item[key]]
             work.append(_Text("}"))
             stack.extend(reversed(work))
-        elif isinstance(item, list | tuple):
+        elif kind is list or kind is tuple or isinstance(item, list | tuple):
             work = [_Text("[")]
             for index, element in enumerate(item):
                 if index:

@@ -225,6 +225,22 @@ def test_encode_statement_writes_decimals_exactly():
     assert encode_statement({"name": "Ürümqi"}) == '{"name":"Ürümqi"}'.encode()
 
 
+_JSON_TREES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(_JSON_TREES)
+def test_encode_statement_is_compact_sorted_json(value: Any):
+    """Any text (quotes, backslashes, controls, non-ASCII) in keys and values, nesting,
+    the scalars JSON has: byte for byte what ``json.dumps`` writes with sorted keys,
+    no spaces and no ASCII escaping."""
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert encode_statement({"v": value}) == ('{"v":' + expected + "}").encode()
+
+
 @pytest.mark.parametrize(
     "value",
     [0.1, Decimal("NaN"), Decimal("Infinity"), object(), Quantity(Decimal(1), "kg")],
