@@ -74,6 +74,8 @@ def run_import(
             # statements built and signed on worker processes too, while the
             # next chunks are mapped and earlier ones appended
             builder = Signer(signer, workers=os.cpu_count() or 1, bulk=True)
+            builder.start()  # the workers boot while the document is read through once
+            verifier.start(wait=False)
             bulk_collector()
             ledger = Ledger(ledger.store, ledger.operator_key, verifier=verifier)
         job = EpcisImport(ledger, file, signer, party, mapping, signer=builder)

@@ -217,11 +217,14 @@ class ProcessVerifier:
         """Run ``fn(*args)`` on a worker (module-level ``fn``, picklable arguments)."""
         return self._executor().submit(fn, *args)
 
-    def start(self) -> None:
-        """Start every worker process now rather than during the first batches."""
+    def start(self, *, wait: bool = True) -> None:
+        """Start every worker process now rather than during the first batches (and
+        with ``wait``, return once they run)."""
         pool = self._executor()
-        for f in [pool.submit(verify_serial, []) for _ in range(self.workers)]:
-            f.result()
+        started = [pool.submit(verify_serial, []) for _ in range(self.workers)]
+        if wait:
+            for f in started:
+                f.result()
 
     def submit(self, items: list[Triple]) -> PendingVerification:
         if len(items) < self.min_parallel:

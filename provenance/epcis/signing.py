@@ -92,6 +92,13 @@ class Signer:
             self._pool = worker_pool(workers, __name__, bulk=bulk)
             self.workers = workers
 
+    def start(self) -> None:
+        """Start the worker processes now (without waiting for them), so that they
+        boot while the caller reads the document."""
+        if self._pool is not None:
+            for _ in range(self.workers):
+                self._pool.submit(build_and_sign, self.key.seed, [])
+
     def submit(self, items: list[Item]) -> Pending:
         if self._pool is None or len(items) < 64:
             return Pending(done=build_and_sign(self.key.seed, items))
