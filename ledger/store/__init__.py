@@ -17,7 +17,8 @@ This package is the only code that speaks SQL. Its modules:
 * :mod:`~ledger.store.read`: :class:`ReadTx`, head, entries, tree, state lookups;
 * :mod:`~ledger.store.walk`: the upstream walk and the visibility reads;
 * :mod:`~ledger.store.write`: :class:`WriteTx`, one batch per transaction;
-* :mod:`~ledger.store.peek`: the latest checkpoint of a SQLite ledger without SQLAlchemy.
+* :mod:`~ledger.store.peek`: reads without SQLAlchemy (a SQLite ledger's latest
+  checkpoint; public keys for the workers of a bulk command).
 
 The names below are imported from those modules on first use.
 """
