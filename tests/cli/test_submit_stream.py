@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pty
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -181,3 +182,34 @@ def test_no_ledger_is_the_first_error_whatever_the_size(
     assert seen[0] == seen[1]
     assert seen[0][0] == 2
     assert seen[0][1] == ""
+
+
+@pytest.mark.postgres
+def test_a_large_input_on_postgresql(tmp_path: Path, pg_url: str) -> None:
+    """The bulk path on PostgreSQL through a real ``custody submit``: the workers read
+    the keys through psycopg (and name a signature with no keyid by the issuer's
+    key); the results are those SQLite gives, the ledger audits clean, and a second
+    submit of the same file finds every envelope already there."""
+    cli = Cli(tmp_path)
+    cli.env["CUSTODY_DB_URL"] = pg_url
+    cli.run("init", "--origin", "custody.test/cotton")
+    cli.keys("farm")
+    cli.register("farm", "Farm", "US", "--role", "supplier")
+    key = load_private_key(cli.dir / "farm.key")
+    envs = _origins(key, N, "pg-")
+    lines = [e.to_json() for e in envs]
+    lines[GARBAGE] = "{not json"
+    unnamed = envs[FORGED].signatures[0]
+    lines[FORGED] = Envelope(
+        envs[FORGED].payload_type, envs[FORGED].payload, (replace(unnamed, keyid=""),)
+    ).to_json()
+    (cli.dir / "big.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    results = cli.json("submit", "big.jsonl", code=1)
+    assert [i for i, r in enumerate(results) if "error" in r] == [GARBAGE]
+    seqs = [r["seq"] for i, r in enumerate(results) if i != GARBAGE]
+    assert seqs == list(range(seqs[0], seqs[0] + N - 1))
+    audit = cli.json("ledger", "audit", "--json")
+    assert audit["ok"] is True
+    assert audit["size"] == seqs[-1] + 1
+    again = cli.json("submit", "big.jsonl", code=1)
+    assert all(r.get("duplicate") for i, r in enumerate(again) if i != GARBAGE)
