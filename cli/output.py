@@ -9,7 +9,6 @@ Errors are one clear line on stderr (or a JSON document on stdout with
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar, cast
 
 import typer
 
+from cli.jsontext import dumps_indented
 from ledger.errors import ConfigError, CustodyError
 
 if TYPE_CHECKING:
@@ -62,8 +62,9 @@ def escape(markup: str) -> str:
 
 
 def emit_json(obj: Any) -> None:
-    """Write one JSON document to stdout."""
-    sys.stdout.write(json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
+    """Write one JSON document to stdout (``json.dumps(obj, indent=2, default=str)``'s
+    text, written faster: :mod:`cli.jsontext`)."""
+    sys.stdout.write(dumps_indented(obj) + "\n")
     sys.stdout.flush()
 
 

@@ -18,7 +18,6 @@ it is a terminal and ``--json`` is not given. Exit 1 if any envelope was rejecte
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -32,6 +31,7 @@ import typer
 from rich.markup import escape
 
 from cli.common import home_of
+from cli.jsontext import dumps_indented
 from cli.output import err, fail, out, short
 from cli.submit_input import Batch, EnvelopeReader, InputFileError, Item
 
@@ -246,7 +246,7 @@ class _Sink:
             elif isinstance(seq := r.get("seq"), int):
                 self.seqs[min(len(self.seqs), 1) :] = [seq]
             if self.as_json:
-                text = json.dumps(r, indent=2, default=str).replace("\n", "\n  ")
+                text = dumps_indented(r, level="  ")
                 lines.append(("[\n  " if self.count == 0 else ",\n  ") + text)
             elif error is not None:
                 digest = short(str(r.get("digest") or ""))

@@ -18,12 +18,17 @@ Doc = Mapping[str, Any]
 
 
 def trace_json(report: Report) -> dict[str, Any]:
-    """The report (SPEC §10 keys first) with the provenance graph in node-link form."""
+    """The report (SPEC §10 keys first) with the provenance graph in node-link form,
+    its nodes sorted by id and its edges by (source, target): the same trace gives
+    the same text in every process (the graph's own order follows the order sets of
+    strings come in, which differs from process to process)."""
     doc = report.to_json()
     doc["schema"] = TRACE_SCHEMA
     doc["import_entries"] = list(report.import_entries)
-    graph = nx.node_link_data(report.graph, edges="edges")
-    doc["graph"] = json.loads(json.dumps(graph, default=str))
+    graph = json.loads(json.dumps(nx.node_link_data(report.graph, edges="edges"), default=str))
+    graph["nodes"].sort(key=lambda n: str(n["id"]))
+    graph["edges"].sort(key=lambda e: (str(e["source"]), str(e["target"])))
+    doc["graph"] = graph
     return doc
 
 

@@ -61,6 +61,26 @@ def test_demo_verdicts_composition_and_offline_bundles(tmp_path: Path):
     assert audit.returncode == 0
     assert json.loads(audit.stdout)["ok"] is True
     _cotton_needs_its_documents(Path(cotton["bundle"]))
+    _trace_text_is_the_same_in_every_process(out / "home")
+
+
+def _trace_text_is_the_same_in_every_process(home: Path) -> None:
+    """``custody trace --json`` of the same lot writes the same text whatever order
+    the process's sets of strings come in (``PYTHONHASHSEED``)."""
+    import os
+
+    texts = set()
+    for seed in ("1", "2", "3"):
+        done = subprocess.run(
+            [str(BIN), "trace", "assembler/modules-2026-03", "--json", "--home", str(home)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=dict(os.environ, PYTHONHASHSEED=seed),
+        )
+        assert done.returncode in (0, 1, 3), done.stderr
+        texts.add(done.stdout)
+    assert len(texts) == 1
 
 
 def _cotton_needs_its_documents(bundle: Path) -> None:
