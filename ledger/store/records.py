@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger.custody import (
     Changes,
@@ -43,8 +43,10 @@ class Head:
     received_at: str
 
 
-@dataclass(frozen=True)
-class StoredEntry:
+class StoredEntry(NamedTuple):
+    """One ``entries`` row. A named tuple: a trace reads ten thousand of them, and
+    a tuple is made at a third of the cost of a frozen dataclass."""
+
     seq: int
     leaf_hash: bytes
     leaf: bytes
