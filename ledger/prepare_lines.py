@@ -136,7 +136,10 @@ def _store(url: str) -> Store:
 
 
 def _public_keys(url: str, kids: set[str]) -> dict[str, bytes]:
-    """The registered public key of each of ``kids`` (SQLite without SQLAlchemy)."""
+    """The registered public key of each of ``kids``: without SQLAlchemy
+    (:func:`ledger.store.peek.public_keys`) where it can, else through the Store.
+    Any snapshot will do: a verdict is a function of the key, signature and bytes
+    alone, and the appender judges every signature again under the lock."""
     keys = peek.public_keys(url, kids)
     if keys is None:
         with _store(url).read() as r:

@@ -17,6 +17,7 @@ always does.
 from __future__ import annotations
 
 import atexit
+import os
 import sqlite3
 from collections.abc import Collection
 from pathlib import Path
@@ -89,31 +90,36 @@ def public_keys(url: str, kids: Collection[str]) -> dict[str, bytes] | None:
     return out
 
 
-_PG: dict[str, Any] = {}
-"""URL → this process's psycopg connection for :func:`public_keys` (autocommit)."""
+_PG: dict[str, tuple[int, Any]] = {}
+"""URL → (pid, psycopg connection) that :func:`public_keys` keeps (autocommit); a
+connection is used only by the process that opened it, never by a forked child."""
 
 
 @atexit.register
 def close_connections() -> None:
-    """Close the connections :func:`public_keys` keeps."""
+    """Close the connections :func:`public_keys` keeps (this process's own)."""
     while _PG:
-        _PG.popitem()[1].close()
+        pid, conn = _PG.popitem()[1]
+        if pid == os.getpid():
+            conn.close()
 
 
 def _pg_public_keys(url: str, kids: Collection[str]) -> dict[str, bytes] | None:
     import psycopg
 
-    conn = _PG.get(url)
+    kept = _PG.get(url)
+    conn = kept[1] if kept is not None and kept[0] == os.getpid() else None
     try:
         if conn is None or conn.closed:
             rest = url.split("://", 1)[1]
-            conn = _PG[url] = psycopg.connect(f"postgresql://{rest}", autocommit=True)
+            conn = psycopg.connect(f"postgresql://{rest}", autocommit=True)
+            _PG[url] = (os.getpid(), conn)
         rows = conn.execute(
             "SELECT kid, public_key FROM keys WHERE kid = ANY(%s)", (list(kids),)
         ).fetchall()
     except (psycopg.Error, ValueError):
         dropped = _PG.pop(url, None)
-        if dropped is not None:
-            dropped.close()
+        if dropped is not None and dropped[0] == os.getpid():
+            dropped[1].close()
         return None
     return {str(kid): bytes(pk) for kid, pk in rows}

@@ -134,6 +134,8 @@ def test_public_keys_are_read_without_sqlalchemy_as_the_store_reads_them(world: 
 def test_public_keys_are_read_from_postgresql_with_psycopg_alone(pg_url: str, tmp_path: Path):
     """On PostgreSQL the workers read the keys through psycopg, on one connection a
     process keeps; a server that does not answer gives ``None`` (the Store decides)."""
+    import os
+
     from ledger.store import peek
 
     pg = World(tmp_path / "pg", db_url=pg_url)
@@ -146,6 +148,11 @@ def test_public_keys_are_read_from_postgresql_with_psycopg_alone(pg_url: str, tm
         assert peek.public_keys(pg_url, kids) == expected
         assert peek.public_keys(pg_url, kids) == expected  # the kept connection
         assert peek.public_keys(pg_url, []) == {}
+        child = os.fork()
+        if child == 0:  # a forked child opens its own connection, never the parent's
+            os._exit(0 if peek.public_keys(pg_url, kids) == expected else 1)
+        assert os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0
+        assert peek.public_keys(pg_url, kids) == expected  # the parent's, untouched
     finally:
         pg.close()
     closed_port = "postgresql+psycopg://postgres@127.0.0.1:1/x?connect_timeout=2"
