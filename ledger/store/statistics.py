@@ -20,9 +20,8 @@ The ``ANALYZE`` runs on a thread of its own, on a connection of the store's read
 pool, after the append that called for it committed: the append (and the next
 ones) do not wait for it; one runs at a time, :meth:`Statistics.wait` (which
 :meth:`ledger.store.Store.close` calls) waits for the one running, and a process
-ends only once it is done. On a
-``custody submit`` of 10^5 envelopes on PostgreSQL the appender had waited
-0.15–0.25 s in all for its seven analyses (docs/benchmarks.md).
+ends only once it is done. A ``custody submit`` of 10^5 envelopes on PostgreSQL
+had waited 0.15–0.25 s in all for its seven analyses (docs/benchmarks.md).
 """
 
 from __future__ import annotations
