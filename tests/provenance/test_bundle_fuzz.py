@@ -42,14 +42,16 @@ JSON_VALUES = st.recursive(
 )
 
 
-def _write(members: list[tuple[str, bytes]]) -> Path:
-    path = Path(tempfile.mkdtemp(prefix="fuzz-")) / "b.zip"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # duplicate names are part of the attack
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, data in members:
-                zf.writestr(name, data)
-    return path
+def _check_members(members: list[tuple[str, bytes]], key: str) -> BundleVerification | None:
+    """:func:`_check` of a bundle of ``members``, written to a folder removed after."""
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
+        path = Path(folder) / "b.zip"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # duplicate names are part of the attack
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+                for name, data in members:
+                    zf.writestr(name, data)
+        return _check(path, key)
 
 
 def _check(path: Path, key: str) -> BundleVerification | None:
@@ -100,7 +102,7 @@ def test_flipped_dropped_and_duplicated_members(exported: Exported, data: st.Dat
             )
         if not members:
             break
-    result = _check(_write(members), exported.key)
+    result = _check_members(members, exported.key)
     if result is not None and members != list(read_members(exported.path).items()):
         assert result.verdict == "fail" or result.integrity or result.report is not None
 
@@ -118,7 +120,7 @@ def test_manifest_values_replaced_by_arbitrary_json(
         node = node[step]
     node[path[-1]] = value
     members["manifest.json"] = json.dumps(manifest).encode()
-    result = _check(_write(list(members.items())), exported.key)
+    result = _check_members(list(members.items()), exported.key)
     assert result is not None
 
 
@@ -130,6 +132,7 @@ def test_archive_bytes_flipped(exported: Exported, flips: list[tuple[int, int]])
     raw = bytearray(exported.path.read_bytes())
     for pos, mask in flips:
         raw[pos % len(raw)] ^= mask
-    path = Path(tempfile.mkdtemp(prefix="fuzz-")) / "b.zip"
-    path.write_bytes(bytes(raw))
-    _check(path, exported.key)
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
+        path = Path(folder) / "b.zip"
+        path.write_bytes(bytes(raw))
+        _check(path, exported.key)
