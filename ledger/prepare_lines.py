@@ -111,9 +111,8 @@ def _prepare_block(url: str, block: bytes) -> bytes:
     verdicts: list[tuple[bytes, bytes, int, bool]] = []
     if envelopes:
         keys = _public_keys(url, {s.keyid for _, e in envelopes for s in e.signatures})
+        _name_keys(url, envelopes, keys)
         for i, env in envelopes:
-            if any(s.keyid not in keys for s in env.signatures):
-                env = _named(url, env, keys)
             message = env.pae
             position = len(records)
             for s in env.signatures:
@@ -147,22 +146,29 @@ def _public_keys(url: str, kids: set[str]) -> dict[str, bytes]:
     return keys
 
 
-def _named(url: str, env: Envelope, keys: dict[str, bytes]) -> Envelope:
-    """:func:`ledger.prepare.name_keys` of ``env``, whose statement is parsed for it,
-    with the keys it names added to ``keys``; ``env`` itself when the statement
-    does not parse (the appender reports that)."""
+def _name_keys(url: str, envelopes: list[tuple[int, Envelope]], keys: dict[str, bytes]) -> None:
+    """Each envelope with a keyid ``keys`` lacks replaced by :func:`ledger.prepare.name_keys`
+    of it (its statement parsed for that; left as it is when the statement does not
+    parse: the appender reports that), all in one read transaction, and the keys
+    named added to ``keys``."""
+    unnamed = [
+        k for k, (_, e) in enumerate(envelopes) if any(s.keyid not in keys for s in e.signatures)
+    ]
+    if not unnamed:
+        return
     from ledger.prepare import name_keys
     from ledger.statements import parse_statement
 
-    try:
-        stmt = parse_statement(env.payload)
-    except InputError:
-        return env
     with _store(url).read() as r:
-        known = r.keys_by_kid(s.keyid for s in env.signatures)
-        named = name_keys(env, stmt, r, known)
+        known = r.keys_by_kid(s.keyid for k in unnamed for s in envelopes[k][1].signatures)
+        for k in unnamed:
+            index, env = envelopes[k]
+            try:
+                stmt = parse_statement(env.payload)
+            except InputError:
+                continue
+            envelopes[k] = (index, name_keys(env, stmt, r, known))
     keys.update((kid, rec.public_key) for kid, rec in known.items())
-    return named
 
 
 # ---------------------------------------------------------------- in the appender
