@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ledger.audit import audit
@@ -13,10 +14,10 @@ from ledger.store.checkpointer import Checkpointer
 from tests.support import World, q, site
 
 
-def _wait(cond: object, seconds: float = 10.0) -> bool:
+def _wait(cond: Callable[[], bool], seconds: float = 10.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if callable(cond) and cond():
+        if cond():
             return True
         time.sleep(0.01)
     return False
