@@ -64,7 +64,7 @@ def export(
     if server:
         from cli.client import remote_bundle
 
-        remote = remote_bundle(server, lot, output, entry_number, party, key)
+        remote = remote_bundle(server, lot, output, entry_number, party, key, profile)
         if as_json:
             emit_json(remote)
             return

@@ -205,12 +205,17 @@ class Client:
 
     def verify(self, lot: str, profile: str | None = None) -> dict[str, Any]:
         """The server's report of ``lot``, judged by a shipped document ``profile``."""
-        data: dict[str, Any] = _json(self._get(f"/v1/lots/{lot_path(lot)}/verify", profile=profile))
+        params = {"profile": server_profile(profile)}
+        data: dict[str, Any] = _json(self._get(f"/v1/lots/{lot_path(lot)}/verify", **params))
         return data
 
-    def bundle(self, lot: str, out: Path, entry_number: str | None = None) -> Path:
-        """Download the evidence bundle of ``lot`` to ``out`` (written atomically)."""
-        params = {} if entry_number is None else {"entry_number": entry_number}
+    def bundle(
+        self, lot: str, out: Path, entry_number: str | None = None, profile: str | None = None
+    ) -> Path:
+        """Download the evidence bundle of ``lot`` to ``out`` (written atomically), its
+        report judged by a shipped document ``profile`` (the server's default when ``None``)."""
+        wanted = {"entry_number": entry_number, "profile": server_profile(profile)}
+        params = {k: v for k, v in wanted.items() if v is not None}
         url = f"/v1/lots/{lot_path(lot)}/bundle"
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=".bundle-", suffix=".part")
@@ -248,11 +253,31 @@ def remote(server: str, party: str | None, key_file: Path | None) -> Client:
     return client
 
 
+def server_profile(profile: str | None) -> str | None:
+    """``profile`` as a server takes it: the name of a shipped document profile.
+    A profile file is the caller's own and judges only local verification, so
+    ``--profile FILE`` with ``--server`` is refused rather than sent."""
+    if profile is None:
+        return None
+    from provenance.rules.profile import profile_names
+
+    names = profile_names()
+    if profile not in names:
+        raise InputError(
+            f"--profile {profile!r}: with --server give a profile the server ships "
+            f"({', '.join(names)}); a profile file judges only a local ledger",
+            code="invalid_input.profile",
+            details={"profile": profile, "known": names},
+        )
+    return profile
+
+
 def remote_report(
     server: str, lot: str, party: str | None, key: Path | None, profile: str | None = None
 ) -> dict[str, Any]:
     """``custody verify --server``: the SPEC §10 report the server computed (with a shipped
     document ``profile`` when given)."""
+    profile = server_profile(profile)  # refused before anything is asked of the server
     with remote(server, party, key) as c:
         return c.verify(lot, profile)
 
@@ -270,14 +295,17 @@ def remote_bundle(
     entry_number: str | None,
     party: str | None,
     key: Path | None,
+    profile: str | None = None,
 ) -> dict[str, Any]:
-    """``custody bundle export --server``: download the bundle, summarise it as
+    """``custody bundle export --server``: download the bundle (its report judged by
+    a shipped document ``profile`` when given), summarise it as
     ``BundleSummary.to_json()`` does (from the zip's manifest and report)."""
     from ledger.checkpoint import parse_checkpoint, split_note
     from provenance.bundle import UnsafeBundleError, read_zip
 
+    profile = server_profile(profile)  # refused before anything is asked of the server
     with remote(server, party, key) as c:
-        c.bundle(lot, output, entry_number)
+        c.bundle(lot, output, entry_number, profile)
     try:
         members = read_zip(output)
         manifest = strictjson.loads(members["manifest.json"])

@@ -191,8 +191,9 @@ def test_chain_submitted_over_http_traces_verifies_and_bundles(
 
 def test_cli_client_logs_in_and_downloads(initialised: Home, tmp_path: Path) -> None:
     """The CLI's HTTP client (cli/client.py) against the real server."""
-    from cli.client import Client, remote_bundle
-    from ledger.errors import NotFoundError
+    from cli.client import Client, remote_bundle, remote_report
+    from ledger.errors import InputError, NotFoundError
+    from provenance.bundle import read_zip
 
     story = cotton_story(initialised, keys_dir=tmp_path / "keys")
     with Server(initialised.path) as srv, Client(srv.url) as c:
@@ -224,6 +225,38 @@ def test_cli_client_logs_in_and_downloads(initialised: Home, tmp_path: Path) -> 
         assert summary["entry_number"] == ENTRY_NUMBER
         assert summary["entries"] > 20
         assert summary["checkpoint"]["origin"] == "custody.e2e/ledger"
+        # --profile reaches the server: the story has no trade documents, so the
+        # cbp-uflpa profile does not pass it where the server's custody-only does
+        key_args = ("importer", tmp_path / "keys" / "importer.key")
+        uflpa = tmp_path / "uflpa.zip"
+        judged = remote_bundle(srv.url, SUBJECT, uflpa, None, *key_args, "cbp-uflpa")
+        assert judged["verdict"] != "pass"
+        manifest = json.loads(read_zip(uflpa)["manifest.json"])
+        assert manifest["profile"] == "cbp-uflpa"
+        assert json.loads(read_zip(tmp_path / "remote.zip")["manifest.json"])["profile"] == (
+            "custody-only"
+        )
+        # a profile file is the caller's own: refused before anything is downloaded
+        own = tmp_path / "own-profile.json"
+        own.write_text("{}")
+        for call in (
+            lambda: remote_bundle(
+                srv.url, SUBJECT, own.with_suffix(".zip"), None, *key_args, str(own)
+            ),
+            lambda: remote_report(srv.url, SUBJECT, *key_args, str(own)),
+        ):
+            with pytest.raises(InputError, match="with --server") as refused:
+                call()
+            assert refused.value.code == "invalid_input.profile"
+        assert not own.with_suffix(".zip").exists()
+    done = run_cli(
+        "bundle", "export", SUBJECT, "-o", str(tmp_path / "cli.zip"),
+        "--server", "http://127.0.0.1:9", "--profile", str(own),
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "with --server give a profile the server ships" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "cli.zip").exists()
 
 
 def test_docs_login_example_runs(initialised: Home, tmp_path: Path) -> None:
