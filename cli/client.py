@@ -205,8 +205,7 @@ class Client:
 
     def verify(self, lot: str, profile: str | None = None) -> dict[str, Any]:
         """The server's report of ``lot``, judged by a shipped document ``profile``."""
-        params = {"profile": server_profile(profile)}
-        data: dict[str, Any] = _json(self._get(f"/v1/lots/{lot_path(lot)}/verify", **params))
+        data: dict[str, Any] = _json(self._get(f"/v1/lots/{lot_path(lot)}/verify", profile=profile))
         return data
 
     def bundle(
@@ -214,7 +213,7 @@ class Client:
     ) -> Path:
         """Download the evidence bundle of ``lot`` to ``out`` (written atomically), its
         report judged by a shipped document ``profile`` (the server's default when ``None``)."""
-        wanted = {"entry_number": entry_number, "profile": server_profile(profile)}
+        wanted = {"entry_number": entry_number, "profile": profile}
         params = {k: v for k, v in wanted.items() if v is not None}
         url = f"/v1/lots/{lot_path(lot)}/bundle"
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -256,7 +255,8 @@ def remote(server: str, party: str | None, key_file: Path | None) -> Client:
 def server_profile(profile: str | None) -> str | None:
     """``profile`` as a server takes it: the name of a shipped document profile.
     A profile file is the caller's own and judges only local verification, so
-    ``--profile FILE`` with ``--server`` is refused rather than sent."""
+    ``--profile FILE`` with ``--server`` is refused here, before the commands'
+    login (the server refuses any other name itself)."""
     if profile is None:
         return None
     from provenance.rules.profile import profile_names

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ledger.custody import KeyRecord, Needs, name_signing_keys, prefetch_needs
-from ledger.envelope import Envelope
+from ledger.envelope import Envelope, envelope_json
 from ledger.errors import CustodyError, InputError
-from ledger.leaf import envelope_json
 from ledger.sigcheck import Batch, BatchVerifier, Memo, Triple
 from ledger.statements import Statement, parse_statement, statement_digest
 from ledger.store import ReadTx, Store
